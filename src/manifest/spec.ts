@@ -1,0 +1,88 @@
+// The validated promotion spec: the one in-memory shape that every manifest format (native, kpromo) loads into,
+// and the only manifest type the planner, workflows and CLI see. Pure data: no I/O, no secrets (credentials are
+// references to env vars or files, resolved inside activities).
+
+export type Digest = `sha256:${string}`;
+
+/** Where a credential comes from. Never the secret itself. */
+export type CredentialRef =
+  | { kind: 'env'; username?: string; usernameEnv?: string; passwordEnv: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'docker-config' };
+
+export interface RegistryLimits {
+  /** Concurrent requests to this registry from one worker. */
+  concurrency?: number;
+  /** Requests per second to this registry from one worker. */
+  requestsPerSecond?: number;
+}
+
+export interface RegistryEndpoint {
+  /** Repository prefix: host[:port][/path]. An image `name` is appended as `<registry>/<name>`. */
+  registry: string;
+  /** Plain HTTP allowed (loopback registries are always allowed plain HTTP). */
+  insecure?: boolean;
+  credentials?: CredentialRef;
+  limits?: RegistryLimits;
+}
+
+export interface Destination extends RegistryEndpoint {
+  /** Unique name used by phases, reports and the CLI (e.g. `prod`, `eu-west1`). */
+  name: string;
+  region?: string;
+  /** The canonical destination: its reference is the docker-reference written into signatures. */
+  canonical?: boolean;
+}
+
+export interface PhaseGates {
+  /** Verify every destination of the phase holds the exact digests and tags before moving on. */
+  verify: boolean;
+  /** Wait for a manual approval (Temporal Update) before moving on. */
+  approval: boolean;
+}
+
+export interface Phase {
+  name: string;
+  destinations: string[];
+  /** Durable sleep after the phase, before its gates release the next one. */
+  soakSeconds: number;
+  gates: PhaseGates;
+}
+
+export interface SigningPolicy {
+  /** Key reference (`env://VAR`, `file://path`, or a KMS URI) or keyless. */
+  key?: string;
+  keyless?: { issuer: string; subject: string };
+  attest: boolean;
+  /** Signature storage formats to write. */
+  formats: Array<'cosign-tag' | 'bundle-referrer'>;
+  /** docker-reference written into payloads; defaults to the canonical destination's repository. */
+  dockerReference?: string;
+}
+
+export interface ImageSpec {
+  /** Repository name relative to the source and destination prefixes (e.g. `kube-apiserver`, `foo/bar`). */
+  name: string;
+  /** digest → tags (an empty list promotes the digest untagged). */
+  dmap: Record<Digest, string[]>;
+  /** Allow moving a tag that already points to another digest at a destination. */
+  allowTagMove?: boolean;
+}
+
+/** Where a value came from, for error messages and reports. */
+export interface Origin {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export interface Spec {
+  name: string;
+  source: RegistryEndpoint;
+  destinations: Destination[];
+  phases: Phase[];
+  images: ImageSpec[];
+  signing?: SigningPolicy;
+  /** The manifest files the spec was read from (repo-relative when possible). */
+  files: string[];
+}
