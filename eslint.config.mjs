@@ -17,12 +17,12 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path'], message: 'workflow code is deterministic: I/O belongs in activities' },
-            { group: ['../oci/*', '../activities/*', '../signing/*', '../client/*', '../worker/*', '../dev/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'workflows import only @temporalio/workflow and pure modules (plan, manifest types)' },
+            { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path'], message: 'workflow code is deterministic: I/O belongs in activities', allowTypeImports: true },
+            { group: ['../oci/*', '../activities', '../activities/*', '../oci', '../signing/*', '../client/*', '../worker/*', '../dev/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'workflows import only @temporalio/workflow and pure modules (plan, manifest types)', allowTypeImports: true },
           ],
         },
       ],

@@ -1,0 +1,95 @@
+// The copy activities: check that a source digest exists, and copy one image digest to one destination with its
+// tags. Each destination is its own activity, so one slow or broken mirror never holds back the others. Progress
+// (blobs and manifests done) is heartbeated, so a retry after a worker crash resumes instead of starting over.
+import { Context } from '@temporalio/activity';
+import { copyImage, headManifest, getManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import type { DestinationRef, EndpointRef } from '../workflows/types';
+import { classify, SourceLostError, TagMoveError } from './failures';
+import type { CredentialStore } from './credentials';
+
+export interface CopyActivityInput {
+  image: string;
+  digest: string;
+  tags: string[];
+  allowTagMove?: boolean;
+  source: EndpointRef;
+  destination: DestinationRef;
+}
+
+export interface CopyActivityResult {
+  /** `promoted`: something was written; `present`: the destination already had everything. */
+  status: 'promoted' | 'present';
+  bytesCopied: number;
+  blobsCopied: number;
+  manifestsWritten: number;
+}
+
+export interface SourceInfo {
+  mediaType: string;
+  /** Digests of the platform manifests when the source is an index. */
+  children: string[];
+}
+
+export function repoOf(endpoint: EndpointRef, image: string): RepositoryRef {
+  const [registry, ...path] = endpoint.registry.split('/');
+  return { registry: registry!, repository: [...path, image].filter(Boolean).join('/') };
+}
+
+interface Heartbeat {
+  done: string[];
+}
+
+export function copyActivities(deps: { client: RegistryClient; credentials: CredentialStore }) {
+  const { client, credentials } = deps;
+  return {
+    async checkSource(input: { image: string; digest: string; source: EndpointRef }): Promise<SourceInfo> {
+      try {
+        credentials.register(input.source);
+        const repo = repoOf(input.source, input.image);
+        const head = await headManifest(client, repo, input.digest);
+        if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
+        const m = await getManifest(client, repo, input.digest);
+        const parsed = JSON.parse(m.bytes.toString('utf8')) as { manifests?: Array<{ digest: string }> };
+        return { mediaType: m.mediaType, children: (parsed.manifests ?? []).map((c) => c.digest) };
+      } catch (e) {
+        throw classify(e);
+      }
+    },
+
+    async copyToDestination(input: CopyActivityInput): Promise<CopyActivityResult> {
+      const ctx = Context.current();
+      try {
+        credentials.register(input.source);
+        credentials.register(input.destination);
+        const src = { ...repoOf(input.source, input.image), digest: input.digest as `sha256:${string}` };
+        const dst = repoOf(input.destination, input.image);
+        // A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed.
+        if (!input.allowTagMove) {
+          for (const tag of input.tags) {
+            const cur = await headManifest(client, dst, tag);
+            if (cur && cur.digest !== input.digest) {
+              throw new TagMoveError(
+                `tag move refused: ${dst.registry}/${dst.repository}:${tag} points to ${cur.digest}, the manifest asks for ${input.digest} (destination ${input.destination.name}); set allowTagMove on the image to allow it`,
+              );
+            }
+          }
+        }
+        const prior = (ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? [];
+        const done = new Set<string>(prior);
+        const result = await copyImage(client, src, [{ repo: dst, tags: input.tags }], {
+          done,
+          signal: ctx.cancellationSignal,
+          onProgress: (p) => {
+            done.add(`${p.destination}|${p.digest}`);
+            ctx.heartbeat({ done: [...done] } satisfies Heartbeat);
+          },
+        });
+        const d = result.destinations[0]!;
+        const wrote = d.blobsCopied + d.blobsMounted + d.manifestsWritten > 0;
+        return { status: wrote ? 'promoted' : 'present', bytesCopied: d.bytesCopied, blobsCopied: d.blobsCopied + d.blobsMounted, manifestsWritten: d.manifestsWritten };
+      } catch (e) {
+        throw classify(e);
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// Resolves credential references (an env var or a file name from the manifest) into secrets, inside the worker
+// process only. Secrets never leave this module except as the Authorization the OCI client sends to that registry.
+import { readFileSync } from 'node:fs';
+import type { CredentialRef } from '../manifest/spec';
+import type { EndpointRef } from '../workflows/types';
+
+export type Secret = { username: string; password: string } | { token: string };
+
+export function resolveCredentialRef(ref: CredentialRef): Secret | undefined {
+  switch (ref.kind) {
+    case 'env': {
+      const password = process.env[ref.passwordEnv];
+      if (password === undefined) throw new Error(`credentials: environment variable ${ref.passwordEnv} is not set on the worker`);
+      const username = ref.usernameEnv ? process.env[ref.usernameEnv] : ref.username;
+      return username ? { username, password } : { token: password };
+    }
+    case 'file': {
+      // A file holding `username:password` or a bare token, as mounted by Kubernetes secrets.
+      let text: string;
+      try {
+        text = readFileSync(ref.path, 'utf8').trim();
+      } catch (e) {
+        throw new Error(`credentials: cannot read ${ref.path} on the worker (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      const i = text.indexOf(':');
+      return i > 0 ? { username: text.slice(0, i), password: text.slice(i + 1) } : { token: text };
+    }
+    case 'docker-config':
+      return undefined; // the OCI client's own docker config lookup applies
+  }
+}
+
+/** Host of a repository prefix (`host[:port][/path]`). */
+export function hostOf(registryPrefix: string): string {
+  return registryPrefix.split('/')[0]!;
+}
+
+/** Credentials per registry host, registered from activity inputs and read by the OCI client. */
+export class CredentialStore {
+  private readonly refs = new Map<string, CredentialRef>();
+
+  register(endpoint: EndpointRef): void {
+    if (endpoint.credentials) this.refs.set(hostOf(endpoint.registry), endpoint.credentials);
+  }
+
+  lookup(host: string): Secret | undefined {
+    const ref = this.refs.get(host);
+    return ref ? resolveCredentialRef(ref) : undefined;
+  }
+}

@@ -1,0 +1,22 @@
+// All activities a promoflow worker registers, built over shared dependencies (one OCI client per worker, so
+// connection pools, token caches and per-registry limits are shared by every concurrent activity).
+import { RegistryClient } from '../oci';
+import { CredentialStore } from './credentials';
+import { copyActivities } from './copy';
+
+export interface ActivityDeps {
+  client: RegistryClient;
+  credentials: CredentialStore;
+}
+
+export function createActivityDeps(): ActivityDeps {
+  const credentials = new CredentialStore();
+  const client = new RegistryClient({ credentials: async (registry) => credentials.lookup(registry) });
+  return { client, credentials };
+}
+
+export function createActivities(deps: ActivityDeps = createActivityDeps()) {
+  return { ...copyActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,128 @@
+// The promoflow command line: argument parsing (strict: an unknown flag is an error), dispatch to commands, and
+// the one place errors become a single line and an exit code. No stack trace reaches the user unless
+// PROMOFLOW_DEBUG is set.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { z } from 'zod';
+import { DEFAULT_STATE_DIR } from '../dev/environment';
+import { CliError, EXIT } from './exit-codes';
+import type { Io } from './promote';
+
+const USAGE = `promoflow: declarative, durable container image promotion on Temporal
+
+Usage:
+  promoflow promote -f <manifest> [--confirm] [--no-wait] [--json] [--commit SHA] [--concurrency N]
+  promoflow plan -f <manifest> [--json]
+  promoflow status <workflow-id> [--json]
+  promoflow worker [--task-queue Q] [--concurrency N]
+  promoflow dev up [--registries staging,prod,...]
+  promoflow demo [--keep]
+
+Common flags: --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --namespace NS (or TEMPORAL_NAMESPACE),
+              --state-dir DIR (embedded environment state, default ${DEFAULT_STATE_DIR})
+Exit codes: 0 ok · 1 run failed (see the account) · 2 invalid input · 3 environment unavailable ·
+            4 rejected or aborted · 10 dry run with changes planned`;
+
+const common = {
+  'temporal-address': { type: 'string' },
+  namespace: { type: 'string' },
+  'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const positiveInt = (flag: string) =>
+  z.string().regex(/^[1-9]\d*$/, `--${flag} must be a positive integer`).transform(Number).optional();
+
+function parse<O extends ParseArgsConfig['options']>(cmd: string, argv: string[], options: O, positionals = false) {
+  try {
+    return parseArgs({ args: argv, options: { ...common, ...options }, allowPositionals: positionals, strict: true });
+  } catch (e) {
+    throw new CliError(`promoflow ${cmd}: ${(e as Error).message} (see promoflow --help)`, EXIT.INVALID);
+  }
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, cmd: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new CliError(`promoflow ${cmd}: ${r.error.issues.map((i) => i.message).join('; ')}`, EXIT.INVALID);
+  return r.data;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout(USAGE);
+      return cmd === undefined ? EXIT.INVALID : EXIT.OK;
+    case 'promote': {
+      const { values } = parse('promote', rest, {
+        file: { type: 'string', short: 'f' },
+        confirm: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: true },
+        'no-wait': { type: 'boolean', default: false },
+        commit: { type: 'string' },
+        concurrency: { type: 'string' },
+      });
+      if (values.help) return (io.stdout(USAGE), EXIT.OK);
+      const file = check(z.string({ error: 'promote needs -f <manifest>' }).min(1, 'promote needs -f <manifest>'), values.file, 'promote');
+      const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
+      const { runPromote } = await import('./promote');
+      return runPromote(
+        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
+        io,
+      );
+    }
+    case 'status': {
+      const { values, positionals } = parse('status', rest, {}, true);
+      const id = check(z.string({ error: 'status needs a workflow ID' }), positionals[0], 'status');
+      const { runStatus } = await import('./status');
+      return runStatus({ workflowId: id, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
+    }
+    case 'worker': {
+      const { values } = parse('worker', rest, { 'task-queue': { type: 'string' }, concurrency: { type: 'string' } });
+      const concurrency = check(positiveInt('concurrency'), values.concurrency, 'worker');
+      const { runWorker } = await import('./worker-command');
+      return runWorker({ stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace, taskQueue: values['task-queue'], concurrency }, io);
+    }
+    case 'dev': {
+      const [sub, ...args] = rest;
+      if (sub !== 'up') throw new CliError('promoflow dev: expected `promoflow dev up`', EXIT.INVALID);
+      const { values } = parse('dev up', args, { registries: { type: 'string', default: 'staging,prod,mirror-eu,mirror-us' } });
+      const names = check(z.array(z.string().regex(/^[a-z0-9-]+$/, '--registries: names are lowercase letters, digits and dashes')).min(1), values.registries.split(','), 'dev up');
+      const { runDevUp } = await import('./worker-command');
+      return runDevUp({ stateDir: values['state-dir'], registries: names }, io);
+    }
+    case 'demo': {
+      const { values } = parse('demo', rest, { keep: { type: 'boolean', default: false } });
+      const { runDemo } = await import('./demo');
+      return runDemo({ stateDir: values['state-dir'], keep: values.keep }, io);
+    }
+    case 'version':
+    case '--version':
+      io.stdout(`promoflow ${require('../../package.json').version as string}`);
+      return EXIT.OK;
+    default:
+      throw new CliError(`promoflow: unknown command "${cmd}" (see promoflow --help)`, EXIT.INVALID);
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const io: Io = { stdout: (s) => process.stdout.write(s + '\n'), stderr: (s) => process.stderr.write(s + '\n') };
+  let code: number;
+  try {
+    code = await main(argv, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`promoflow: error: ${e.message}`);
+      code = e.exitCode;
+    } else {
+      const err = e as Error;
+      io.stderr(`promoflow: error: ${err.message?.split('\n')[0] ?? String(e)}`);
+      if (process.env.PROMOFLOW_DEBUG) io.stderr(err.stack ?? '');
+      code = EXIT.FAILED;
+    }
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,50 @@
+// `promoflow worker` (a long-running worker against any Temporal) and `promoflow dev up` (the embedded
+// environment plus a worker, in the foreground until Ctrl-C or SIGTERM). Both shut down gracefully: the worker
+// finishes or hands back its tasks, then the environment's processes are stopped.
+import { startEnvironment } from '../dev/environment';
+import { createWorker } from '../worker/worker';
+import { resolveTarget } from './connection';
+import { CliError, EXIT } from './exit-codes';
+import type { Io } from './promote';
+
+function onShutdownSignal(fn: () => void): void {
+  process.once('SIGINT', fn);
+  process.once('SIGTERM', fn);
+}
+
+export async function runWorker(opts: { stateDir: string; temporalAddress?: string; namespace?: string; taskQueue?: string; concurrency?: number }, io: Io): Promise<number> {
+  const target = resolveTarget(opts);
+  let w;
+  try {
+    w = await createWorker({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentActivities: opts.concurrency });
+  } catch (e) {
+    throw new CliError(`cannot start the worker against ${target.address}: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
+  }
+  onShutdownSignal(() => w.worker.shutdown());
+  io.stderr(`promoflow worker: polling ${target.address} (namespace ${target.namespace})`);
+  await w.worker.run();
+  await w.connection.close();
+  io.stderr('promoflow worker: stopped');
+  return EXIT.OK;
+}
+
+export async function runDevUp(opts: { stateDir: string; registries: string[] }, io: Io): Promise<number> {
+  const env = await startEnvironment({ stateDir: opts.stateDir, registries: opts.registries }).catch((e: Error) => {
+    throw new CliError(`cannot start the embedded environment: ${e.message}`, EXIT.UNAVAILABLE);
+  });
+  const w = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+  io.stdout(`Temporal:  ${env.temporal!.address} (namespace ${env.temporal!.namespace})`);
+  io.stdout(`Web UI:    ${env.temporal!.uiUrl}`);
+  for (const [n, h] of Object.entries(env.registries)) io.stdout(`registry:  ${n} = ${h}`);
+  io.stdout(`state:     ${env.stateDir} (other promoflow commands find this environment there)`);
+  io.stdout('Press Ctrl-C to stop.');
+  onShutdownSignal(() => w.worker.shutdown());
+  try {
+    await w.worker.run();
+  } finally {
+    await w.connection.close();
+    await env.stop();
+    io.stderr('promoflow dev: environment stopped');
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,105 @@
+// Inputs, results and progress of promoflow's workflows. Only references, digests, names and small counts travel
+// through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
+import type { CredentialRef } from '../manifest/spec';
+
+/** A registry location as the workflow sees it: a repository prefix and how to find its credentials. */
+export interface EndpointRef {
+  /** Repository prefix host[:port][/path]; the image name is appended. */
+  registry: string;
+  insecure?: boolean;
+  /** A reference (env var or file name), resolved inside activities. */
+  credentials?: CredentialRef;
+}
+
+export interface DestinationRef extends EndpointRef {
+  name: string;
+}
+
+export interface PhaseRef {
+  name: string;
+  destinations: string[];
+  soakSeconds: number;
+  verify: boolean;
+  approval: boolean;
+}
+
+/** One image digest to promote, with the tags it should carry at every destination. */
+export interface PromotionItem {
+  image: string;
+  digest: string;
+  tags: string[];
+  allowTagMove?: boolean;
+}
+
+export interface PromotionRunInput {
+  name: string;
+  manifestFiles: string[];
+  commit?: string;
+  source: EndpointRef;
+  destinations: DestinationRef[];
+  phases: PhaseRef[];
+  items: PromotionItem[];
+  /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
+  concurrency?: number;
+}
+
+export type EdgeStatus = 'promoted' | 'present' | 'failed' | 'lost' | 'skipped';
+
+/** The outcome of one image digest at one destination. */
+export interface EdgeResult {
+  image: string;
+  digest: string;
+  destination: string;
+  phase: string;
+  status: EdgeStatus;
+  tags: string[];
+  bytesCopied?: number;
+  blobsCopied?: number;
+  manifestsWritten?: number;
+  /** Failure type (e.g. DigestMismatch, TagMove, SourceLost) and one-line message, for failed/lost/skipped. */
+  errorType?: string;
+  error?: string;
+}
+
+export interface ImagePromotionInput {
+  item: PromotionItem;
+  source: EndpointRef;
+  destinations: DestinationRef[];
+  phase: string;
+}
+
+export interface ImagePromotionResult {
+  image: string;
+  digest: string;
+  edges: EdgeResult[];
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'aborted';
+
+export interface PhaseResult {
+  name: string;
+  status: 'pending' | 'running' | 'done' | 'failed' | 'rejected' | 'aborted';
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface PromotionRunResult {
+  name: string;
+  status: RunStatus;
+  phases: PhaseResult[];
+  edges: EdgeResult[];
+  counts: Record<EdgeStatus, number>;
+}
+
+/** What the `progress` query returns while a run is in flight. */
+export interface PromotionProgress extends PromotionRunResult {
+  currentPhase?: string;
+  total: number;
+  done: number;
+}
+
+export function countEdges(edges: EdgeResult[]): Record<EdgeStatus, number> {
+  const counts: Record<EdgeStatus, number> = { promoted: 0, present: 0, failed: 0, lost: 0, skipped: 0 };
+  for (const e of edges) counts[e.status]++;
+  return counts;
+}
