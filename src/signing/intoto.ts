@@ -1,0 +1,55 @@
+// in-toto attestation statements. cosign >= 3.0.6 parses statements strictly (protojson): exactly _type,
+// subject, predicateType, predicate at the top, so nothing else is ever written.
+import { z } from 'zod';
+import { assertDigest, goJson, utf8 } from './encoding';
+
+export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+
+export interface Subject {
+  name: string;
+  digest: { sha256: string };
+}
+
+export interface Statement<P = unknown> {
+  _type: string;
+  subject: Subject[];
+  predicateType: string;
+  predicate: P;
+}
+
+export function subjectForDigest(name: string, digest: string): Subject {
+  assertDigest(digest, 'subject digest');
+  return { name, digest: { sha256: digest.slice('sha256:'.length) } };
+}
+
+export function statement<P>(subject: Subject[], predicateType: string, predicate: P): Statement<P> {
+  if (subject.length === 0) throw new Error('in-toto statement needs at least one subject');
+  return { _type: INTOTO_STATEMENT_V1, subject, predicateType, predicate };
+}
+
+export function serializeStatement(st: Statement): Buffer {
+  return utf8(goJson({ _type: st._type, subject: st.subject, predicateType: st.predicateType, predicate: st.predicate }));
+}
+
+export const StatementSchema = z
+  .object({
+    _type: z.string(),
+    subject: z.array(z.object({ name: z.string().optional(), digest: z.record(z.string(), z.string()) }).passthrough()).min(1),
+    predicateType: z.string(),
+    predicate: z.unknown(),
+  })
+  .strict();
+
+export type ParsedStatement = z.infer<typeof StatementSchema>;
+
+export function parseStatement(bytes: Uint8Array): ParsedStatement {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new Error('in-toto statement is not JSON');
+  }
+  const parsed = StatementSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`in-toto statement is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

@@ -1,0 +1,57 @@
+// Everything to push for one promoted digest, computed without I/O: a .sig image and a SLSA .att image for the
+// digest and, for an index, for each child manifest (as `cosign sign --recursive`). The activity pushes blobs,
+// then manifests under their tags, merging with what a registry already has (mergeCosignImage).
+import { attestationLayer, attestationTag, buildCosignImage, signatureLayer, signatureTag, type TaggedArtifact } from './artifacts';
+import { INTOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from './dsse';
+import { assertDigest } from './encoding';
+import { serializeStatement } from './intoto';
+import { promotionProvenanceStatement, SLSA_PROVENANCE_V1, type PromotionProvenanceInput } from './slsa-provenance';
+import { simpleSigningPayload } from './simple-signing';
+import type { Signer } from './signer';
+
+export type ProvenanceInputs = Omit<PromotionProvenanceInput, 'digest'>;
+
+export interface SignImageInput {
+  /** The promoted manifest digest (image or index). */
+  digest: string;
+  /** For an index: its child manifests' digests; each is signed and attested too. */
+  children?: string[];
+  signer: Signer;
+  /** docker-reference written in the simple signing payload, e.g. registry.k8s.io/pause. */
+  dockerReference: string;
+  /** cosign -a style annotations (payload "optional"). */
+  annotations?: Record<string, string>;
+  /** When present, a SLSA v1 provenance attestation is produced for every digest. */
+  provenance?: ProvenanceInputs;
+}
+
+export interface SignedDigest {
+  digest: string;
+  signature: TaggedArtifact;
+  attestation?: TaggedArtifact;
+}
+
+export interface SignImageOutput {
+  /** Children first, then the top-level digest (push order does not matter, but this mirrors the copy order). */
+  digests: SignedDigest[];
+}
+
+export async function signDigest(digest: string, input: Omit<SignImageInput, 'digest' | 'children'>): Promise<SignedDigest> {
+  assertDigest(digest, 'image digest');
+  const payload = simpleSigningPayload({ dockerReference: input.dockerReference, digest, ...(input.annotations ? { annotations: input.annotations } : {}) });
+  const sig = await input.signer.sign(payload);
+  const signature: TaggedArtifact = { tag: signatureTag(digest), ...buildCosignImage([signatureLayer(payload, sig)]) };
+  if (!input.provenance) return { digest, signature };
+  const st = promotionProvenanceStatement({ ...input.provenance, digest });
+  const env = await signEnvelope(INTOTO_PAYLOAD_TYPE, serializeStatement(st), input.signer);
+  const attestation: TaggedArtifact = { tag: attestationTag(digest), ...buildCosignImage([attestationLayer(serializeEnvelope(env), SLSA_PROVENANCE_V1)]) };
+  return { digest, signature, attestation };
+}
+
+export async function signImage(input: SignImageInput): Promise<SignImageOutput> {
+  const { digest, children = [], ...rest } = input;
+  const all = [...new Set([...children, digest])];
+  const digests: SignedDigest[] = [];
+  for (const d of all) digests.push(await signDigest(d, rest));
+  return { digests };
+}
