@@ -1,0 +1,95 @@
+// End to end through the CLI, as a user runs it: a real Temporal dev server, real registries, `promoflow worker`
+// and `promoflow promote` as child processes, and the result checked with skopeo and the temporal CLI.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RegistryClient } from '../../src/oci';
+import { buildIndex, pushImage } from '../../src/testing/image-builder';
+import { runCli, startCliWorker, startTestEnvironment } from '../../src/testing/harness';
+import { EXIT } from '../../src/client/exit-codes';
+
+let env: Awaited<ReturnType<typeof startTestEnvironment>>;
+let worker: ReturnType<typeof startCliWorker>;
+const image = buildIndex({ seed: 'cli-e2e' });
+
+function manifest(name: string, digest: string, sourceRegistry = `${env.registries.staging}/staging`): string {
+  const file = join(env.stateDir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `apiVersion: promoflow.dev/v1alpha1
+kind: Promotion
+metadata: {name: ${name}}
+source: {registry: "${sourceRegistry}"}
+destinations:
+  - {name: prod, registry: "${env.registries.prod}/prod", canonical: true}
+  - {name: mirror-a, registry: "${env.registries['mirror-a']}/mirror"}
+  - {name: mirror-b, registry: "${env.registries['mirror-b']}/mirror"}
+phases:
+  - {name: production, destinations: [prod]}
+  - {name: mirrors, destinations: [mirror-a, mirror-b]}
+images:
+  - name: app
+    dmap: {"${digest}": ["v1.0.0"]}
+`,
+  );
+  return file;
+}
+
+function skopeoDigest(ref: string): string {
+  const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+  return `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+before(async () => {
+  env = await startTestEnvironment('cli', { registries: ['staging', 'prod', 'mirror-a', 'mirror-b'] });
+  await pushImage(new RegistryClient(), { registry: env.registries.staging!, repository: 'staging/app' }, image, ['v1.0.0']);
+  worker = startCliWorker(env);
+});
+
+after(async () => {
+  await worker?.stop();
+  await env?.cleanup();
+});
+
+const temporal = () => ['--temporal-address', env.temporal!.address];
+
+test('promote --confirm copies a multi-platform image to production and two mirrors, verified by skopeo', async () => {
+  const r = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);
+  assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
+  assert.match(r.stdout, /e2e: SUCCEEDED/);
+  assert.match(r.stdout, /total: 3 promoted, 0 already present, 0 failed, 0 lost, 0 skipped/);
+  for (const ref of [`${env.registries.prod}/prod/app`, `${env.registries['mirror-a']}/mirror/app`, `${env.registries['mirror-b']}/mirror/app`]) {
+    assert.equal(skopeoDigest(`${ref}@${image.digest}`), image.digest, ref);
+    assert.equal(skopeoDigest(`${ref}:v1.0.0`), image.digest, `${ref}:v1.0.0`);
+    for (const child of image.children) assert.equal(skopeoDigest(`${ref}@${child.digest}`), child.digest);
+  }
+  const id = /workflow (promote\/e2e\/\S+)\)/.exec(r.stdout)?.[1];
+  assert.ok(id, 'the summary names the workflow');
+  const list = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowId = '${id}'`], { encoding: 'utf8' });
+  assert.match(list, /Completed/);
+  assert.ok(list.includes(id));
+
+  // Running the same promotion again changes nothing and says so.
+  const again = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);
+  assert.equal(again.code, EXIT.OK, again.stdout + again.stderr);
+  assert.match(again.stdout, /total: 0 promoted, 3 already present/);
+});
+
+test('a digest that is not in staging is reported as lost, nothing else is blocked, exit 1', async () => {
+  const missing = `sha256:${'0'.repeat(64)}`;
+  const r = await runCli(['promote', '-f', manifest('lost', missing), '--confirm', ...temporal()]);
+  assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
+  assert.match(r.stdout, /\? app@sha256:000000000000 \[v1\.0\.0\] → prod: lost: SourceLost: .*staging\/app@sha256:0{64} is not in the source registry/);
+  assert.match(r.stdout, /mirror-a: skipped/);
+  assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('an unreachable registry is one clear line and exit 3; nothing is started', async () => {
+  const r = await runCli(['promote', '-f', manifest('down', image.digest, '127.0.0.1:9/staging'), '--confirm', ...temporal()]);
+  assert.equal(r.code, EXIT.UNAVAILABLE, r.stdout + r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /registry 127\.0\.0\.1:9 \(source\.registry in .*down\.yaml\) is unreachable \(ECONNREFUSED\)/);
+});
