@@ -1,46 +1,177 @@
-// The native manifest format (apiVersion promoflow.dev/v1alpha1, kind Promotion) → Spec.
-import { parse } from 'yaml';
+// The native manifest format (apiVersion promoflow.dev/v1alpha1, kind Promotion): its zod schema (also the source
+// of the generated JSON Schema) and its reading into a Spec, with cross-field checks (names, phases, canonical).
 import { z } from 'zod';
-import { ManifestLoadError } from './load';
-import type { Digest, Spec } from './spec';
+import type { ManifestError } from './errors';
+import { readImages, type Skipped } from './images';
+import { durationSchema, findInlineSecrets, parseDuration, registrySchema, says, zodErrors } from './rules';
+import type { CredentialRef, Destination, Phase, RegistryEndpoint, SigningPolicy, Spec } from './spec';
+import { pathString, type YamlFile } from './yamldoc';
 
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256: followed by 64 lowercase hex characters');
-const tag = z.string().regex(/^\w[\w.-]{0,127}$/, 'expected a tag matching ^\\w[\\w.-]{0,127}$');
-const endpoint = { registry: z.string().min(1), insecure: z.boolean().optional() };
-const schema = z.strictObject({
-  apiVersion: z.literal('promoflow.dev/v1alpha1'),
-  kind: z.literal('Promotion'),
-  metadata: z.strictObject({ name: z.string().min(1) }),
-  source: z.strictObject(endpoint),
-  destinations: z.array(z.strictObject({ ...endpoint, name: z.string().min(1), region: z.string().optional(), canonical: z.boolean().optional() })).min(1),
-  phases: z.array(z.strictObject({ name: z.string(), destinations: z.array(z.string()), soak: z.string().optional() })).optional(),
-  images: z.array(z.strictObject({ name: z.string().min(1), dmap: z.record(digest, z.array(tag)) })),
+export const API_VERSION = 'promoflow.dev/v1alpha1';
+export const KIND = 'Promotion';
+
+const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, says('is not an environment variable name', 'letters, digits and _ (not the secret itself)'));
+const credentials = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('env'), passwordEnv: envVar, usernameEnv: envVar.optional(), username: z.string().min(1).optional() }).describe('password (and username) read from environment variables by the worker'),
+    z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }).describe('a docker config.json-style file read by the worker'),
+    z.strictObject({ kind: z.literal('docker-config') }).describe('the worker’s default docker credential store'),
+  ],
+  { error: says('is not a credential reference', 'kind: env (passwordEnv), file (path) or docker-config') },
+);
+const limits = z.strictObject({
+  concurrency: z.number().int().min(1).max(1000).optional().describe('concurrent requests to this registry from one worker'),
+  requestsPerSecond: z.number().positive().max(100000).optional().describe('requests per second to this registry from one worker'),
+});
+const endpoint = {
+  registry: registrySchema.describe('repository prefix host[:port][/path]; the image name is appended'),
+  insecure: z.boolean().optional().describe('allow plain HTTP (loopback registries always may)'),
+  credentials: credentials.optional(),
+  limits: limits.optional(),
+};
+const name = z.string().regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, says('is not a valid name', 'lowercase letters, digits, ., _ and - (at most 63)'));
+const gates = z.strictObject({
+  verify: z.boolean().optional().describe('verify every destination of the phase before moving on (default true)'),
+  approval: z.boolean().optional().describe('wait for a manual approval before moving on (default false)'),
+});
+const phase = z.strictObject({
+  name,
+  destinations: z.array(z.string()).min(1),
+  soak: durationSchema.optional().describe('durable wait after the phase, e.g. 30s, 5m, 1h'),
+  gates: gates.optional(),
+});
+const keyRef = z
+  .string()
+  .regex(/^(env:\/\/[A-Za-z_][A-Za-z0-9_]*|file:\/\/.+|(awskms|gcpkms|azurekms|hashivault|k8s):\/\/.+)$/, says('is not a key reference', 'env://VAR, file://path or a KMS URI (never the key itself)'));
+const signing = z.strictObject({
+  key: keyRef.optional(),
+  keyless: z.strictObject({ issuer: z.url(), subject: z.string().min(1) }).optional(),
+  attest: z.boolean().optional().describe('attach a SLSA provenance attestation (default true)'),
+  formats: z.array(z.enum(['cosign-tag', 'bundle-referrer'])).min(1).optional().describe('signature storage formats (default [cosign-tag])'),
+  dockerReference: z.string().optional(),
+});
+const imageEntry = z.strictObject({
+  name: z.string(),
+  dmap: z.record(z.string().regex(/^sha256:[0-9a-f]{64}$/), z.array(z.string().regex(/^\w[\w.-]{0,127}$/))),
+  allowTagMove: z.boolean().optional().describe('allow moving a tag that points to another digest at a destination'),
 });
 
-export function parseNative(file: string, text: string): Spec {
-  let doc: unknown;
-  try {
-    doc = parse(text, { uniqueKeys: true });
-  } catch (e) {
-    throw new ManifestLoadError(file, `invalid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const r = schema.safeParse(doc);
+/** The document schema; `images` is read entry by entry by images.ts so that one bad entry can be isolated. */
+const documentShape = {
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: z.strictObject({ name, description: z.string().optional() }),
+  source: z.strictObject(endpoint),
+  destinations: z.array(z.strictObject({ ...endpoint, name, region: z.string().optional(), canonical: z.boolean().optional() })).min(1),
+  phases: z.array(phase).min(1).optional().describe('rollout order; default: one phase "all" with every destination'),
+  signing: signing.optional(),
+  images: z.unknown(),
+};
+const documentSchema = z.strictObject(documentShape);
+/** For the JSON Schema only: the same document with `images` typed. */
+export const nativeJsonSchemaSource = z.strictObject({ ...documentShape, images: z.array(imageEntry) });
+
+export function isNativeDocument(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && ('apiVersion' in data || 'kind' in data);
+}
+
+export interface ReadResult {
+  spec?: Spec;
+  errors: ManifestError[];
+  warnings: ManifestError[];
+  skipped: Skipped[];
+}
+
+function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: CredentialRef | undefined; limits?: z.infer<typeof limits> | undefined }): RegistryEndpoint {
+  const out: RegistryEndpoint = { registry: e.registry };
+  if (e.insecure !== undefined) out.insecure = e.insecure;
+  if (e.credentials) out.credentials = e.credentials;
+  if (e.limits) out.limits = { ...e.limits };
+  return out;
+}
+
+export function readNative(y: YamlFile): ReadResult {
+  const res: ReadResult = { errors: [], warnings: [], skipped: [] };
+  const data = y.data;
+  const err = (path: (string | number)[], value: unknown, message: string, expected?: string, key = false) =>
+    res.errors.push({ file: y.file, ...y.locate(path, key), path: pathString(path), value, message, expected });
+  res.errors.push(...findInlineSecrets(y, data));
+  const r = documentSchema.safeParse(data);
   if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new ManifestLoadError(file, `${i.path.join('.') || '(document)'}: ${i.message}`);
+    res.errors.push(...zodErrors(y, r.error.issues, data));
+    // Without a valid frame (source, destinations, phases) no spec exists; still read images to report all errors.
+    if (typeof data === 'object' && data !== null && 'images' in data) {
+      const imgs = readImages(y, (data as { images: unknown }).images, ['images'], ['images'], { native: true });
+      res.errors.push(...imgs.errors);
+    }
+    return res;
   }
   const m = r.data;
-  return {
-    name: m.metadata.name,
-    source: m.source,
-    destinations: m.destinations,
-    phases: (m.phases ?? [{ name: 'all', destinations: m.destinations.map((d) => d.name) }]).map((p) => ({
-      name: p.name,
-      destinations: p.destinations,
-      soakSeconds: p.soak ? Number.parseInt(p.soak, 10) : 0,
-      gates: { verify: true, approval: false },
-    })),
-    images: m.images.map((i) => ({ name: i.name, dmap: i.dmap as Record<Digest, string[]> })),
-    files: [file],
-  };
+  const destinations: Destination[] = m.destinations.map((d) => {
+    const out: Destination = { ...toEndpoint(d), name: d.name };
+    if (d.region !== undefined) out.region = d.region;
+    if (d.canonical !== undefined) out.canonical = d.canonical;
+    return out;
+  });
+  const byName = new Map<string, number>();
+  const byRegistry = new Map<string, number>();
+  destinations.forEach((d, i) => {
+    if (byName.has(d.name)) err(['destinations', i, 'name'], d.name, 'is used twice', `unique destination names (first: destinations[${byName.get(d.name)}])`);
+    else byName.set(d.name, i);
+    if (byRegistry.has(d.registry)) err(['destinations', i, 'registry'], d.registry, 'is listed twice', `each registry once (first: destinations[${byRegistry.get(d.registry)}])`);
+    else byRegistry.set(d.registry, i);
+    if (d.registry === m.source.registry) err(['destinations', i, 'registry'], d.registry, 'is the source registry', 'a destination different from the source');
+  });
+  const canon = destinations.flatMap((d, i) => (d.canonical ? [i] : []));
+  if (canon.length > 1) err(['destinations', canon[1]!, 'canonical'], true, 'a second canonical destination', 'at most one destination with canonical: true');
+
+  let phases: Phase[];
+  if (!m.phases) {
+    phases = [{ name: 'all', destinations: destinations.map((d) => d.name), soakSeconds: 0, gates: { verify: true, approval: false } }];
+  } else {
+    const seenPhase = new Set<string>();
+    const placed = new Map<string, string>();
+    phases = m.phases.map((p, i) => {
+      if (seenPhase.has(p.name)) err(['phases', i, 'name'], p.name, 'is used twice', 'unique phase names');
+      seenPhase.add(p.name);
+      p.destinations.forEach((dn, j) => {
+        if (!byName.has(dn)) err(['phases', i, 'destinations', j], dn, 'is not a destination', `one of ${[...byName.keys()].join(', ')}`);
+        else if (placed.has(dn)) err(['phases', i, 'destinations', j], dn, `is already in phase ${placed.get(dn)}`, 'each destination in exactly one phase');
+        else placed.set(dn, p.name);
+      });
+      return {
+        name: p.name,
+        destinations: [...new Set(p.destinations)],
+        soakSeconds: p.soak ? parseDuration(p.soak)! : 0,
+        gates: { verify: p.gates?.verify ?? true, approval: p.gates?.approval ?? false },
+      };
+    });
+    for (const d of destinations) if (!placed.has(d.name)) err(['phases'], d.name, 'destination is in no phase', 'every destination listed in exactly one phase');
+  }
+
+  let signingPolicy: SigningPolicy | undefined;
+  if (m.signing) {
+    const s = m.signing;
+    if (!!s.key === !!s.keyless) err(['signing'], undefined, s.key ? 'has both key and keyless' : 'has neither key nor keyless', 'exactly one of key (a reference) or keyless {issuer, subject}');
+    if (!s.dockerReference && canon.length === 0 && destinations.length > 1)
+      err(['signing'], undefined, 'needs a docker-reference for signatures', 'canonical: true on one destination, or signing.dockerReference');
+    const policy: SigningPolicy = { attest: s.attest ?? true, formats: [...new Set(s.formats ?? (['cosign-tag'] as const))] };
+    if (s.key) policy.key = s.key;
+    if (s.keyless) policy.keyless = s.keyless;
+    if (s.dockerReference) policy.dockerReference = s.dockerReference;
+    signingPolicy = policy;
+  }
+
+  const imgs = readImages(y, m.images, ['images'], ['images'], { native: true });
+  if (m.images === undefined || m.images === null) err(['images'], undefined, 'is required', 'a list of {name, dmap} entries ([] for none)', true);
+  res.errors.push(...imgs.errors);
+  res.warnings.push(...imgs.warnings);
+  res.skipped.push(...imgs.skipped);
+  const spec: Spec = { name: m.metadata.name, source: toEndpoint(m.source), destinations, phases, images: imgs.images, files: [y.file] };
+  if (signingPolicy) spec.signing = signingPolicy;
+  // Frame errors (anything outside the image entries) leave no trustworthy spec, even when isolating.
+  const frameErrors = res.errors.length - imgs.errors.length;
+  if (frameErrors === 0) res.spec = spec;
+  return res;
 }

@@ -67,6 +67,23 @@ export interface ImageSpec {
   dmap: Record<Digest, string[]>;
   /** Allow moving a tag that already points to another digest at a destination. */
   allowTagMove?: boolean;
+  /** Which `Spec.projects` entry the image belongs to (kpromo thin layout); absent = the spec's own source/destinations. */
+  project?: string;
+  /** Where the image entry was declared (for error messages and reports). */
+  origin?: Origin;
+}
+
+/**
+ * One kpromo project (thin layout: `manifests/<project>/promoter-manifest.yaml`): its own source and the subset of
+ * `Spec.destinations` it promotes to. Images with `project` set use these instead of `Spec.source`/all destinations.
+ */
+export interface Project {
+  name: string;
+  source: RegistryEndpoint;
+  /** Names of `Spec.destinations` entries. */
+  destinations: string[];
+  /** The promoter manifest the project was read from. */
+  file?: string;
 }
 
 /** Where a value came from, for error messages and reports. */
@@ -83,6 +100,8 @@ export interface Spec {
   phases: Phase[];
   images: ImageSpec[];
   signing?: SigningPolicy;
+  /** Several sources in one spec (kpromo thin layout). When present, `source` is the first project's source. */
+  projects?: Project[];
   /** The manifest files the spec was read from (repo-relative when possible). */
   files: string[];
 }

@@ -1,0 +1,80 @@
+// Where manifest files come from: a read-only view of one directory tree (the working tree, or a git revision in
+// git.ts). Paths are POSIX, relative to the root; nothing outside the root is reachable, symlinks included.
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+
+export type EntryKind = 'file' | 'dir' | 'missing';
+
+export interface ManifestSource {
+  /** How file names appear in errors: `display(rel)`. */
+  display(rel: string): string;
+  kind(rel: string): Promise<EntryKind>;
+  /** Names of the entries of a directory, sorted. */
+  list(rel: string): Promise<string[]>;
+  /** File text; throws SourceError when missing, unreadable or outside the root. */
+  read(rel: string): Promise<string>;
+}
+
+export class SourceError extends Error {
+  constructor(readonly rel: string, readonly reason: string) {
+    super(`${rel}: ${reason}`);
+    this.name = 'SourceError';
+  }
+}
+
+/** Normalises a relative path; undefined when it climbs out of the root or is absolute. */
+export function confine(rel: string): string | undefined {
+  if (path.posix.isAbsolute(rel) || path.win32.isAbsolute(rel)) return undefined;
+  const n = path.posix.normalize(rel.replace(/\\/g, '/'));
+  if (n === '..' || n.startsWith('../')) return undefined;
+  return n === '.' ? '' : n.replace(/\/$/, '');
+}
+
+/** The file system under `root`; `displayBase` prefixes file names in messages (the path the user typed). */
+export class FsSource implements ManifestSource {
+  private realRoot: Promise<string>;
+  constructor(private readonly root: string, private readonly displayBase: string) {
+    this.realRoot = realpath(root).catch(() => path.resolve(root));
+  }
+  display(rel: string): string {
+    return rel ? path.join(this.displayBase, rel) : this.displayBase;
+  }
+  private async resolve(rel: string): Promise<string> {
+    const c = confine(rel);
+    if (c === undefined) throw new SourceError(rel, 'is outside the manifest directory');
+    const abs = path.join(this.root, c);
+    let real: string;
+    try {
+      real = await realpath(abs);
+    } catch {
+      return abs; // missing: reported by the caller
+    }
+    const root = await this.realRoot;
+    if (real !== root && !real.startsWith(root + path.sep)) throw new SourceError(rel, 'resolves (through a symlink) outside the manifest directory');
+    return real;
+  }
+  async kind(rel: string): Promise<EntryKind> {
+    try {
+      const s = await stat(await this.resolve(rel));
+      return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'missing';
+    } catch {
+      return 'missing';
+    }
+  }
+  async list(rel: string): Promise<string[]> {
+    try {
+      return (await readdir(await this.resolve(rel))).sort();
+    } catch {
+      return [];
+    }
+  }
+  async read(rel: string): Promise<string> {
+    const abs = await this.resolve(rel);
+    try {
+      return await readFile(abs, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SourceError(rel, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`);
+    }
+  }
+}
