@@ -1,0 +1,50 @@
+// Blob existence, streaming download with incremental digest verification, and push (mount/streamed/monolithic).
+import type { RegistryClient } from './client';
+import { sha256, verifying } from './digest';
+import { DigestMismatchError, OciError } from './errors';
+import { formatRepository, isDigest, type RepositoryRef } from './reference';
+import { withRetry } from './retry';
+import { discard, type RequestBody } from './transport';
+import { completeUpload, startUpload } from './upload';
+
+function checkDigest(repo: RepositoryRef, digest: string): void {
+  if (!isDigest(digest)) throw new OciError(`${formatRepository(repo)}: blob digest ${JSON.stringify(digest)} is not sha256:<64 hex>`);
+}
+
+export async function blobExists(c: RegistryClient, repo: RepositoryRef, digest: string, signal?: AbortSignal): Promise<boolean> {
+  checkDigest(repo, digest);
+  const res = await c.send(repo, { method: 'HEAD', path: `blobs/${digest}`, scopes: [`repository:${repo.repository}:pull`], ...(signal ? { signal } : {}) });
+  await discard(res);
+  if (res.status === 200) return true;
+  if (res.status === 404) return false;
+  throw await c.error(res, { what: `HEAD blob ${formatRepository(repo)}@${digest}`, registry: repo.registry, notFound: 'blob' });
+}
+
+/** Stream a blob; the iterable throws DigestMismatchError after the last chunk if the content is not `digest`. */
+export async function fetchBlob(c: RegistryClient, repo: RepositoryRef, digest: string, opts: { size?: number; signal?: AbortSignal } = {}): Promise<AsyncIterable<Uint8Array>> {
+  checkDigest(repo, digest);
+  const what = `GET blob ${formatRepository(repo)}@${digest}`;
+  const res = await c.send(repo, { method: 'GET', path: `blobs/${digest}`, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
+  if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'blob' });
+  return verifying(res.body, digest, what, opts.size);
+}
+
+export async function pushBlob(c: RegistryClient, repo: RepositoryRef, digest: string, size: number, body: RequestBody, opts: { mountFrom?: RepositoryRef; signal?: AbortSignal } = {}): Promise<void> {
+  checkDigest(repo, digest);
+  const what = `push blob ${formatRepository(repo)}@${digest}`;
+  if (Buffer.isBuffer(body)) {
+    const got = sha256(body);
+    if (got !== digest) throw new DigestMismatchError(`${what}: the bytes have digest ${got}; refusing to upload them`);
+    if (body.length !== size) throw new DigestMismatchError(`${what}: ${body.length} bytes, declared size ${size}`);
+  }
+  const sig = opts.signal ? { signal: opts.signal } : {};
+  const once = async (): Promise<void> => {
+    const s = await startUpload(c, repo, { digest, ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}), ...sig });
+    if (s.mounted) return;
+    const stream = Buffer.isBuffer(body) ? body : verifying(body, digest, what, size);
+    await completeUpload(c, repo, s.location, digest, size, stream, opts.signal);
+  };
+  // An in-memory body can be sent again; a stream is consumed by the first attempt.
+  if (Buffer.isBuffer(body)) await withRetry(once, c.retry, opts.signal);
+  else await once();
+}

@@ -1,0 +1,95 @@
+// RegistryClient: configuration plus the assembled transport stack
+//   auth → redirect → retry → per-registry limits → HTTP (keep-alive pools)
+// and the one place that decides the URL scheme of a registry (HTTPS, plain HTTP only for loopback or insecure).
+import { AuthTransport, type Credential } from './auth';
+import { OciError } from './errors';
+import { LimitTransport, type RegistryLimits } from './limits';
+import { RedirectTransport } from './redirect';
+import { apiHost, isLoopback, type RepositoryRef } from './reference';
+import { errorFromResponse, type ErrorContext } from './response';
+import { DEFAULT_RETRY, RetryTransport, type RetryPolicy } from './retry';
+import { HttpTransport, type HttpRequest, type HttpResponse, type HttpTransportOptions, type RequestBody } from './transport';
+
+export interface RegistryClientOptions {
+  credentials?: (registry: string) => Promise<Credential | undefined>;
+  /** Plain HTTP allowed for this registry; loopback (127.0.0.0/8, localhost, [::1]) is always allowed. */
+  insecure?: (registry: string) => boolean;
+  limits?: (registry: string) => RegistryLimits | undefined;
+  userAgent?: string;
+}
+
+/** Knobs beyond the contract, for tests and the benchmark. */
+export interface RegistryClientTuning {
+  retry?: Partial<RetryPolicy>;
+  http?: HttpTransportOptions;
+  /** Blobs up to this size that are in memory are uploaded in one PUT. */
+  monolithicMaxBytes?: number;
+  /** Blob transfers in flight per copy. */
+  copyConcurrency?: number;
+}
+
+export interface ClientRequest {
+  method: HttpRequest['method'];
+  /** Path under /v2/<repository>/, e.g. `manifests/latest`; or a full URL (upload Location). */
+  path: string | URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  scopes?: string[];
+  signal?: AbortSignal;
+}
+
+export class RegistryClient {
+  readonly options: RegistryClientOptions;
+  readonly retry: RetryPolicy;
+  readonly monolithicMaxBytes: number;
+  readonly copyConcurrency: number;
+  private readonly http: HttpTransport;
+  private readonly auth: AuthTransport;
+
+  constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}) {
+    this.options = opts;
+    this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
+    this.monolithicMaxBytes = tuning.monolithicMaxBytes ?? 4 << 20;
+    this.copyConcurrency = tuning.copyConcurrency ?? 8;
+    this.http = new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
+    const limited = new LimitTransport(this.http, (r) => opts.limits?.(r));
+    const retried = new RetryTransport(limited, this.retry);
+    const redirected = new RedirectTransport(retried, (h) => this.plainHttpAllowed(h));
+    this.auth = new AuthTransport(redirected, opts.credentials, (h) => this.plainHttpAllowed(h));
+  }
+
+  plainHttpAllowed(registry: string): boolean {
+    return isLoopback(registry) || (this.options.insecure?.(registry) ?? false);
+  }
+
+  /** Base URL of a registry's API. */
+  base(registry: string): URL {
+    const host = apiHost(registry);
+    return new URL(`${this.plainHttpAllowed(registry) ? 'http' : 'https'}://${host}/`);
+  }
+
+  url(repo: RepositoryRef, path: string): URL {
+    return new URL(`/v2/${repo.repository}/${path}`, this.base(repo.registry));
+  }
+
+  /** Send a request through the full stack; the caller owns the response body. */
+  async send(repo: RepositoryRef, r: ClientRequest): Promise<HttpResponse> {
+    const url = typeof r.path === 'string' ? this.url(repo, r.path) : r.path;
+    if (url.protocol === 'http:' && !this.plainHttpAllowed(url.host)) {
+      throw new OciError(`refusing plain HTTP to ${url.host}: only loopback or registries marked insecure may use it`);
+    }
+    // A body we cannot send twice needs the auth challenge known before it goes out.
+    if (r.body !== undefined && !Buffer.isBuffer(r.body)) await this.auth.prime(repo.registry, this.base(repo.registry), r.signal);
+    const req: HttpRequest = { method: r.method, url, registry: repo.registry, ...(r.headers ? { headers: r.headers } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(r.scopes ? { scopes: r.scopes } : {}), ...(r.signal ? { signal: r.signal } : {}) };
+    return this.auth.roundTrip(req);
+  }
+
+  error(res: HttpResponse, ctx: ErrorContext): Promise<OciError> {
+    return errorFromResponse(res, ctx);
+  }
+
+  /** Close pooled connections (tests, CLI exit). */
+  close(): void {
+    this.http.close();
+  }
+}

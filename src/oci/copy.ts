@@ -1,0 +1,269 @@
+// Copying an image or index by digest to many destinations. The plan: walk the source tree (children before
+// parents), find per destination what is missing (checkpointed keys, HEAD), then move each missing blob with ONE
+// source read teed to every destination registry that needs an upload, mount it everywhere else within a registry,
+// then write manifests (exact bytes, children first) and finally tags.
+import { setMaxListeners } from 'node:events';
+import type { RegistryClient } from './client';
+import { blobExists, fetchBlob } from './blob';
+import type { Digest } from './digest';
+import { DigestMismatchError, OciError } from './errors';
+import { mapLimit } from './limits';
+import { getManifest, headManifest, putManifest } from './manifest';
+import { isForeignLayer, parseManifest, type Descriptor } from './mediatypes';
+import { formatReference, formatRepository, type Reference, type RepositoryRef } from './reference';
+import { backoff, sleep } from './retry';
+import { Channel, pump } from './tee';
+import { completeUpload, startUpload } from './upload';
+
+export interface CopyProgress {
+  kind: 'blob' | 'manifest';
+  digest: string;
+  size: number;
+  /** registry/repository */
+  destination: string;
+  skipped: boolean;
+}
+
+export interface DestinationResult {
+  repo: RepositoryRef;
+  tags: string[];
+  blobsCopied: number;
+  blobsSkipped: number;
+  blobsMounted: number;
+  bytesCopied: number;
+  manifestsWritten: number;
+}
+
+export interface CopyResult {
+  digest: string;
+  destinations: DestinationResult[];
+}
+
+export interface CopyOptions {
+  onProgress?: (p: CopyProgress) => void;
+  signal?: AbortSignal;
+  /** `"registry/repository|digest"` keys already checkpointed: skipped without even a HEAD. */
+  done?: ReadonlySet<string>;
+}
+
+interface ManifestNode {
+  digest: Digest;
+  mediaType: string;
+  bytes: Buffer;
+  size: number;
+}
+
+interface SourceTree {
+  /** Post-order: every child before the index that lists it; the root last. */
+  manifests: ManifestNode[];
+  blobs: Map<string, Descriptor>;
+}
+
+interface Dest {
+  repo: RepositoryRef;
+  key: string;
+  tags: string[];
+  result: DestinationResult;
+  needBlobs: Set<string>;
+  needManifests: ManifestNode[];
+}
+
+async function walk(c: RegistryClient, src: RepositoryRef, digest: Digest, signal: AbortSignal): Promise<SourceTree> {
+  const manifests: ManifestNode[] = [];
+  const blobs = new Map<string, Descriptor>();
+  const seen = new Set<string>();
+  const visit = async (d: Digest): Promise<ManifestNode[]> => {
+    if (seen.has(d)) return [];
+    seen.add(d);
+    const m = await getManifest(c, src, d, signal);
+    const node: ManifestNode = { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes, size: m.bytes.length };
+    const parsed = parseManifest(m.bytes, m.mediaType, `${formatRepository(src)}@${d}`);
+    if (parsed.kind === 'image') {
+      for (const b of [parsed.manifest.config, ...parsed.manifest.layers]) if (!isForeignLayer(b)) blobs.set(b.digest, b);
+      return [node];
+    }
+    const children = await mapLimit(parsed.index.manifests, 8, (child) => visit(child.digest as Digest));
+    return [...children.flat(), node];
+  };
+  manifests.push(...(await visit(digest)));
+  return { manifests, blobs };
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new OciError('copy aborted', { code: 'ABORTED' });
+}
+
+export async function copyImage(
+  c: RegistryClient,
+  src: Reference,
+  dsts: Array<{ repo: RepositoryRef; tags: string[] }>,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
+  if (!src.digest) throw new OciError(`copy source ${formatReference(src)} has no digest: promotion is by digest only`);
+  const rootDigest = src.digest;
+  const srcRepo: RepositoryRef = { registry: src.registry, repository: src.repository };
+  // One failure stops the whole copy: the controller also cancels in-flight transfers for the other destinations.
+  const ac = new AbortController();
+  // Every in-flight request listens on this one signal.
+  setMaxListeners(0, ac.signal);
+  const onOuterAbort = (): void => ac.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (opts.signal?.aborted) ac.abort(opts.signal.reason);
+  const signal = ac.signal;
+  const done = opts.done ?? new Set<string>();
+  const progress = (p: CopyProgress): void => opts.onProgress?.(p);
+
+  try {
+    const tree = await walk(c, srcRepo, rootDigest, signal);
+    const root = tree.manifests[tree.manifests.length - 1]!;
+    const dests: Dest[] = dsts.map((d) => ({
+      repo: d.repo,
+      key: formatRepository(d.repo),
+      tags: [...d.tags],
+      result: { repo: d.repo, tags: [...d.tags], blobsCopied: 0, blobsSkipped: 0, blobsMounted: 0, bytesCopied: 0, manifestsWritten: 0 },
+      needBlobs: new Set(),
+      needManifests: [],
+    }));
+
+    // What each destination lacks.
+    await mapLimit(dests, 8, async (d) => {
+      const rootThere = done.has(`${d.key}|${root.digest}`) || (await headManifest(c, d.repo, root.digest, signal)) !== undefined;
+      if (rootThere) {
+        // A registry accepts a manifest only once everything it references is there: nothing below it is missing.
+        for (const b of tree.blobs.values()) {
+          d.result.blobsSkipped++;
+          progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: true });
+        }
+        for (const m of tree.manifests) progress({ kind: 'manifest', digest: m.digest, size: m.size, destination: d.key, skipped: true });
+        return;
+      }
+      await mapLimit([...tree.blobs.values()], 8, async (b) => {
+        if (done.has(`${d.key}|${b.digest}`) || (await blobExists(c, d.repo, b.digest, signal))) {
+          d.result.blobsSkipped++;
+          progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: true });
+        } else {
+          d.needBlobs.add(b.digest);
+        }
+      });
+      const children = tree.manifests.slice(0, -1);
+      const present = await mapLimit(children, 8, async (m) => done.has(`${d.key}|${m.digest}`) || (await headManifest(c, d.repo, m.digest, signal)) !== undefined);
+      children.forEach((m, i) => {
+        if (present[i]) progress({ kind: 'manifest', digest: m.digest, size: m.size, destination: d.key, skipped: true });
+        else d.needManifests.push(m);
+      });
+      d.needManifests.push(root);
+    });
+
+    // Blobs: biggest first so the long transfers start early.
+    const blobs = [...tree.blobs.values()].filter((b) => dests.some((d) => d.needBlobs.has(b.digest))).sort((a, b) => b.size - a.size);
+    await mapLimit(blobs, c.copyConcurrency, (b) =>
+      transferBlob(c, srcRepo, b, dests.filter((d) => d.needBlobs.has(b.digest)), signal, progress),
+    );
+
+    // Manifests, children first, then tags; destinations in parallel.
+    await mapLimit(dests, 8, async (d) => {
+      for (const m of d.needManifests) {
+        const got = await putManifest(c, d.repo, m.digest, { bytes: m.bytes, mediaType: m.mediaType }, signal);
+        if (got !== m.digest) throw new DigestMismatchError(`${d.key}: wrote ${m.digest} but got ${got}`);
+        d.result.manifestsWritten++;
+        progress({ kind: 'manifest', digest: m.digest, size: m.size, destination: d.key, skipped: false });
+      }
+      for (const t of d.tags) await putManifest(c, d.repo, t, { bytes: root.bytes, mediaType: root.mediaType }, signal);
+    });
+    return { digest: root.digest, destinations: dests.map((d) => d.result) };
+  } catch (e) {
+    if (!ac.signal.aborted) ac.abort(e);
+    if (opts.signal?.aborted && !(e instanceof OciError)) throw abortError(opts.signal);
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/**
+ * Move one blob to every destination that lacks it. Destinations on the source registry mount from the source
+ * repository; elsewhere one repository per registry receives the upload (all of them from one source read) and the
+ * others mount from it. Mount refusals and retryable upload failures fall back to further (bounded) tee rounds.
+ */
+async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor, dests: Dest[], signal: AbortSignal, progress: (p: CopyProgress) => void): Promise<void> {
+  const mounted = (d: Dest): void => {
+    d.result.blobsMounted++;
+    progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: false });
+  };
+  // Open sessions (or mount); returns destinations still needing bytes, with their session.
+  const open = async (ds: Dest[], from: (d: Dest) => RepositoryRef | undefined): Promise<Array<{ d: Dest; loc: URL }>> => {
+    const out: Array<{ d: Dest; loc: URL }> = [];
+    await Promise.all(
+      ds.map(async (d) => {
+        const f = from(d);
+        const s = await startUpload(c, d.repo, { digest: b.digest, ...(f ? { mountFrom: f } : {}), signal });
+        if (s.mounted) mounted(d);
+        else out.push({ d, loc: s.location });
+      }),
+    );
+    return out;
+  };
+
+  const sameAsSource = dests.filter((d) => d.repo.registry === src.registry);
+  const byRegistry = new Map<string, Dest[]>();
+  for (const d of dests) {
+    if (d.repo.registry === src.registry) continue;
+    const l = byRegistry.get(d.repo.registry) ?? [];
+    l.push(d);
+    byRegistry.set(d.repo.registry, l);
+  }
+  const primaries = [...byRegistry.values()].map((l) => l[0]!);
+  const secondaries = [...byRegistry.values()].flatMap((l) => l.slice(1).map((d) => ({ d, from: l[0]!.repo })));
+
+  let sessions = [...(await open(sameAsSource, () => src)), ...(await open(primaries, () => undefined))];
+  await teeUpload(c, src, b, sessions, signal, progress);
+  // Secondaries mount from their registry's primary, which now has the blob.
+  const fromOf = new Map(secondaries.map((s) => [s.d, s.from]));
+  sessions = await open(secondaries.map((s) => s.d), (d) => fromOf.get(d));
+  await teeUpload(c, src, b, sessions, signal, progress);
+}
+
+async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, initial: Array<{ d: Dest; loc: URL }>, signal: AbortSignal, progress: (p: CopyProgress) => void): Promise<void> {
+  let pending = initial;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (signal.aborted) throw abortError(signal);
+    const channels = pending.map(() => new Channel());
+    const uploads = pending.map(async ({ d, loc }, i) => {
+      const ch = channels[i]!;
+      try {
+        // The source stream is verified once, in fetchBlob; a mismatch fails every channel before it ends.
+        await completeUpload(c, d.repo, loc, b.digest, b.size, ch, signal);
+        d.result.blobsCopied++;
+        d.result.bytesCopied += b.size;
+        progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: false });
+      } finally {
+        ch.abandon();
+      }
+    });
+    let sourceError: unknown;
+    try {
+      await pump(await fetchBlob(c, src, b.digest, { size: b.size, signal }), channels);
+    } catch (e) {
+      sourceError = e;
+      for (const ch of channels) ch.fail(e);
+    }
+    const results = await Promise.allSettled(uploads);
+    if (sourceError !== undefined && (!(sourceError instanceof OciError) || !sourceError.retryable)) throw sourceError;
+    const failed: Array<{ d: Dest; err: unknown }> = [];
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') failed.push({ d: pending[i]!.d, err: r.reason });
+    });
+    if (failed.length === 0) return;
+    const fatal = failed.find((f) => !(f.err instanceof OciError) || !f.err.retryable);
+    if (fatal || attempt + 1 >= c.retry.maxAttempts) throw (fatal ?? failed[0]!).err;
+    await sleep(backoff(attempt, c.retry), signal);
+    // Fresh sessions: the failed ones were cancelled.
+    pending = await Promise.all(
+      failed.map(async ({ d }) => {
+        const s = await startUpload(c, d.repo, { signal });
+        if (s.mounted) throw new OciError('unexpected mount');
+        return { d, loc: s.location };
+      }),
+    );
+  }
+}

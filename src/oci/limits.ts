@@ -1,0 +1,119 @@
+// Per-registry request limits: a concurrency semaphore and a token-bucket request rate. A slot is held until the
+// response headers arrive (not the whole body), so a long download from one registry cannot deadlock uploads to the
+// same registry when a caller pipes one into the other.
+import type { HttpRequest, HttpResponse, Transport } from './transport';
+
+export interface RegistryLimits {
+  concurrency?: number;
+  requestsPerSecond?: number;
+}
+
+export class Semaphore {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.active < this.max) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+export class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  private chain: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly rate: number,
+    private readonly burst = Math.max(1, Math.ceil(rate)),
+  ) {
+    this.tokens = this.burst;
+  }
+
+  take(): Promise<void> {
+    // Serialised so waiters are served in order and never overdraw.
+    const p = this.chain.then(async () => {
+      const now = Date.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+      this.last = now;
+      if (this.tokens < 1) {
+        const wait = ((1 - this.tokens) / this.rate) * 1000;
+        await new Promise((r) => setTimeout(r, wait));
+        this.tokens = 1;
+        this.last = Date.now();
+      }
+      this.tokens -= 1;
+    });
+    this.chain = p;
+    return p;
+  }
+}
+
+/** Run `fn` (async) over items with at most `n` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  if (failed !== undefined) throw failed;
+  return out;
+}
+
+export class LimitTransport implements Transport {
+  private readonly perRegistry = new Map<string, { sem?: Semaphore; bucket?: TokenBucket }>();
+  constructor(
+    private readonly inner: Transport,
+    private readonly limits: (registry: string) => RegistryLimits | undefined,
+  ) {}
+
+  private get(registry: string): { sem?: Semaphore; bucket?: TokenBucket } {
+    let l = this.perRegistry.get(registry);
+    if (!l) {
+      const cfg = this.limits(registry) ?? {};
+      l = {};
+      if (cfg.concurrency !== undefined && cfg.concurrency > 0) l.sem = new Semaphore(cfg.concurrency);
+      if (cfg.requestsPerSecond !== undefined && cfg.requestsPerSecond > 0) l.bucket = new TokenBucket(cfg.requestsPerSecond);
+      this.perRegistry.set(registry, l);
+    }
+    return l;
+  }
+
+  async roundTrip(req: HttpRequest): Promise<HttpResponse> {
+    const l = this.get(req.registry);
+    if (l.sem) await l.sem.acquire();
+    try {
+      if (l.bucket) await l.bucket.take();
+      return await this.inner.roundTrip(req);
+    } finally {
+      l.sem?.release();
+    }
+  }
+}

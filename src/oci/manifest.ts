@@ -1,0 +1,104 @@
+// Manifest GET/HEAD/PUT of exact bytes. Fetches by digest are verified against the digest; sizes are capped.
+import { sha256, type Digest } from './digest';
+import type { RegistryClient } from './client';
+import { DigestMismatchError, ManifestTooLargeError, OciError } from './errors';
+import { MANIFEST_ACCEPT } from './mediatypes';
+import { formatRepository, isDigest, isTag, type RepositoryRef } from './reference';
+import { repositoryScope } from './auth';
+import { discard, header, readBody } from './transport';
+
+export const MAX_MANIFEST_BYTES = 4 << 20;
+
+export interface ManifestBytes {
+  bytes: Buffer;
+  mediaType: string;
+  digest: Digest;
+}
+
+function checkRef(repo: RepositoryRef, tagOrDigest: string): void {
+  if (!isDigest(tagOrDigest) && !isTag(tagOrDigest)) throw new OciError(`${formatRepository(repo)}: ${JSON.stringify(tagOrDigest)} is neither a tag nor a sha256 digest`);
+}
+
+function sep(tagOrDigest: string): string {
+  return isDigest(tagOrDigest) ? '@' : ':';
+}
+
+function contentType(v: string | undefined): string | undefined {
+  return v?.split(';')[0]?.trim() || undefined;
+}
+
+export async function getManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, signal?: AbortSignal): Promise<ManifestBytes> {
+  checkRef(repo, tagOrDigest);
+  const what = `GET manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
+  const res = await c.send(repo, { method: 'GET', path: `manifests/${tagOrDigest}`, headers: { accept: MANIFEST_ACCEPT }, scopes: [repositoryScope(repo.repository, 'pull')], ...(signal ? { signal } : {}) });
+  if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'manifest' });
+  const tooLarge = (): Error => new ManifestTooLargeError(`${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes; refusing it (a manifest this size is not an image)`);
+  const len = Number(header(res, 'content-length') ?? NaN);
+  if (len > MAX_MANIFEST_BYTES) {
+    res.body.destroy();
+    throw tooLarge();
+  }
+  const bytes = await readBody(res, MAX_MANIFEST_BYTES, tooLarge);
+  const digest = sha256(bytes);
+  if (isDigest(tagOrDigest) && digest !== tagOrDigest) {
+    throw new DigestMismatchError(`${what}: the registry returned bytes with digest ${digest}; refusing them`);
+  }
+  let mediaType = contentType(header(res, 'content-type'));
+  if (!mediaType || mediaType === 'application/json' || mediaType === 'text/plain') {
+    try {
+      const mt = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+      if (typeof mt === 'string') mediaType = mt;
+    } catch {
+      // left as the server said
+    }
+  }
+  return { bytes, mediaType: mediaType ?? 'application/octet-stream', digest };
+}
+
+export async function headManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, signal?: AbortSignal): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
+  checkRef(repo, tagOrDigest);
+  const what = `HEAD manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
+  const res = await c.send(repo, { method: 'HEAD', path: `manifests/${tagOrDigest}`, headers: { accept: MANIFEST_ACCEPT }, scopes: [repositoryScope(repo.repository, 'pull')], ...(signal ? { signal } : {}) });
+  if (res.status === 404) {
+    await discard(res);
+    return undefined;
+  }
+  if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'manifest' });
+  await discard(res);
+  const digest = header(res, 'docker-content-digest');
+  const mediaType = contentType(header(res, 'content-type'));
+  const size = Number(header(res, 'content-length') ?? NaN);
+  if (digest && isDigest(digest) && mediaType && Number.isFinite(size)) {
+    if (isDigest(tagOrDigest) && digest !== tagOrDigest) throw new DigestMismatchError(`${what}: registry reports digest ${digest}`);
+    return { digest, mediaType, size };
+  }
+  // Some registries omit the digest on HEAD: fall back to a GET.
+  const m = await getManifest(c, repo, tagOrDigest, signal);
+  return { digest: m.digest, mediaType: m.mediaType, size: m.bytes.length };
+}
+
+export async function putManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, m: { bytes: Buffer; mediaType: string }, signal?: AbortSignal): Promise<Digest> {
+  checkRef(repo, tagOrDigest);
+  const digest = sha256(m.bytes);
+  const what = `PUT manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
+  if (isDigest(tagOrDigest) && digest !== tagOrDigest) throw new DigestMismatchError(`${what}: the bytes have digest ${digest}; refusing to write them under another digest`);
+  if (m.bytes.length > MAX_MANIFEST_BYTES) throw new ManifestTooLargeError(`${what}: manifest is ${m.bytes.length} bytes, above the ${MAX_MANIFEST_BYTES} byte limit`);
+  const res = await c.send(repo, { method: 'PUT', path: `manifests/${tagOrDigest}`, headers: { 'content-type': m.mediaType }, body: m.bytes, scopes: [repositoryScope(repo.repository, 'pull,push')], ...(signal ? { signal } : {}) });
+  if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await c.error(res, { what, registry: repo.registry });
+  await discard(res);
+  const got = header(res, 'docker-content-digest');
+  if (got && got !== digest) throw new DigestMismatchError(`${what}: the registry stored digest ${got}, expected ${digest}; it rewrote the manifest`);
+  return digest;
+}
+
+export async function deleteManifest(c: RegistryClient, repo: RepositoryRef, digest: string, signal?: AbortSignal): Promise<boolean> {
+  const what = `DELETE manifest ${formatRepository(repo)}@${digest}`;
+  const res = await c.send(repo, { method: 'DELETE', path: `manifests/${digest}`, scopes: [`repository:${repo.repository}:delete,pull,push`], ...(signal ? { signal } : {}) });
+  if (res.status === 404) {
+    await discard(res);
+    return false;
+  }
+  if (res.status !== 202 && res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
+  await discard(res);
+  return true;
+}

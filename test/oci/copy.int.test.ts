@@ -1,0 +1,94 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
+import { blobExists, copyImage, fetchBlob, getManifest, headManifest, pushBlob, RegistryClient, ManifestUnknownError, type CopyProgress, type RepositoryRef } from '../../src/oci';
+import { buildImage, buildIndex, pushImage } from '../../src/testing/image-builder';
+
+let dir: string;
+let regs: LocalRegistry[] = [];
+const c = new RegistryClient();
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'promoflow-test-oci-copy-'));
+  regs = await Promise.all(['src', 'a', 'b'].map((name) => startRegistry({ name, stateDir: dir })));
+});
+after(async () => {
+  c.close();
+  await Promise.all(regs.map((r) => r.stop()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const repo = (i: number, repository: string): RepositoryRef => ({ registry: regs[i]!.host, repository });
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of it) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+test('push, get, head, fetch round trip', async () => {
+  const img = buildImage({ seed: 'rt', layers: 2, layerBytes: 100_000 });
+  const r = repo(0, 'rt/app');
+  await pushImage(c, r, img, ['v1']);
+  const m = await getManifest(c, r, 'v1');
+  assert.equal(m.digest, img.digest);
+  assert.equal(m.mediaType, img.mediaType);
+  assert.deepEqual(m.bytes, img.manifest);
+  assert.deepEqual(await headManifest(c, r, img.digest), { digest: img.digest, mediaType: img.mediaType, size: img.manifest.length });
+  assert.equal(await headManifest(c, r, 'nope'), undefined);
+  await assert.rejects(getManifest(c, r, 'nope'), ManifestUnknownError);
+  const layer = img.blobs[1]!;
+  assert.deepEqual(await collect(await fetchBlob(c, r, layer.digest)), layer.bytes);
+  assert.equal(await blobExists(c, r, layer.digest), true);
+  assert.equal(await blobExists(c, repo(1, 'rt/app'), layer.digest), false);
+});
+
+test('streamed push of a large blob', async () => {
+  const big = buildImage({ seed: 'stream', layerBytes: 9 << 20, uncompressed: true });
+  const layer = big.blobs[1]!;
+  const r = repo(1, 'stream/app');
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < layer.bytes.length; i += 1 << 20) yield layer.bytes.subarray(i, i + (1 << 20));
+  }
+  await pushBlob(c, r, layer.digest, layer.size, chunks());
+  assert.equal(await blobExists(c, r, layer.digest), true);
+});
+
+test('copy an index to several destinations, then again (all skipped)', async () => {
+  const idx = buildIndex({ seed: 'idx', layers: 2, layerBytes: 50_000 });
+  const src = repo(0, 'idx/app');
+  await pushImage(c, src, idx);
+  const dsts = [
+    { repo: repo(1, 'mirror/app'), tags: ['v1', 'latest'] },
+    { repo: repo(1, 'mirror2/app'), tags: ['v1'] },
+    { repo: repo(2, 'mirror/app'), tags: [] },
+    { repo: repo(0, 'copy/app'), tags: ['x'] },
+  ];
+  const events: CopyProgress[] = [];
+  const res = await copyImage(c, { ...src, digest: idx.digest }, dsts, { onProgress: (p) => events.push(p) });
+  assert.equal(res.digest, idx.digest);
+  for (const d of dsts) {
+    const m = await getManifest(c, d.repo, idx.digest);
+    assert.deepEqual(m.bytes, idx.manifest);
+    for (const t of d.tags) assert.equal((await getManifest(c, d.repo, t)).digest, idx.digest);
+    for (const ch of idx.children) assert.equal((await headManifest(c, d.repo, ch.digest))?.digest, ch.digest);
+    for (const b of idx.blobs) assert.ok(await blobExists(c, d.repo, b.digest));
+  }
+  const n = idx.blobs.length;
+  const [a1, a2, b1, s1] = res.destinations;
+  assert.equal(a1!.blobsCopied, n);
+  assert.equal(a2!.blobsMounted, n, 'second repo on the same registry mounts');
+  assert.equal(b1!.blobsCopied, n);
+  assert.equal(s1!.blobsMounted, n, 'a repo on the source registry mounts from the source');
+  assert.equal(a1!.manifestsWritten, 3);
+  assert.ok(events.some((e) => e.kind === 'manifest' && e.digest === idx.digest && !e.skipped));
+
+  const again = await copyImage(c, { ...src, digest: idx.digest }, dsts);
+  for (const d of again.destinations) {
+    assert.equal(d.blobsCopied + d.blobsMounted, 0);
+    assert.equal(d.manifestsWritten, 0);
+  }
+});
