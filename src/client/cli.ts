@@ -5,7 +5,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_STATE_DIR } from '../dev/environment';
 import { CliError, EXIT } from './exit-codes';
-import type { Io } from './promote';
+import { runPromote, type Io } from './promote';
+import { runStatus } from './status';
+import { runDevUp, runWorker } from './worker-command';
+import { runDemo } from './demo';
 
 const USAGE = `promoflow: declarative, durable container image promotion on Temporal
 
@@ -68,7 +71,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (values.help) return (io.stdout(USAGE), EXIT.OK);
       const file = check(z.string({ error: 'promote needs -f <manifest>' }).min(1, 'promote needs -f <manifest>'), values.file, 'promote');
       const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
-      const { runPromote } = await import('./promote');
       return runPromote(
         { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
         io,
@@ -77,13 +79,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     case 'status': {
       const { values, positionals } = parse('status', rest, {}, true);
       const id = check(z.string({ error: 'status needs a workflow ID' }), positionals[0], 'status');
-      const { runStatus } = await import('./status');
       return runStatus({ workflowId: id, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
     }
     case 'worker': {
       const { values } = parse('worker', rest, { 'task-queue': { type: 'string' }, concurrency: { type: 'string' } });
       const concurrency = check(positiveInt('concurrency'), values.concurrency, 'worker');
-      const { runWorker } = await import('./worker-command');
       return runWorker({ stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace, taskQueue: values['task-queue'], concurrency }, io);
     }
     case 'dev': {
@@ -91,12 +91,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (sub !== 'up') throw new CliError('promoflow dev: expected `promoflow dev up`', EXIT.INVALID);
       const { values } = parse('dev up', args, { registries: { type: 'string', default: 'staging,prod,mirror-eu,mirror-us' } });
       const names = check(z.array(z.string().regex(/^[a-z0-9-]+$/, '--registries: names are lowercase letters, digits and dashes')).min(1), values.registries.split(','), 'dev up');
-      const { runDevUp } = await import('./worker-command');
       return runDevUp({ stateDir: values['state-dir'], registries: names }, io);
     }
     case 'demo': {
       const { values } = parse('demo', rest, { keep: { type: 'boolean', default: false } });
-      const { runDemo } = await import('./demo');
       return runDemo({ stateDir: values['state-dir'], keep: values.keep }, io);
     }
     case 'version':

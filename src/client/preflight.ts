@@ -26,7 +26,8 @@ export async function preflight(spec: Spec, timeoutMs = 5000): Promise<void> {
         const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
         await r.arrayBuffer();
       } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+        const c = (err as { cause?: { code?: string; message?: string } }).cause;
+        const cause = (err as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (c?.code ?? c?.message ?? (err as Error).message);
         problems.push(`registry ${e.registry.split('/')[0]} (${e.what} in ${spec.files[0] ?? 'the manifest'}) is unreachable (${cause}): check the address or the network`);
       }
     }),

@@ -10,6 +10,7 @@ import { RegistryClient } from '../../src/oci';
 import { buildIndex, pushImage } from '../../src/testing/image-builder';
 import { runCli, startCliWorker, startTestEnvironment } from '../../src/testing/harness';
 import { EXIT } from '../../src/client/exit-codes';
+import { freePort } from '../../src/dev/ports';
 
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
 let worker: ReturnType<typeof startCliWorker>;
@@ -88,8 +89,9 @@ test('a digest that is not in staging is reported as lost, nothing else is block
 });
 
 test('an unreachable registry is one clear line and exit 3; nothing is started', async () => {
-  const r = await runCli(['promote', '-f', manifest('down', image.digest, '127.0.0.1:9/staging'), '--confirm', ...temporal()]);
+  const closed = await freePort(); // nothing listens there
+  const r = await runCli(['promote', '-f', manifest('down', image.digest, `127.0.0.1:${closed}/staging`), '--confirm', ...temporal()]);
   assert.equal(r.code, EXIT.UNAVAILABLE, r.stdout + r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /registry 127\.0\.0\.1:9 \(source\.registry in .*down\.yaml\) is unreachable \(ECONNREFUSED\)/);
+  assert.match(r.stderr, new RegExp(`registry 127\\.0\\.0\\.1:${closed} \\(source\\.registry in .*down\\.yaml\\) is unreachable \\(ECONNREFUSED\\)`));
 });
