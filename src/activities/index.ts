@@ -3,6 +3,7 @@
 import { RegistryClient } from '../oci';
 import { CredentialStore } from './credentials';
 import { copyActivities } from './copy';
+import { verifyActivities } from './verify';
 
 export interface ActivityDeps {
   client: RegistryClient;
@@ -16,7 +17,7 @@ export function createActivityDeps(): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = createActivityDeps()) {
-  return { ...copyActivities(deps) };
+  return { ...copyActivities(deps), ...verifyActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

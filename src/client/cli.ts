@@ -9,6 +9,8 @@ import { runPromote, type Io } from './promote';
 import { runStatus } from './status';
 import { runDevUp, runWorker } from './worker-command';
 import { runDemo } from './demo';
+import { runControl } from './control';
+import { runWatch } from './watch';
 
 const USAGE = `promoflow: declarative, durable container image promotion on Temporal
 
@@ -16,6 +18,9 @@ Usage:
   promoflow promote -f <manifest> [--confirm] [--no-wait] [--json] [--commit SHA] [--concurrency N]
   promoflow plan -f <manifest> [--json]
   promoflow status <workflow-id> [--json]
+  promoflow watch <workflow-id> [--interval SECONDS] [--json]
+  promoflow approve|reject <workflow-id> [--by NAME] [--reason TEXT] [--phase NAME]
+  promoflow pause|resume|abort <workflow-id> [--by NAME] [--reason TEXT]
   promoflow worker [--task-queue Q] [--concurrency N]
   promoflow dev up [--registries staging,prod,...]
   promoflow demo [--keep]
@@ -80,6 +85,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const { values, positionals } = parse('status', rest, {}, true);
       const id = check(z.string({ error: 'status needs a workflow ID' }), positionals[0], 'status');
       return runStatus({ workflowId: id, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
+    }
+    case 'approve':
+    case 'reject':
+    case 'pause':
+    case 'resume':
+    case 'abort': {
+      const { values, positionals } = parse(cmd, rest, { by: { type: 'string' }, reason: { type: 'string' }, phase: { type: 'string' } }, true);
+      const id = check(z.string({ error: `${cmd} needs a workflow ID` }), positionals[0], cmd);
+      return runControl(cmd, { workflowId: id, by: values.by, reason: values.reason, phase: values.phase, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
+    }
+    case 'watch': {
+      const { values, positionals } = parse('watch', rest, { interval: { type: 'string', default: '1' } }, true);
+      const id = check(z.string({ error: 'watch needs a workflow ID' }), positionals[0], 'watch');
+      const interval = check(z.string().regex(/^\d+(\.\d+)?$/, '--interval is seconds, e.g. 2 or 0.5').transform(Number), values.interval, 'watch');
+      return runWatch({ workflowId: id, json: values.json, intervalMs: interval * 1000, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
     }
     case 'worker': {
       const { values } = parse('worker', rest, { 'task-queue': { type: 'string' }, concurrency: { type: 'string' } });

@@ -1,3 +1,4 @@
-// The workflow bundle's entry point: every workflow type a promoflow worker runs.
-export { promotionRun, progressQuery } from './promotion-run';
+// The workflow bundle's entry point: every workflow type a promoflow worker runs, and their control surface.
+export { promotionRun } from './promotion-run';
 export { imagePromotion } from './image-promotion';
+export * from './control';

@@ -1,78 +1,225 @@
-// PromotionRun: the whole promotion. Runs the rollout phases in order; in each phase, one ImagePromotion child per
-// image digest with bounded concurrency. An image that failed or was lost in a phase is skipped in later phases
-// (never half-rolled-out further), while every other image goes on. The result is an exact account of every
-// image × destination. Progress is queryable and shown in the Web UI as live Markdown details.
-import { defineQuery, executeChild, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { imagePromotion } from './image-promotion';
+// PromotionRun: the whole promotion. Phases run in order; in each, one ImagePromotion child per image digest with
+// bounded concurrency. After a phase its gates run: verification (every destination holds the exact digests and
+// tags), a soak (durable timer), and an optional manual approval (Update, recording who and why). Pause, resume
+// and abort are Updates too. An image that failed in a phase is not rolled out further, while every other image
+// goes on. The run continues as new when Temporal suggests it, carrying its progress. Its result is an exact
+// account of every image × destination, and the Web UI shows it live (details, search attributes, summaries).
+import {
+  condition, continueAsNew, executeChild, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo, allHandlersFinished,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { imagePromotion, failureOf } from './image-promotion';
 import { edgeLabel } from './format';
 import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from './search-attributes';
-import { countEdges, type EdgeResult, type PhaseResult, type PromotionProgress, type PromotionRunInput, type PromotionRunResult, type RunStatus } from './types';
+import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from './control';
 import { renderDetails } from './details';
-
-export const progressQuery = defineQuery<PromotionProgress>('progress');
+import { NON_RETRYABLE_FAILURES } from './failure-types';
+import {
+  countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
+  type PromotionRunInput, type PromotionRunResult, type RunStatus,
+} from './types';
 
 const DEFAULT_CONCURRENCY = 50;
+/** Items per verification activity: keeps each activity's input far below the 2 MB payload limit. */
+const VERIFY_CHUNK = 500;
+
+const { verifyDestination } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '60 seconds',
+  retry: { maximumAttempts: 8, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+});
+
+const keyOf = (i: PromotionItem) => `${i.image}@${i.digest}`;
 
 export async function promotionRun(input: PromotionRunInput): Promise<PromotionRunResult> {
   const info = workflowInfo();
-  const edges: EdgeResult[] = [];
-  const phases: PhaseResult[] = input.phases.map((p) => ({ name: p.name, status: 'pending' }));
+  const cp = input.checkpoint;
+  const edges: EdgeResult[] = cp?.edges ?? [];
+  const phases: PhaseResult[] = cp?.phases ?? input.phases.map((p) => ({ name: p.name, status: 'pending' }));
+  const blocked = new Set<string>(cp?.blocked ?? []);
+  const decisions: DecisionRecord[] = cp?.decisions ?? [];
+  let paused = cp?.paused ?? false;
+  let aborted = false;
+  let awaiting: string | undefined;
+  let gate: 'approve' | 'reject' | undefined;
   let currentPhase: string | undefined;
-  let status: RunStatus = 'running';
+  let finished = false;
   const total = input.items.length * input.phases.reduce((n, p) => n + p.destinations.length, 0);
 
-  const snapshot = (): PromotionProgress => ({ name: input.name, status, phases, edges, counts: countEdges(edges), currentPhase, total, done: edges.length });
-  const publish = () => setCurrentDetails(renderDetails(snapshot()));
-  setHandler(progressQuery, snapshot);
+  const status = (): RunStatus => {
+    if (finished) {
+      if (aborted) return 'aborted';
+      if (decisions.some((d) => d.kind === 'reject')) return 'rejected';
+      const c = countEdges(edges);
+      return c.failed + c.lost + c.skipped > 0 ? 'failed' : 'succeeded';
+    }
+    if (awaiting) return 'awaiting-approval';
+    return paused ? 'paused' : 'running';
+  };
+  const snapshot = (): PromotionProgress => ({ name: input.name, status: status(), phases, edges, counts: countEdges(edges), decisions, currentPhase, total, done: edges.length });
+  let shownStatus: RunStatus | undefined;
+  const publish = () => {
+    setCurrentDetails(renderDetails(snapshot()));
+    // Each upsert is a history event: only on a change of status.
+    const s = status();
+    if (s !== shownStatus) upsertSearchAttributes([{ key: SA_STATUS, value: (shownStatus = s) }]);
+  };
 
-  upsertSearchAttributes([
-    { key: SA_STATUS, value: 'running' },
-    { key: SA_IMAGES, value: [...new Set(input.items.map((i) => i.image))].slice(0, 50) },
-    ...(input.commit ? [{ key: SA_COMMIT, value: input.commit }] : []),
-  ]);
+  // Control: validators reject what cannot apply now, so the caller gets an error instead of a silent no-op.
+  const record = (kind: DecisionRecord['kind'], d: DecisionInput): DecisionRecord => {
+    const rec: DecisionRecord = { kind, by: d.by, ...(d.reason ? { reason: d.reason } : {}), ...(d.phase ?? awaiting ? { phase: d.phase ?? awaiting } : {}), at: new Date().toISOString() };
+    decisions.push(rec);
+    return rec;
+  };
+  const validGate = (d: DecisionInput) => {
+    decisionInput.parse(d);
+    if (!awaiting) throw new Error(`no gate is awaiting approval (run status: ${status()})`);
+    if (d.phase && d.phase !== awaiting) throw new Error(`phase ${d.phase} is not awaiting approval; ${awaiting} is`);
+  };
+  const validRunning = (d: DecisionInput) => {
+    decisionInput.parse(d);
+    if (finished) throw new Error('the run has already ended');
+  };
+  setHandler(progressQuery, snapshot);
+  setHandler(approveUpdate, (d) => ((gate = 'approve'), record('approve', d)), { validator: validGate });
+  setHandler(rejectUpdate, (d) => ((gate = 'reject'), record('reject', d)), { validator: validGate });
+  setHandler(pauseUpdate, (d) => ((paused = true), publish(), record('pause', d)), {
+    validator: (d) => {
+      validRunning(d);
+      if (paused) throw new Error('the run is already paused');
+    },
+  });
+  setHandler(resumeUpdate, (d) => ((paused = false), publish(), record('resume', d)), {
+    validator: (d) => {
+      validRunning(d);
+      if (!paused) throw new Error('the run is not paused');
+    },
+  });
+  setHandler(abortUpdate, (d) => ((aborted = true), publish(), record('abort', d)), { validator: validRunning });
+
+  if (!cp) {
+    upsertSearchAttributes([
+      { key: SA_IMAGES, value: [...new Set(input.items.map((i) => i.image))].slice(0, 100) },
+      ...(input.commit ? [{ key: SA_COMMIT, value: input.commit }] : []),
+    ]);
+  }
   publish();
 
-  const blocked = new Set<string>(); // "image@digest" that failed in an earlier phase
-  for (const [pi, phase] of input.phases.entries()) {
-    currentPhase = phase.name;
-    phases[pi] = { name: phase.name, status: 'running', startedAt: new Date().toISOString() };
-    upsertSearchAttributes([{ key: SA_PHASE, value: phase.name }]);
-    publish();
-    const dests = input.destinations.filter((d) => phase.destinations.includes(d.name));
-    const queue = [...input.items];
-    let phaseFailed = false;
-    const runOne = async (): Promise<void> => {
-      for (let item = queue.shift(); item; item = queue.shift()) {
-        const key = `${item.image}@${item.digest}`;
-        if (blocked.has(key)) {
-          for (const d of dests) edges.push({ image: item.image, digest: item.digest, destination: d.name, phase: phase.name, tags: item.tags, status: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
-          continue;
-        }
-        const r = await executeChild(imagePromotion, {
-          workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
-          args: [{ item, source: input.source, destinations: dests, phase: phase.name }],
-          staticSummary: `promote ${edgeLabel(item.image, item.digest)} (${phase.name})`,
-        });
-        edges.push(...r.edges);
-        if (r.edges.some((e) => e.status === 'failed' || e.status === 'lost')) {
-          blocked.add(key);
-          phaseFailed = true;
-        }
-        publish();
+  const skip = (fromPhase: number, fromItem: number, errorType: string, error: string) => {
+    for (let pi = fromPhase; pi < input.phases.length; pi++) {
+      const phase = input.phases[pi]!;
+      for (const item of input.items.slice(pi === fromPhase ? fromItem : 0)) {
+        for (const d of phase.destinations) edges.push({ image: item.image, digest: item.digest, destination: d, phase: phase.name, tags: item.tags, status: 'skipped', errorType, error });
       }
-    };
-    const workers = Math.max(1, Math.min(input.concurrency ?? DEFAULT_CONCURRENCY, queue.length));
-    await Promise.all(Array.from({ length: workers }, runOne));
-    if (phase.soakSeconds > 0 && pi < input.phases.length - 1) {
-      await sleep(phase.soakSeconds * 1000);
+      if (phases[pi]!.status === 'pending' || phases[pi]!.status === 'running') phases[pi] = { ...phases[pi]!, status: errorType === 'Aborted' ? 'aborted' : 'rejected' };
     }
-    phases[pi] = { ...phases[pi]!, status: phaseFailed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
+  };
+
+  let drain = false;
+  for (let pi = cp?.phaseIndex ?? 0; pi < input.phases.length; pi++) {
+    const phase = input.phases[pi]!;
+    currentPhase = phase.name;
+    upsertSearchAttributes([{ key: SA_PHASE, value: phase.name }]);
+    const dests = input.destinations.filter((d) => phase.destinations.includes(d.name));
+    let next = cp && pi === cp.phaseIndex ? cp.nextItem : 0;
+    const copiesDone = cp && pi === cp.phaseIndex ? cp.copiesDone : false;
+    if (!copiesDone) {
+      if (phases[pi]!.status === 'pending') phases[pi] = { name: phase.name, status: 'running', startedAt: new Date().toISOString() };
+      publish();
+      const runner = async (): Promise<void> => {
+        for (;;) {
+          await condition(() => !paused || aborted);
+          if (aborted || drain || next >= input.items.length) return;
+          const item = input.items[next++]!;
+          if (blocked.has(keyOf(item))) {
+            for (const d of dests) edges.push({ image: item.image, digest: item.digest, destination: d.name, phase: phase.name, tags: item.tags, status: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
+            continue;
+          }
+          const r = await executeChild(imagePromotion, {
+            workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
+            args: [{ item, source: input.source, destinations: dests, phase: phase.name }],
+            staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${dests.map((d) => d.name).join(', ')})`,
+          });
+          edges.push(...r.edges);
+          if (r.edges.some((e) => e.status === 'failed' || e.status === 'lost')) blocked.add(keyOf(item));
+          if (workflowInfo().continueAsNewSuggested) drain = true;
+          publish();
+        }
+      };
+      const n = Math.max(1, Math.min(input.concurrency ?? DEFAULT_CONCURRENCY, input.items.length - next));
+      await Promise.all(Array.from({ length: n }, runner));
+      if (aborted) {
+        skip(pi, next, 'Aborted', 'not promoted: the run was aborted');
+        break;
+      }
+      if (drain && next < input.items.length) {
+        await condition(allHandlersFinished);
+        const checkpoint: PromotionRunCheckpoint = { phaseIndex: pi, nextItem: next, copiesDone: false, edges, phases, blocked: [...blocked], decisions, paused, runs: (cp?.runs ?? 0) + 1 };
+        await continueAsNew<typeof promotionRun>({ ...input, checkpoint });
+      }
+    }
+
+    // Gate 1: verification.
+    if (phase.verify) {
+      phases[pi] = { ...phases[pi]!, status: 'verifying' };
+      publish();
+      const toVerify = input.items.filter((i) => !blocked.has(keyOf(i)));
+      const problems: string[] = [];
+      for (const d of dests) {
+        for (let i = 0; i < toVerify.length; i += VERIFY_CHUNK) {
+          const chunk = toVerify.slice(i, i + VERIFY_CHUNK).map((it) => ({ image: it.image, digest: it.digest, tags: it.tags }));
+          let found: Array<{ image: string; digest: string; problem: string }>;
+          try {
+            found = await verifyDestination.executeWithOptions({ summary: `verify ${chunk.length} image(s) at ${d.name}` }, [{ destination: d, items: chunk }]);
+          } catch (e) {
+            const f = failureOf(e);
+            found = chunk.map((c) => ({ ...c, problem: `verification failed: ${f.type}: ${f.message}` }));
+          }
+          for (const p of found) {
+            problems.push(`${edgeLabel(p.image, p.digest)} at ${d.name}: ${p.problem}`);
+            blocked.add(`${p.image}@${p.digest}`);
+            const e = edges.find((x) => x.phase === phase.name && x.destination === d.name && x.image === p.image && x.digest === p.digest);
+            if (e) Object.assign(e, { status: 'failed', errorType: 'VerifyFailed', error: p.problem });
+          }
+        }
+      }
+      if (problems.length) phases[pi] = { ...phases[pi]!, verifyProblems: problems.slice(0, 100) };
+    }
+    const failed = edges.some((e) => e.phase === phase.name && (e.status === 'failed' || e.status === 'lost'));
+    const last = pi === input.phases.length - 1;
+
+    // Gate 2: soak, a durable timer that an abort cuts short.
+    if (phase.soakSeconds > 0 && !last) {
+      phases[pi] = { ...phases[pi]!, status: 'soaking' };
+      publish();
+      await condition(() => aborted, phase.soakSeconds * 1000, { summary: `soak ${phase.soakSeconds}s after ${phase.name}` });
+      if (aborted) {
+        phases[pi] = { ...phases[pi]!, status: failed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
+        skip(pi + 1, 0, 'Aborted', 'not promoted: the run was aborted');
+        break;
+      }
+    }
+
+    // Gate 3: manual approval before the next phase.
+    if (phase.approval && !last) {
+      phases[pi] = { ...phases[pi]!, status: 'awaiting-approval' };
+      awaiting = phase.name;
+      gate = undefined;
+      publish();
+      await condition(() => gate !== undefined || aborted);
+      awaiting = undefined;
+      if (gate === 'reject' || aborted) {
+        phases[pi] = { ...phases[pi]!, status: failed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
+        skip(pi + 1, 0, aborted ? 'Aborted' : 'Rejected', aborted ? 'not promoted: the run was aborted' : `not promoted: rejected at the ${phase.name} gate`);
+        break;
+      }
+    }
+    phases[pi] = { ...phases[pi]!, status: failed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
     publish();
   }
   currentPhase = undefined;
-  const counts = countEdges(edges);
-  status = counts.failed + counts.lost + counts.skipped > 0 ? 'failed' : 'succeeded';
-  upsertSearchAttributes([{ key: SA_STATUS, value: status }]);
+  finished = true;
   publish();
-  return { name: input.name, status, phases, edges, counts };
+  await condition(allHandlersFinished);
+  return { name: input.name, status: status(), phases, edges, counts: countEdges(edges), decisions };
 }

@@ -41,6 +41,8 @@ export interface PromotionRunInput {
   items: PromotionItem[];
   /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
   concurrency?: number;
+  /** Set by continue-as-new only. */
+  checkpoint?: PromotionRunCheckpoint;
 }
 
 export type EdgeStatus = 'promoted' | 'present' | 'failed' | 'lost' | 'skipped';
@@ -74,13 +76,24 @@ export interface ImagePromotionResult {
   edges: EdgeResult[];
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'aborted';
+export type RunStatus = 'running' | 'paused' | 'awaiting-approval' | 'succeeded' | 'failed' | 'rejected' | 'aborted';
 
 export interface PhaseResult {
   name: string;
-  status: 'pending' | 'running' | 'done' | 'failed' | 'rejected' | 'aborted';
+  status: 'pending' | 'running' | 'verifying' | 'soaking' | 'awaiting-approval' | 'done' | 'failed' | 'rejected' | 'aborted';
   startedAt?: string;
   finishedAt?: string;
+  /** Problems the verification gate found (image@digest → destination: what). */
+  verifyProblems?: string[];
+}
+
+/** A gate or control decision: who, what, why, when. */
+export interface DecisionRecord {
+  kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort';
+  by: string;
+  reason?: string;
+  phase?: string;
+  at: string;
 }
 
 export interface PromotionRunResult {
@@ -89,6 +102,22 @@ export interface PromotionRunResult {
   phases: PhaseResult[];
   edges: EdgeResult[];
   counts: Record<EdgeStatus, number>;
+  decisions: DecisionRecord[];
+}
+
+/** Progress carried across continue-as-new. */
+export interface PromotionRunCheckpoint {
+  phaseIndex: number;
+  /** Index into items of the next item to start in the current phase. */
+  nextItem: number;
+  /** Whether the current phase's copies are all done (gates may remain). */
+  copiesDone: boolean;
+  edges: EdgeResult[];
+  phases: PhaseResult[];
+  blocked: string[];
+  decisions: DecisionRecord[];
+  paused: boolean;
+  runs: number;
 }
 
 /** What the `progress` query returns while a run is in flight. */

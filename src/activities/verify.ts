@@ -1,0 +1,48 @@
+// The verification gate: does a destination hold exactly the declared digests, with every declared tag pointing
+// at its digest? Read-only; returns the problems found (an empty list means verified).
+import { Context } from '@temporalio/activity';
+import { headManifest } from '../oci';
+import type { DestinationRef } from '../workflows/types';
+import { repoOf } from './copy';
+import { classify } from './failures';
+import type { ActivityDeps } from './index';
+
+export interface VerifyInput {
+  destination: DestinationRef;
+  items: Array<{ image: string; digest: string; tags: string[] }>;
+}
+
+export interface VerifyProblem {
+  image: string;
+  digest: string;
+  problem: string;
+}
+
+export function verifyActivities({ client, credentials }: ActivityDeps) {
+  return {
+    async verifyDestination(input: VerifyInput): Promise<VerifyProblem[]> {
+      const ctx = Context.current();
+      try {
+        credentials.register(input.destination);
+        const problems: VerifyProblem[] = [];
+        for (const it of input.items) {
+          const repo = repoOf(input.destination, it.image);
+          const byDigest = await headManifest(client, repo, it.digest);
+          if (!byDigest) {
+            problems.push({ image: it.image, digest: it.digest, problem: `${repo.registry}/${repo.repository}@${it.digest} is missing` });
+            continue;
+          }
+          for (const tag of it.tags) {
+            const t = await headManifest(client, repo, tag);
+            if (!t) problems.push({ image: it.image, digest: it.digest, problem: `tag ${tag} is missing` });
+            else if (t.digest !== it.digest) problems.push({ image: it.image, digest: it.digest, problem: `tag ${tag} points to ${t.digest}` });
+          }
+          ctx.heartbeat();
+        }
+        return problems;
+      } catch (e) {
+        throw classify(e);
+      }
+    },
+  };
+}
