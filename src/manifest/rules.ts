@@ -38,11 +38,13 @@ export function isSecretKey(k: string): boolean {
   return SECRET_KEYS.has(k.toLowerCase().replace(/[-_]/g, ''));
 }
 
+const PEM_RE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+
 /** Finds inline secrets (by field name, or a PEM private key as any value) anywhere in the data. */
 export function findInlineSecrets(y: YamlFile, data: unknown, base: PathSeg[] = []): ManifestError[] {
   const out: ManifestError[] = [];
   const walk = (v: unknown, path: PathSeg[]) => {
-    if (typeof v === 'string' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v)) {
+    if (typeof v === 'string' && PEM_RE.test(v)) {
       out.push({ file: y.file, ...y.locate(path), path: pathString(path), value: '<redacted>', message: 'is an inline private key', expected: 'a key reference such as env://VAR or file://path' });
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
     else if (v && typeof v === 'object') {
@@ -96,6 +98,7 @@ export function zodErrors(y: YamlFile, issues: readonly z.core.$ZodIssue[], root
       continue;
     }
     const value = valueAt(root, rel);
+    if (typeof value === 'string' && PEM_RE.test(value)) continue; // reported by findInlineSecrets, redacted
     if (value === undefined && issue.code === 'invalid_type') {
       out.push({ file: y.file, ...y.locate(path, true), path: pathString(path), message: 'is required', expected: problem ? expected : String(issue.expected) });
       continue;

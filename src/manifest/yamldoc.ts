@@ -52,7 +52,8 @@ export function parseYaml(file: string, text: string): YamlFile {
       const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key' : `invalid YAML: ${e.message.split('\n')[0]}`;
       const p = pos(e.pos[0]);
       let value: unknown;
-      if (e.code === 'DUPLICATE_KEY') value = text.slice(e.pos[0], e.pos[1]).replace(/^["']|["']$/g, '') || undefined;
+      // The error range covers only the key's first character: read the key itself from the text.
+      if (e.code === 'DUPLICATE_KEY') value = /^(?:"([^"\n]*)"|'([^'\n]*)'|([^:\n]*?)\s*:)/.exec(text.slice(e.pos[0], e.pos[0] + 300))?.slice(1).find((x) => x !== undefined);
       errors.push({ file, ...p, path: '', value, message, expected: e.code === 'DUPLICATE_KEY' ? 'each key once per mapping' : undefined });
     }
   }
