@@ -6,7 +6,11 @@ import { OciError, UnauthorizedError } from './errors';
 import { errorFromResponse } from './response';
 import { discard, header, isReplayable, readBody, type HttpRequest, type HttpResponse, type Transport } from './transport';
 
+/** Username/password (Basic, or exchanged for a Bearer token); username `<token>` marks an identity (refresh) token; `token` is a registry bearer token sent as is. */
 export type Credential = { username: string; password: string } | { token: string };
+
+/** Username docker config.json and credential helpers use for identity (refresh) tokens. */
+export const IDENTITY_TOKEN_USER = '<token>';
 export type CredentialSource = (registry: string) => Promise<Credential | undefined>;
 
 export interface Challenge {
@@ -155,11 +159,22 @@ export class AuthTransport implements Transport {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.allowPlainHttp(url.host))) {
       throw new UnauthorizedError(`${req.registry}: token realm ${url.origin} is not HTTPS; refusing to send credentials there (mark it insecure only if you trust the network)`);
     }
-    if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
-    for (const sc of scopes) url.searchParams.append('scope', sc);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (cred && 'username' in cred) headers['authorization'] = basic(cred);
-    const res = await this.inner.roundTrip({ method: 'GET', url, registry: url.host, headers, ...(req.signal ? { signal: req.signal } : {}) });
+    let res: HttpResponse;
+    const sig = req.signal ? { signal: req.signal } : {};
+    if (cred && 'username' in cred && cred.username === IDENTITY_TOKEN_USER) {
+      // An identity token is an OAuth2 refresh token: exchange it (POST form) rather than sending it as Basic.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'promoflow', refresh_token: cred.password });
+      if (ch.params['service']) form.set('service', ch.params['service']);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      res = await this.inner.roundTrip({ method: 'POST', url, registry: url.host, headers, body: Buffer.from(form.toString()), ...sig });
+    } else {
+      if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
+      for (const sc of scopes) url.searchParams.append('scope', sc);
+      if (cred && 'username' in cred) headers['authorization'] = basic(cred);
+      res = await this.inner.roundTrip({ method: 'GET', url, registry: url.host, headers, ...sig });
+    }
     const what = `token request to ${url.origin}${url.pathname} for ${req.registry} (scopes ${scopes.join(' ') || 'none'})`;
     if (res.status !== 200) throw await errorFromResponse(res, { what, registry: req.registry });
     const raw = await readBody(res, 1 << 20);
