@@ -1,0 +1,109 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
+import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, TooManyRequestsError, type RepositoryRef } from '../../src/oci';
+import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
+import { buildImage, pushImage } from '../../src/testing/image-builder';
+
+let dir: string;
+let src: LocalRegistry;
+let dst: LocalRegistry;
+let proxy: FaultProxy;
+let dproxy: FaultProxy;
+const c = new RegistryClient({}, { retry: { baseDelayMs: 20, maxDelayMs: 200 } });
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'promoflow-test-oci-faults-'));
+  [src, dst] = await Promise.all([startRegistry({ name: 'src', stateDir: dir }), startRegistry({ name: 'dst', stateDir: dir })]);
+  proxy = await startFaultProxy(src.host);
+  dproxy = await startFaultProxy(dst.host);
+});
+after(async () => {
+  c.close();
+  await proxy.stop();
+  await dproxy.stop();
+  await Promise.all([src.stop(), dst.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const via = (p: FaultProxy, repository: string): RepositoryRef => ({ registry: p.host, repository });
+
+test('429 (Retry-After seconds and HTTP-date), 503 and connection resets are retried and the copy completes', async () => {
+  const img = buildImage({ seed: 'faults', layers: 3, layerBytes: 200_000 });
+  await pushImage(c, { registry: src.host, repository: 'f/app' }, img);
+  proxy.rules = [
+    { method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 429, retryAfter: '1' }, times: 1 },
+    { method: 'GET', path: /\/blobs\//, fault: { kind: 'status', status: 429, retryAfter: new Date(Date.now() + 1000).toUTCString() }, times: 1 },
+    { method: 'GET', path: /\/blobs\//, fault: { kind: 'status', status: 503 }, times: 2 },
+    { method: 'GET', path: /\/blobs\//, fault: { kind: 'reset' }, times: 1 },
+  ];
+  dproxy.rules = [
+    { method: 'HEAD', path: /\/blobs\//, fault: { kind: 'reset' }, times: 2 },
+    { method: 'PATCH', path: /\/blobs\/uploads\//, fault: { kind: 'status', status: 503 }, times: 1 },
+    { method: 'PUT', path: /\/manifests\//, fault: { kind: 'status', status: 502 }, times: 1 },
+  ];
+  const t0 = Date.now();
+  const res = await copyImage(c, { ...via(proxy, 'f/app'), digest: img.digest }, [{ repo: via(dproxy, 'f/app'), tags: ['v1'] }]);
+  assert.ok(Date.now() - t0 >= 900, 'Retry-After was honoured');
+  assert.equal(res.destinations[0]!.blobsCopied, img.blobs.length);
+  assert.equal((await headManifest(c, { registry: dst.host, repository: 'f/app' }, 'v1'))?.digest, img.digest);
+  const injected = [...proxy.requests, ...dproxy.requests].filter((r) => r.fault !== undefined).map((r) => r.fault);
+  assert.equal(injected.length, 9, 'every injected fault was hit');
+  proxy.rules = [];
+  dproxy.rules = [];
+});
+
+test('persistent 503 ends in a retryable RegistryUnavailableError after bounded attempts', async () => {
+  proxy.rules = [{ path: /\/manifests\//, fault: { kind: 'status', status: 503 } }];
+  const before = proxy.requests.length;
+  await assert.rejects(
+    copyImage(c, { ...via(proxy, 'f/app'), digest: `sha256:${'1'.repeat(64)}` }, [{ repo: { registry: dst.host, repository: 'x' }, tags: [] }]),
+    (e: unknown) => e instanceof RegistryUnavailableError && e.retryable && e.status === 503 && e.message.includes(proxy.host),
+  );
+  assert.equal(proxy.requests.length - before, c.retry.maxAttempts);
+  proxy.rules = [{ path: /\/manifests\//, fault: { kind: 'status', status: 429, retryAfter: '3600' } }];
+  await assert.rejects(
+    copyImage(c, { ...via(proxy, 'f/app'), digest: `sha256:${'1'.repeat(64)}` }, [{ repo: { registry: dst.host, repository: 'x' }, tags: [] }]),
+    (e: unknown) => e instanceof TooManyRequestsError && e.retryable && e.retryAfterMs !== undefined && e.retryAfterMs > 3000_000,
+  );
+  proxy.rules = [];
+});
+
+test('a flipped byte in a source blob → DigestMismatchError and nothing committed at the destination', async () => {
+  const img = buildImage({ seed: 'flip', layers: 1, layerBytes: 3 << 20, uncompressed: true });
+  await pushImage(c, { registry: src.host, repository: 'flip/app' }, img);
+  const layer = img.blobs[1]!;
+  proxy.rules = [{ method: 'GET', path: new RegExp(`/blobs/${layer.digest}`), fault: { kind: 'flipByte' } }];
+  const dests = [{ repo: { registry: dst.host, repository: 'flip/a' }, tags: ['v1'] }, { repo: { registry: dst.host, repository: 'flip/b' }, tags: [] }];
+  await assert.rejects(copyImage(c, { ...via(proxy, 'flip/app'), digest: img.digest }, dests), (e: unknown) => e instanceof DigestMismatchError && !e.retryable && e.message.includes(layer.digest));
+  for (const d of dests) {
+    assert.equal(await blobExists(c, d.repo, layer.digest), false);
+    assert.equal(await headManifest(c, d.repo, img.digest), undefined);
+  }
+  // fetchBlob alone reports it too, after the last byte.
+  await assert.rejects(async () => {
+    for await (const _ of await fetchBlob(c, via(proxy, 'flip/app'), layer.digest)) void _;
+  }, DigestMismatchError);
+  proxy.rules = [];
+});
+
+test('a relative upload Location with an existing query string works (streamed and monolithic)', async () => {
+  dproxy.rules = [{ path: /\/blobs\/uploads\//, fault: { kind: 'relativeLocation' } }];
+  const img = buildImage({ seed: 'relloc', layerBytes: 6 << 20, uncompressed: true });
+  const repo = via(dproxy, 'rel/app');
+  await pushImage(c, repo, img);
+  const layer = img.blobs[1]!;
+  const small = img.blobs[0]!;
+  assert.ok(await blobExists(c, { registry: dst.host, repository: 'rel/app' }, layer.digest));
+  assert.ok(await blobExists(c, { registry: dst.host, repository: 'rel/app' }, small.digest));
+  async function* once(): AsyncGenerator<Uint8Array> {
+    yield layer.bytes;
+  }
+  await pushBlob(c, via(dproxy, 'rel/other'), layer.digest, layer.size, once());
+  assert.ok(dproxy.requests.some((r) => r.fault === 'relativeLocation' && r.method === 'POST'));
+  assert.ok(dproxy.requests.some((r) => r.method === 'PUT' && /_state=.*&digest=sha256/.test(r.path)));
+  dproxy.rules = [];
+});
