@@ -76,14 +76,22 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         }
         const prior = (ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? [];
         const done = new Set<string>(prior);
-        const result = await copyImage(client, src, [{ repo: dst, tags: input.tags }], {
-          done,
-          signal: ctx.cancellationSignal,
-          onProgress: (p) => {
-            done.add(`${p.destination}|${p.digest}`);
-            ctx.heartbeat({ done: [...done] } satisfies Heartbeat);
-          },
-        });
+        const beat = () => ctx.heartbeat({ done: [...done] } satisfies Heartbeat);
+        // Progress events come per blob; a single large blob still needs a pulse, or it would look like a dead worker.
+        const pulse = setInterval(beat, 5000);
+        let result;
+        try {
+          result = await copyImage(client, src, [{ repo: dst, tags: input.tags }], {
+            done,
+            signal: ctx.cancellationSignal,
+            onProgress: (p) => {
+              done.add(`${p.destination}|${p.digest}`);
+              beat();
+            },
+          });
+        } finally {
+          clearInterval(pulse);
+        }
         const d = result.destinations[0]!;
         const wrote = d.blobsCopied + d.blobsMounted + d.manifestsWritten > 0;
         return { status: wrote ? 'promoted' : 'present', bytesCopied: d.bytesCopied, blobsCopied: d.blobsCopied + d.blobsMounted, manifestsWritten: d.manifestsWritten };

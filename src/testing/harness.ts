@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEnvironment, type Environment, type EnvironmentOptions } from '../dev/environment';
+import { Client, Connection } from '@temporalio/client';
+import { createWorker } from '../worker/worker';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'promoflow.js');
@@ -64,4 +66,39 @@ export function startCliWorker(env: Environment, extraArgs: string[] = []): { st
       return exited;
     },
   };
+}
+
+/** An in-process worker against the environment's Temporal (bundles workflow code once per process). */
+export async function startTestWorker(env: Environment, opts: { taskQueue?: string } = {}): Promise<{ stop(): Promise<void> }> {
+  const { worker, connection } = await createWorker({ address: env.temporal!.address, taskQueue: opts.taskQueue });
+  const running = worker.run();
+  return {
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+    },
+  };
+}
+
+/** A Temporal client for the environment. */
+export async function testClient(env: Environment) {
+  const connection = await Connection.connect({ address: env.temporal!.address });
+  return new Client({ connection, namespace: env.temporal!.namespace });
+}
+
+/** Poll until `fn` returns a truthy value (or fail after `timeoutMs`). */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

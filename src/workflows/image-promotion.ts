@@ -11,12 +11,13 @@ const { checkSource } = proxyActivities<Activities>({
   retry: { maximumAttempts: 8, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 });
 
-const { copyToDestination } = proxyActivities<Activities>({
+const COPY_OPTIONS = {
   // Generous overall bound; the heartbeat timeout is what detects a dead worker quickly.
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '60 seconds',
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
-});
+} as const;
+const { copyToDestination } = proxyActivities<Activities>(COPY_OPTIONS);
 
 export function failureOf(e: unknown): { type: string; message: string } {
   const cause = e instanceof ActivityFailure ? e.cause : e;
@@ -46,7 +47,7 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
   const edges = await Promise.all(
     destinations.map(async (d) => {
       try {
-        const r = await copyToDestination.executeWithOptions({ summary: `copy ${label} → ${d.name}` }, [
+        const r = await copyToDestination.executeWithOptions({ ...COPY_OPTIONS, ...(input.tuning?.heartbeatSeconds ? { heartbeatTimeout: input.tuning.heartbeatSeconds * 1000 } : {}), summary: `copy ${label} → ${d.name}` }, [
           { image: item.image, digest: item.digest, tags: item.tags, allowTagMove: item.allowTagMove, source, destination: d },
         ]);
         return edge(d.name, { status: r.status, bytesCopied: r.bytesCopied, blobsCopied: r.blobsCopied, manifestsWritten: r.manifestsWritten });

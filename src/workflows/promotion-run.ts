@@ -137,7 +137,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
           }
           const r = await executeChild(imagePromotion, {
             workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
-            args: [{ item, source: input.source, destinations: dests, phase: phase.name }],
+            args: [{ item, source: input.source, destinations: dests, phase: phase.name, tuning: input.tuning }],
             staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${dests.map((d) => d.name).join(', ')})`,
           });
           edges.push(...r.edges);

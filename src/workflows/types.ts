@@ -43,6 +43,13 @@ export interface PromotionRunInput {
   concurrency?: number;
   /** Set by continue-as-new only. */
   checkpoint?: PromotionRunCheckpoint;
+  tuning?: ActivityTuning;
+}
+
+/** Activity timing, overridable per run (tests use short values; production keeps the defaults). */
+export interface ActivityTuning {
+  /** Heartbeat timeout of copy activities: how fast a dead worker's copy is retried elsewhere (default 30). */
+  heartbeatSeconds?: number;
 }
 
 export type EdgeStatus = 'promoted' | 'present' | 'failed' | 'lost' | 'skipped';
@@ -68,6 +75,7 @@ export interface ImagePromotionInput {
   source: EndpointRef;
   destinations: DestinationRef[];
   phase: string;
+  tuning?: ActivityTuning;
 }
 
 export interface ImagePromotionResult {
