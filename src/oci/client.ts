@@ -45,6 +45,7 @@ export class RegistryClient {
   readonly copyConcurrency: number;
   private readonly http: HttpTransport;
   private readonly auth: AuthTransport;
+  private readonly schemes = new Map<string, Promise<'http' | 'https'>>();
 
   constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}) {
     this.options = opts;
@@ -62,24 +63,35 @@ export class RegistryClient {
     return isLoopback(registry) || (this.options.insecure?.(registry) ?? false);
   }
 
-  /** Base URL of a registry's API. */
-  base(registry: string): URL {
+  /**
+   * Base URL of a registry's API. HTTPS always, except where plain HTTP is allowed (loopback, insecure): there we
+   * try HTTPS first and use plain HTTP only when the server does not speak TLS at all. A certificate that fails
+   * verification is never a reason to fall back.
+   */
+  async base(registry: string): Promise<URL> {
     const host = apiHost(registry);
-    return new URL(`${this.plainHttpAllowed(registry) ? 'http' : 'https'}://${host}/`);
+    if (!this.plainHttpAllowed(registry)) return new URL(`https://${host}/`);
+    let scheme = this.schemes.get(registry);
+    if (!scheme) {
+      scheme = this.http.speaksTls(host).then((tls) => (tls ? 'https' : 'http'));
+      this.schemes.set(registry, scheme);
+      scheme.catch(() => this.schemes.delete(registry));
+    }
+    return new URL(`${await scheme}://${host}/`);
   }
 
-  url(repo: RepositoryRef, path: string): URL {
-    return new URL(`/v2/${repo.repository}/${path}`, this.base(repo.registry));
+  async url(repo: RepositoryRef, path: string): Promise<URL> {
+    return new URL(`/v2/${repo.repository}/${path}`, await this.base(repo.registry));
   }
 
   /** Send a request through the full stack; the caller owns the response body. */
   async send(repo: RepositoryRef, r: ClientRequest): Promise<HttpResponse> {
-    const url = typeof r.path === 'string' ? this.url(repo, r.path) : r.path;
+    const url = typeof r.path === 'string' ? await this.url(repo, r.path) : r.path;
     if (url.protocol === 'http:' && !this.plainHttpAllowed(url.host)) {
       throw new OciError(`refusing plain HTTP to ${url.host}: only loopback or registries marked insecure may use it`);
     }
     // A body we cannot send twice needs the auth challenge known before it goes out.
-    if (r.body !== undefined && !Buffer.isBuffer(r.body)) await this.auth.prime(repo.registry, this.base(repo.registry), r.signal);
+    if (r.body !== undefined && !Buffer.isBuffer(r.body)) await this.auth.prime(repo.registry, await this.base(repo.registry), r.signal);
     const req: HttpRequest = { method: r.method, url, registry: repo.registry, ...(r.headers ? { headers: r.headers } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(r.scopes ? { scopes: r.scopes } : {}), ...(r.signal ? { signal: r.signal } : {}) };
     return this.auth.roundTrip(req);
   }

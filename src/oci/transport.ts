@@ -131,6 +131,31 @@ export class HttpTransport implements Transport {
     this.httpsAgent.destroy();
   }
 
+  /**
+   * Does host:port answer a TLS handshake? False only when it clearly speaks something else (plain HTTP answers a
+   * ClientHello with garbage or a close); a certificate problem still counts as TLS, so it surfaces as an error.
+   */
+  speaksTls(host: string, timeoutMs = 5000): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(`https://${host}/v2/`);
+      const r = https.request(url, { method: 'GET', agent: this.httpsAgent, headers: { 'user-agent': this.o.userAgent } });
+      const t = setTimeout(() => r.destroy(Object.assign(new Error('TLS probe timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+      r.on('response', (res) => {
+        clearTimeout(t);
+        res.resume();
+        resolve(true);
+      });
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(t);
+        const code = e.code ?? '';
+        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code)) resolve(true);
+        else if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') reject(networkError({ method: 'GET', url, registry: host }, e));
+        else resolve(false);
+      });
+      r.end();
+    });
+  }
+
   roundTrip(req: HttpRequest): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';

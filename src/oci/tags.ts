@@ -1,0 +1,53 @@
+// Tag listing with pagination: follows the Link header (rel="next") until the registry stops sending one.
+import { z } from 'zod';
+import type { RegistryClient } from './client';
+import { OciError } from './errors';
+import { formatRepository, type RepositoryRef } from './reference';
+import { discard, header, readBody } from './transport';
+
+const TagList = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() }).loose();
+
+/** The `rel="next"` target of a Link header, if any. */
+export function nextLink(link: string | undefined): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const m = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (m && /(^|;)\s*rel\s*=\s*"?next"?\s*(;|$)/i.test(m[2] ?? '')) return m[1];
+  }
+  return undefined;
+}
+
+/** Every tag of a repository, page by page (`pageSize` is a hint the registry may lower). */
+export async function* iterateTags(c: RegistryClient, repo: RepositoryRef, opts: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<string[]> {
+  let url: URL = await c.url(repo, `tags/list${opts.pageSize ? `?n=${opts.pageSize}` : ''}`);
+  const what = `list tags of ${formatRepository(repo)}`;
+  for (let page = 0; ; page++) {
+    if (page > 100_000) throw new OciError(`${what}: pagination does not end`);
+    const res = await c.send(repo, { method: 'GET', path: url, headers: { accept: 'application/json' }, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (res.status === 404) {
+      // distribution answers NAME_UNKNOWN for a repository with no tags yet.
+      await discard(res);
+      return;
+    }
+    if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
+    const body = await readBody(res, 16 << 20);
+    let parsed: z.infer<typeof TagList>;
+    try {
+      parsed = TagList.parse(JSON.parse(body.toString('utf8')));
+    } catch {
+      throw new OciError(`${what}: the registry returned an invalid tag list`);
+    }
+    yield parsed.tags ?? [];
+    const next = nextLink(header(res, 'link'));
+    if (!next) return;
+    const u = new URL(next, url);
+    if (u.origin !== url.origin) throw new OciError(`${what}: pagination link points to another host (${u.host}); refusing to follow it`);
+    url = u;
+  }
+}
+
+export async function listTags(c: RegistryClient, repo: RepositoryRef, opts: { pageSize?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+  const all: string[] = [];
+  for await (const page of iterateTags(c, repo, opts)) all.push(...page);
+  return all;
+}
