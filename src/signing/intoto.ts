@@ -6,7 +6,7 @@ import { assertDigest, goJson, utf8 } from './encoding';
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
 export interface Subject {
-  name: string;
+  name?: string;
   digest: { sha256: string };
 }
 
@@ -17,9 +17,10 @@ export interface Statement<P = unknown> {
   predicate: P;
 }
 
-export function subjectForDigest(name: string, digest: string): Subject {
+export function subjectForDigest(name: string | undefined, digest: string): Subject {
   assertDigest(digest, 'subject digest');
-  return { name, digest: { sha256: digest.slice('sha256:'.length) } };
+  const d = { sha256: digest.slice('sha256:'.length) };
+  return name ? { name, digest: d } : { digest: d };
 }
 
 export function statement<P>(subject: Subject[], predicateType: string, predicate: P): Statement<P> {

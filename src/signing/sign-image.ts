@@ -1,7 +1,8 @@
 // Everything to push for one promoted digest, computed without I/O: a .sig image and a SLSA .att image for the
 // digest and, for an index, for each child manifest (as `cosign sign --recursive`). The activity pushes blobs,
 // then manifests under their tags, merging with what a registry already has (mergeCosignImage).
-import { attestationLayer, attestationTag, buildCosignImage, signatureLayer, signatureTag, type TaggedArtifact } from './artifacts';
+import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, toSigstoreSigner, type SubjectDescriptor } from './bundle';
+import { attestationLayer, attestationTag, buildCosignImage, signatureLayer, signatureTag, type Artifact, type TaggedArtifact } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from './dsse';
 import { assertDigest } from './encoding';
 import { serializeStatement } from './intoto';
@@ -23,12 +24,19 @@ export interface SignImageInput {
   annotations?: Record<string, string>;
   /** When present, a SLSA v1 provenance attestation is produced for every digest. */
   provenance?: ProvenanceInputs;
+  /**
+   * When present, also sigstore bundle v0.3 referrers (cosign v3's format): a cosign-sign statement and, with
+   * provenance, the SLSA statement. Needs each signed manifest's descriptor (the referrer's subject).
+   */
+  bundles?: { created: string; subjects: SubjectDescriptor[] };
 }
 
 export interface SignedDigest {
   digest: string;
   signature: TaggedArtifact;
   attestation?: TaggedArtifact;
+  /** OCI referrers (push blobs + manifest by digest, then add each to the referrers index: mergeReferrersIndex). */
+  referrers?: Array<{ predicateType: string; artifact: Artifact }>;
 }
 
 export interface SignImageOutput {
@@ -41,11 +49,25 @@ export async function signDigest(digest: string, input: Omit<SignImageInput, 'di
   const payload = simpleSigningPayload({ dockerReference: input.dockerReference, digest, ...(input.annotations ? { annotations: input.annotations } : {}) });
   const sig = await input.signer.sign(payload);
   const signature: TaggedArtifact = { tag: signatureTag(digest), ...buildCosignImage([signatureLayer(payload, sig)]) };
-  if (!input.provenance) return { digest, signature };
-  const st = promotionProvenanceStatement({ ...input.provenance, digest });
-  const env = await signEnvelope(INTOTO_PAYLOAD_TYPE, serializeStatement(st), input.signer);
-  const attestation: TaggedArtifact = { tag: attestationTag(digest), ...buildCosignImage([attestationLayer(serializeEnvelope(env), SLSA_PROVENANCE_V1)]) };
-  return { digest, signature, attestation };
+  const out: SignedDigest = { digest, signature };
+  const provenance = input.provenance ? serializeStatement(promotionProvenanceStatement({ ...input.provenance, digest })) : undefined;
+  if (provenance) {
+    const env = await signEnvelope(INTOTO_PAYLOAD_TYPE, provenance, input.signer);
+    out.attestation = { tag: attestationTag(digest), ...buildCosignImage([attestationLayer(serializeEnvelope(env), SLSA_PROVENANCE_V1)]) };
+  }
+  if (input.bundles) {
+    const subject = input.bundles.subjects.find((s) => s.digest === digest);
+    if (!subject) throw new Error(`bundles: no subject descriptor (size, mediaType) for ${digest}`);
+    const signer = await toSigstoreSigner(input.signer);
+    const statements: Array<[string, Buffer]> = [[COSIGN_SIGN_PREDICATE, cosignSignStatement(digest)]];
+    if (provenance) statements.push([SLSA_PROVENANCE_V1, provenance]);
+    out.referrers = [];
+    for (const [predicateType, st] of statements) {
+      const bundle = serializeBundle(await signStatementBundle(st, signer));
+      out.referrers.push({ predicateType, artifact: bundleReferrer(bundle, predicateType, subject, input.bundles.created) });
+    }
+  }
+  return out;
 }
 
 export async function signImage(input: SignImageInput): Promise<SignImageOutput> {

@@ -3,7 +3,9 @@
 // through the functions passed in (untrusted bytes: every blob is digest-checked and every JSON zod-parsed).
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { sha256Digest, fromB64 } from './encoding';
-import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_LAYER, attestationTag, parseImageManifest, signatureTag, type Descriptor } from './artifacts';
+import { z } from 'zod';
+import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_LAYER, attestationTag, parseImageManifest, referrersTag, signatureTag, type Descriptor } from './artifacts';
+import { BUNDLE_V03, verifyBundleWithKey } from './bundle';
 import { INTOTO_PAYLOAD_TYPE, pae, parseEnvelope } from './dsse';
 import { parseStatement } from './intoto';
 import { loadPublicKey } from './keys';
@@ -172,3 +174,43 @@ export async function requireSignedImage(reader: ArtifactReader, image: string, 
   const v = await verifyImageSignatures(reader, check);
   if (!v.ok) throw new SignatureVerificationError(`source policy: ${image}@${check.digest} is not signed by the trusted key: ${v.reason ?? 'unknown'}`);
 }
+
+/**
+ * Bundle referrers (cosign v3 format) through the referrers tag schema: at least one bundle whose DSSE signature
+ * verifies with the key and whose statement names the digest (and predicateType, when given).
+ */
+export async function verifyImageBundles(reader: ArtifactReader, check: AttestationCheck): Promise<ImageVerdict> {
+  const key = toKey(check.publicKey);
+  const raw = await reader.manifest(referrersTag(check.digest));
+  if (raw === null) return { ok: false, verified: [], rejected: [], reason: `no bundle referrers (tag ${referrersTag(check.digest)} not found)` };
+  let index;
+  try {
+    index = ReferrersIndexSchema.parse(JSON.parse(raw.toString('utf8')));
+  } catch {
+    return { ok: false, verified: [], rejected: [], reason: 'referrers index is malformed' };
+  }
+  const verified: string[] = [];
+  const rejected: Array<{ layer: string; reason: string }> = [];
+  for (const entry of index.manifests.filter((m) => m.artifactType === BUNDLE_V03)) {
+    try {
+      const mbytes = await reader.manifest(entry.digest);
+      if (mbytes === null || sha256Digest(mbytes) !== entry.digest) throw new Error(`referrer ${entry.digest} missing or not matching its digest`);
+      const m = parseImageManifest(mbytes);
+      if (m.subject?.digest !== check.digest) throw new Error(`referrer ${entry.digest} has another subject`);
+      const layer = m.layers.find((l) => l.mediaType === BUNDLE_V03);
+      if (!layer) throw new Error(`referrer ${entry.digest} has no bundle layer`);
+      const v = verifyBundleWithKey(await checkedBlob(reader, layer), key, { digest: check.digest, ...(check.predicateType ? { predicateType: check.predicateType } : {}) });
+      if (v.ok) verified.push(entry.digest);
+      else rejected.push({ layer: entry.digest, reason: v.reason });
+    } catch (e) {
+      rejected.push({ layer: entry.digest, reason: (e as Error).message });
+    }
+  }
+  if (verified.length > 0) return { ok: true, verified, rejected };
+  return { ok: false, verified, rejected, reason: rejected.length ? `no valid bundle: ${rejected.map((r) => r.reason).join('; ')}` : 'no sigstore bundle referrer' };
+}
+
+const ReferrersIndexSchema = z.object({
+  schemaVersion: z.literal(2),
+  manifests: z.array(z.object({ mediaType: z.string(), digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), size: z.number(), artifactType: z.string().optional() })),
+});

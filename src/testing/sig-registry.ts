@@ -1,7 +1,8 @@
 // Minimal fetch-based OCI pusher/reader for the signing interop tests, independent of src/oci so those tests
 // stand alone: monolithic blob upload, manifest put/get, and tiny single- and multi-platform images.
 import { createHash } from 'node:crypto';
-import type { Artifact } from '../signing/artifacts';
+import { referrersTag, type Artifact } from '../signing/artifacts';
+import { mergeReferrersIndex } from '../signing/bundle';
 import type { ArtifactReader } from '../signing/verify';
 
 const ACCEPT = [
@@ -59,6 +60,15 @@ export class SigTestRegistry {
   async pushArtifact(repo: string, tag: string, a: Artifact): Promise<void> {
     for (const b of a.blobs) await this.pushBlob(repo, b.bytes, b.digest);
     await this.putManifest(repo, tag, a.manifest.bytes, a.manifest.mediaType);
+  }
+
+  /** Push a referrer by digest and list it in the referrers tag schema index (test-only: no locking). */
+  async pushReferrer(repo: string, subjectDigest: string, a: Artifact, annotations?: Record<string, string>): Promise<void> {
+    for (const b of a.blobs) await this.pushBlob(repo, b.bytes, b.digest);
+    await this.putManifest(repo, a.manifest.digest, a.manifest.bytes, a.manifest.mediaType);
+    const tag = referrersTag(subjectDigest);
+    const index = mergeReferrersIndex(await this.getManifest(repo, tag), a, undefined, annotations);
+    if (index) await this.putManifest(repo, tag, index.bytes, index.mediaType);
   }
 
   reader(repo: string): ArtifactReader {

@@ -1,0 +1,157 @@
+// Sigstore bundle v0.3 (DSSE) signed through sigstore-js, and its OCI 1.1 referrer: the storage cosign v3 writes
+// by default. Shapes follow a capture of `cosign sign` v3.1.2: image manifest with artifactType
+// application/vnd.dev.sigstore.bundle.v0.3+json, empty config, one bundle layer, subject, and annotations naming the
+// content and predicate type; cosign's own "signature" is an in-toto statement of type sigstore.dev/cosign/sign/v1.
+import { createHash, type KeyObject } from 'node:crypto';
+import { bundleFromJSON, bundleToJSON, isBundleWithDsseEnvelope, type Bundle } from '@sigstore/bundle';
+import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from '@sigstore/sign';
+import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
+import { z } from 'zod';
+import { OCI_MANIFEST, serializeImageManifest, type Artifact, type Descriptor } from './artifacts';
+import { INTOTO_PAYLOAD_TYPE } from './dsse';
+import { assertDigest, goJson, sha256Digest, sortedRecord, utf8 } from './encoding';
+import { parseStatement, serializeStatement, statement, subjectForDigest } from './intoto';
+import { loadPublicKey } from './keys';
+import type { Signer } from './signer';
+
+export const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+export const BUNDLE_CONTENT_ANNOTATION = 'dev.sigstore.bundle.content';
+export const BUNDLE_PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
+export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+const EMPTY_CONFIG = utf8('{}');
+
+/** cosign's key hint: base64 of SHA-256 over the DER SubjectPublicKeyInfo. */
+export function keyHint(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+}
+
+/** Adapt our KMS-shaped Signer to sigstore-js (public key + hint as verification material). */
+export async function toSigstoreSigner(signer: Signer): Promise<SigstoreSigner> {
+  const pem = await signer.publicKeyPem();
+  const hint = keyHint(loadPublicKey(pem));
+  return { sign: async (data) => ({ signature: await signer.sign(data), key: { $case: 'publicKey', publicKey: pem, hint } }) };
+}
+
+/** The statement cosign v3 signs for `cosign sign` (a plain image signature in bundle form). */
+export function cosignSignStatement(digest: string): Buffer {
+  return serializeStatement(statement([subjectForDigest(undefined, digest)], COSIGN_SIGN_PREDICATE, {}));
+}
+
+/** DSSE-sign an in-toto statement into a v0.3 bundle; witnesses (Rekor, TSA) empty for key-based offline use. */
+export async function signStatementBundle(statementBytes: Buffer, signer: SigstoreSigner, witnesses: Witness[] = []): Promise<Bundle> {
+  const bundle = await new DSSEBundleBuilder({ signer, witnesses }).create({ data: statementBytes, type: INTOTO_PAYLOAD_TYPE });
+  // sigstore-js copies the key hint into the DSSE keyid; Go's DSSE verifier (cosign) then skips the signature
+  // because its own key ID differs ("accepted signatures do not match threshold"). cosign writes no keyid; the
+  // keyid is outside the PAE, so clearing it changes no signed byte.
+  for (const sig of bundle.content.dsseEnvelope.signatures) sig.keyid = '';
+  return bundle;
+}
+
+export function serializeBundle(bundle: Bundle): Buffer {
+  return utf8(JSON.stringify(bundleToJSON(bundle)));
+}
+
+export function parseBundle(bytes: Uint8Array): Bundle {
+  try {
+    return bundleFromJSON(JSON.parse(Buffer.from(bytes).toString('utf8')));
+  } catch (e) {
+    throw new Error(`sigstore bundle is malformed: ${(e as Error).message}`);
+  }
+}
+
+export interface SubjectDescriptor {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+/** The referrer manifest for one bundle. `created` is passed in so a retry produces the same bytes. */
+export function bundleReferrer(bundleBytes: Buffer, predicateType: string, subject: SubjectDescriptor, created: string): Artifact {
+  assertDigest(subject.digest, 'referrer subject');
+  const config: Descriptor = { mediaType: OCI_EMPTY, size: EMPTY_CONFIG.length, digest: sha256Digest(EMPTY_CONFIG), artifactType: BUNDLE_V03 };
+  const layer: Descriptor = { mediaType: BUNDLE_V03, size: bundleBytes.length, digest: sha256Digest(bundleBytes) };
+  const bytes = serializeImageManifest({
+    config,
+    layers: [layer],
+    annotations: { [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope', [BUNDLE_PREDICATE_ANNOTATION]: predicateType, [CREATED_ANNOTATION]: created },
+    subject: { mediaType: subject.mediaType, size: subject.size, digest: subject.digest },
+    artifactType: BUNDLE_V03,
+  });
+  return {
+    manifest: { bytes, mediaType: OCI_MANIFEST, digest: sha256Digest(bytes) },
+    blobs: [
+      { digest: config.digest, mediaType: OCI_EMPTY, bytes: EMPTY_CONFIG },
+      { digest: layer.digest, mediaType: BUNDLE_V03, bytes: bundleBytes },
+    ],
+  };
+}
+
+const IndexSchema = z.object({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  manifests: z.array(
+    z.object({
+      mediaType: z.string(),
+      size: z.number().int().nonnegative(),
+      digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+      artifactType: z.string().optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+});
+
+/**
+ * Referrers tag schema (`sha256-<hex>` → OCI index) read-modify-write: add our referrer unless listed. Returns
+ * null when nothing changes. The caller serialises calls per subject (two writers would lose an entry).
+ */
+export function mergeReferrersIndex(existing: Uint8Array | null, referrer: Artifact, artifactType = BUNDLE_V03, annotations?: Record<string, string>): BuiltIndex | null {
+  const entries = existing ? IndexSchema.parse(JSON.parse(Buffer.from(existing).toString('utf8'))).manifests : [];
+  if (entries.some((e) => e.digest === referrer.manifest.digest)) return null;
+  const added = { mediaType: referrer.manifest.mediaType, size: referrer.manifest.bytes.length, digest: referrer.manifest.digest, artifactType, ...(annotations ? { annotations: sortedRecord(annotations) } : {}) };
+  const manifests = [...entries, added].map((e) => ({ mediaType: e.mediaType, size: e.size, digest: e.digest, ...(e.annotations ? { annotations: sortedRecord(e.annotations) } : {}), ...(e.artifactType ? { artifactType: e.artifactType } : {}) }));
+  const bytes = utf8(goJson({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+  return { bytes, mediaType: OCI_INDEX, digest: sha256Digest(bytes) };
+}
+
+export interface BuiltIndex {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface BundleCheck {
+  digest: string;
+  predicateType?: string;
+}
+
+/** Verify a DSSE bundle against a public key (no tlog/timestamp required) and check its statement. */
+export function verifyBundleWithKey(bundleBytes: Buffer, publicKey: KeyObject | string, check: BundleCheck): { ok: true } | { ok: false; reason: string } {
+  const key = typeof publicKey === 'string' ? loadPublicKey(publicKey) : publicKey;
+  const trust: TrustMaterial = { certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [], publicKey: () => ({ publicKey: key, validFor: () => true }) };
+  return verifyBundle(bundleBytes, trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }, check);
+}
+
+export function verifyBundle(bundleBytes: Buffer, trust: TrustMaterial, opts: ConstructorParameters<typeof Verifier>[1], check: BundleCheck): { ok: true } | { ok: false; reason: string } {
+  let bundle: Bundle;
+  try {
+    bundle = parseBundle(bundleBytes);
+    new Verifier(trust, opts).verify(toSignedEntity(bundle));
+  } catch (e) {
+    return { ok: false, reason: `bundle does not verify: ${(e as Error).message}` };
+  }
+  if (!isBundleWithDsseEnvelope(bundle)) return { ok: false, reason: 'bundle holds no DSSE envelope' };
+  const env = bundle.content.dsseEnvelope;
+  if (env.payloadType !== INTOTO_PAYLOAD_TYPE) return { ok: false, reason: `DSSE payloadType is ${env.payloadType}` };
+  let st;
+  try {
+    st = parseStatement(env.payload);
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+  if (check.predicateType !== undefined && st.predicateType !== check.predicateType) return { ok: false, reason: `predicateType is ${st.predicateType}` };
+  if (!st.subject.some((s) => s.digest['sha256'] === check.digest.slice('sha256:'.length))) return { ok: false, reason: `no statement subject has digest ${check.digest}` };
+  return { ok: true };
+}
