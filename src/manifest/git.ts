@@ -88,22 +88,22 @@ export interface DiffLoadResult extends LoadResult {
  * Only errors the change introduced fail the load (or, with skipInvalid, are isolated and reported).
  */
 export async function loadDiffScoped(p: string, baseRev: string, headRev?: string, opts: LoadOptions = {}): Promise<DiffLoadResult> {
-  const loadAt = async (rev: string | undefined) => {
-    if (rev === undefined) return loadSpec(p, { skipInvalid: true });
-    const { source, rel } = await gitSourceFor(p, rev);
-    return loadSpecFrom(source, rel, { skipInvalid: true });
-  };
+  // A revision that does not exist is a usage error, not "everything is new": resolve both before loading.
+  const baseSource = await gitSourceFor(p, baseRev);
+  const headSource = headRev === undefined ? undefined : await gitSourceFor(p, headRev);
+  const loadAt = (at: { source: GitSource; rel: string } | undefined) =>
+    at ? loadSpecFrom(at.source, at.rel, { skipInvalid: true }) : loadSpec(p, { skipInvalid: true });
   let base: LoadResult | undefined;
   let baseErrors: ManifestError[] = [];
   try {
-    base = await loadAt(baseRev);
+    base = await loadAt(baseSource);
     baseErrors = base.errors;
   } catch (e) {
     if (!(e instanceof ManifestLoadError)) throw e;
     // The base may not have had the manifests at all (or be broken): then everything at head is new.
     baseErrors = e.errors;
   }
-  const head = await loadAt(headRev);
+  const head = await loadAt(headSource);
   const { introduced, preexisting } = splitErrors(baseErrors, head.errors);
   if (introduced.length && !opts.skipInvalid) throw new ManifestLoadError(introduced);
   const scope = diffScope(base?.spec, head.spec);
