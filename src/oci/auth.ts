@@ -72,6 +72,7 @@ interface RegistryAuthState {
   challenge?: Challenge;
   tokens: Map<string, CachedToken>;
   inflight: Map<string, Promise<CachedToken>>;
+  widened: Map<string, string[]>;
   credential?: Promise<Credential | undefined>;
 }
 
@@ -91,7 +92,7 @@ export class AuthTransport implements Transport {
   private st(registry: string): RegistryAuthState {
     let s = this.state.get(registry);
     if (!s) {
-      s = { tokens: new Map(), inflight: new Map() };
+      s = { tokens: new Map(), inflight: new Map(), widened: new Map() };
       this.state.set(registry, s);
     }
     return s;
@@ -195,10 +196,15 @@ export class AuthTransport implements Transport {
 
   async roundTrip(req: HttpRequest): Promise<HttpResponse> {
     const s = this.st(req.registry);
-    let scopes = mergeScopes(req.scopes);
+    const asked = mergeScopes(req.scopes);
+    // A scope set the registry once widened (insufficient_scope) is asked for widened from then on.
+    let scopes = s.widened.get(asked.join(' ')) ?? asked;
     let fresh = false;
+    let refreshed = false;
+    // At most: anonymous → challenged → token → insufficient_scope → wider token.
     for (let attempt = 0; ; attempt++) {
       const auth = await this.authorization(req, scopes, fresh);
+      fresh = false;
       const headers = { ...req.headers };
       if (auth) headers['authorization'] = auth;
       const res = await this.inner.roundTrip({ ...req, headers });
@@ -207,16 +213,24 @@ export class AuthTransport implements Transport {
       if (res.url.origin !== req.url.origin) return res;
       const wa = header(res, 'www-authenticate');
       const ch = wa ? parseChallenge(wa) : undefined;
-      if (!ch || attempt >= 1 || !isReplayable(req.body)) return res;
+      if (!ch || attempt >= 3 || !isReplayable(req.body)) return res;
       const insufficient = ch.params['error'] === 'insufficient_scope';
       if (res.status === 403 && !insufficient) return res;
-      const hadChallenge = s.challenge !== undefined && s.challenge.scheme !== 'none';
+      const hadChallenge = s.challenge !== undefined && s.challenge.scheme !== 'none' && s.challenge.scheme === ch.scheme;
       s.challenge = ch;
       if (ch.scheme === 'bearer') {
-        scopes = mergeScopes(scopes, ch.params['scope'] ? [ch.params['scope']] : []);
+        const merged = mergeScopes(scopes, ch.params['scope'] ? [ch.params['scope']] : []);
+        const widened = merged.join(' ') !== scopes.join(' ');
+        scopes = merged;
+        if (widened) s.widened.set(asked.join(' '), merged);
+        if (hadChallenge && !widened) {
+          // Same scopes refused again: one fresh token (the cached one may have been revoked), then give up.
+          if (refreshed) return res;
+          refreshed = true;
+        }
         // A token that was just refused for this scope set must not be reused.
-        fresh = hadChallenge || insufficient;
-      } else if (hadChallenge && !insufficient) {
+        fresh = hadChallenge;
+      } else if (hadChallenge) {
         return res;
       }
       await discard(res);
