@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import type { ReadResult } from './native';
-import { registrySchema, says, zodErrors } from './rules';
+import { findInlineSecrets, registrySchema, says, zodErrors } from './rules';
 import { confine, SourceError, type ManifestSource } from './source';
 import type { Destination, ImageSpec, Project, Spec } from './spec';
 import { parseYaml, pathString, type YamlFile } from './yamldoc';
@@ -94,6 +94,7 @@ async function readProject(source: ManifestSource, manifestRel: string, projectN
   const out: ProjectRead = { destinations: [], images: [], files: [source.display(manifestRel)], errors: [], warnings: [], skipped: [], imageEntries: 0 };
   const y = await readYaml(source, manifestRel, out.errors);
   if (!y) return out;
+  out.errors.push(...findInlineSecrets(y, y.data));
   const r = (thin ? thinSchema : plainSchema).safeParse(y.data);
   if (!r.success) {
     out.errors.push(...zodErrors(y, r.error.issues, y.data));
