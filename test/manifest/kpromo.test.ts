@@ -1,7 +1,7 @@
 // kpromo formats beyond the corpus: inline images, images.yaml beside a plain manifest, strict fields, and a thin
 // layout that cannot reach outside itself (imagesPath, symlinks). Also: the committed JSON Schema is current.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -63,7 +63,7 @@ test('thin layout: imagesPath may not leave the layout, nor may a symlink', asyn
   writeFileSync(m, regs);
   writeFileSync(path.join(layout, 'images', 'p', 'images.yaml'), '');
   const link = path.join(layout, 'images', 'p', 'images.yaml');
-  require('node:fs').rmSync(link);
+  rmSync(link);
   symlinkSync(path.join(root, 'secret.yaml'), link);
   const r = await loadSpec(layout);
   assert.equal(r.spec.images.length, 0, 'nothing read through the symlink');
