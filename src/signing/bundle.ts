@@ -134,11 +134,17 @@ export function verifyBundleWithKey(bundleBytes: Buffer, publicKey: KeyObject | 
   return verifyBundle(bundleBytes, trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }, check);
 }
 
-export function verifyBundle(bundleBytes: Buffer, trust: TrustMaterial, opts: ConstructorParameters<typeof Verifier>[1], check: BundleCheck): { ok: true } | { ok: false; reason: string } {
+/** Who must have signed, for keyless bundles: certificate SAN and OIDC issuer (Fulcio extension). */
+export interface IdentityPolicy {
+  subjectAlternativeName: string;
+  issuer: string;
+}
+
+export function verifyBundle(bundleBytes: Buffer, trust: TrustMaterial, opts: ConstructorParameters<typeof Verifier>[1], check: BundleCheck, identity?: IdentityPolicy): { ok: true } | { ok: false; reason: string } {
   let bundle: Bundle;
   try {
     bundle = parseBundle(bundleBytes);
-    new Verifier(trust, opts).verify(toSignedEntity(bundle));
+    new Verifier(trust, opts).verify(toSignedEntity(bundle), identity ? { subjectAlternativeName: identity.subjectAlternativeName, extensions: { issuer: identity.issuer } } : undefined);
   } catch (e) {
     return { ok: false, reason: `bundle does not verify: ${(e as Error).message}` };
   }
