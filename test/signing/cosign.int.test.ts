@@ -10,6 +10,7 @@ import { buildCosignImage, signatureLayer, signatureTag, attestationTag } from '
 import { loadPrivateKeyFile, loadPublicKey, writeKeyPair } from '../../src/signing/keys';
 import { signImage, type SignedDigest } from '../../src/signing/sign-image';
 import { simpleSigningPayload } from '../../src/signing/simple-signing';
+import { planMirrorPush, readCosignImage } from '../../src/signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../../src/signing/slsa-provenance';
 import { requireSignedImage, verifyImageAttestations, verifyImageSignatures } from '../../src/signing/verify';
 import { COSIGN_VERSIONS, findCosign, runCosign, type RunResult } from '../../src/testing/cosign-tools';
@@ -21,6 +22,8 @@ const anyCosign = COSIGN_VERSIONS.map(findCosign).find((c) => c.bin !== undefine
 describe('cosign interop (real cosign, real registry)', { skip: anyCosign ? false : `no cosign binary: ${COSIGN_VERSIONS.map((v) => findCosign(v).skip).join('; ')}` }, () => {
   let tmp: string;
   let local: LocalRegistry;
+  let mirrorLocal: LocalRegistry;
+  let mirror: SigTestRegistry;
   let reg: SigTestRegistry;
   let ourPub: string;
   let image: { digest: string };
@@ -81,10 +84,27 @@ describe('cosign interop (real cosign, real registry)', { skip: anyCosign ? fals
     const imgAtt = (await signImage({ digest: image.digest, signer: pair.signer, dockerReference, provenance })).digests[0]?.attestation;
     assert.ok(imgAtt);
     await reg.pushArtifact(repo, attestationTag(foreignAtt.digest), imgAtt);
+
+    // A mirror: the same image bytes, then the .sig/.att images replicated from the source registry.
+    mirrorLocal = await startRegistry({ name: 'cosign-interop-mirror', stateDir: join(tmp, 'state') });
+    mirror = new SigTestRegistry(mirrorLocal.host);
+    assert.equal((await mirror.pushTinyImage(repo, 'v1', 'single')).digest, image.digest);
+    // The mirror already holds a foreign signature layer: replication must merge, not overwrite.
+    await mirror.pushArtifact(repo, signatureTag(image.digest), buildCosignImage([signatureLayer(simpleSigningPayload({ dockerReference, digest: image.digest }), Buffer.from('not-a-signature'))]));
+    for (const tag of [signatureTag(image.digest), attestationTag(image.digest)]) {
+      const source = await readCosignImage(reg.reader(repo), tag);
+      assert.ok(source);
+      const plan = await planMirrorPush(source, mirror.reader(repo), tag);
+      assert.ok(plan);
+      await mirror.pushArtifact(repo, tag, plan);
+      assert.equal(await planMirrorPush(source, mirror.reader(repo), tag), null, 'replication is idempotent');
+    }
+    assert.deepEqual(await mirror.getManifest(repo, attestationTag(image.digest)), await reg.getManifest(repo, attestationTag(image.digest)), '.att copied byte-for-byte');
   });
 
   after(async () => {
     await local?.stop();
+    await mirrorLocal?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -149,6 +169,12 @@ describe('cosign interop (real cosign, real registry)', { skip: anyCosign ? fals
           ok(r, `verify-attestation ${d}`);
           assert.match(r.stdout, /"payloadType":"application\/vnd.in-toto\+json"/);
         }
+      });
+
+      it('verify and verify-attestation pass on the mirror (replicated, merged with a foreign layer)', async () => {
+        const mref = `${mirrorLocal.host}/${repo}@${image.digest}`;
+        ok(await cosign(['verify', '--key', ourPub, '--insecure-ignore-tlog=true', '--allow-insecure-registry', mref]), 'verify on mirror');
+        ok(await cosign(['verify-attestation', '--key', ourPub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', '--allow-insecure-registry', mref]), 'verify-attestation on mirror');
       });
 
       it('negative: tampered payload, wrong key, attestation for another digest, unsigned', async () => {

@@ -1,0 +1,28 @@
+// Public surface of src/signing for activities and the CLI. Nothing here touches Temporal or the network except
+// through functions passed in (ArtifactReader, sigstore-js clients given URLs by the caller).
+export type { Signer, SigningAlgorithm } from './signer';
+export { generateKeyPair, loadOrCreateKeyPair, loadPrivateKey, loadPrivateKeyFile, loadPublicKey, writeKeyPair, LocalKeySigner, KeyDecryptionError, KeyFormatError, publicKeyFingerprint } from './keys';
+export { simpleSigningPayload, parseSimpleSigningPayload, COSIGN_SIGNATURE_TYPE } from './simple-signing';
+export { pae, signEnvelope, serializeEnvelope, parseEnvelope, INTOTO_PAYLOAD_TYPE } from './dsse';
+export { statement, subjectForDigest, serializeStatement, parseStatement, INTOTO_STATEMENT_V1 } from './intoto';
+export { promotionProvenance, promotionProvenanceStatement, SLSA_PROVENANCE_V1, PROMOTION_BUILD_TYPE, type PromotionProvenanceInput, type ProvenanceV1 } from './slsa-provenance';
+export {
+  signatureTag,
+  attestationTag,
+  referrersTag,
+  buildCosignImage,
+  mergeCosignImage,
+  parseImageManifest,
+  signatureLayer,
+  attestationLayer,
+  type Artifact,
+  type TaggedArtifact,
+  type Blob,
+  type BuiltManifest,
+  type MergeResult,
+} from './artifacts';
+export { bundleReferrer, mergeReferrersIndex, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type SubjectDescriptor, type IdentityPolicy } from './bundle';
+export { signImage, signDigest, type SignImageInput, type SignImageOutput, type SignedDigest, type ProvenanceInputs } from './sign-image';
+export { verifyImageSignatures, verifyImageAttestations, verifyImageBundles, requireSignedImage, verifySignatureLayer, verifyAttestationEnvelope, SignatureVerificationError, type ArtifactReader, type ImageVerdict, type Verdict } from './verify';
+export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from './replicate';
+export { signStatementKeyless, keylessMaterial, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
