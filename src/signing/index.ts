@@ -25,4 +25,4 @@ export { bundleReferrer, mergeReferrersIndex, signStatementBundle, serializeBund
 export { signImage, signDigest, type SignImageInput, type SignImageOutput, type SignedDigest, type ProvenanceInputs } from './sign-image';
 export { verifyImageSignatures, verifyImageAttestations, verifyImageBundles, requireSignedImage, verifySignatureLayer, verifyAttestationEnvelope, SignatureVerificationError, type ArtifactReader, type ImageVerdict, type Verdict } from './verify';
 export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from './replicate';
-export { signStatementKeyless, keylessMaterial, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
+export { signStatementKeyless, signImageKeyless, keylessMaterial, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';

@@ -5,7 +5,11 @@ import { FulcioSigner, RekorWitness, type Signer as SigstoreSigner, type Witness
 import type { Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
-import { signStatementBundle, verifyBundle, type BundleCheck, type IdentityPolicy } from './bundle';
+import type { Artifact } from './artifacts';
+import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, verifyBundle, type BundleCheck, type IdentityPolicy, type SubjectDescriptor } from './bundle';
+import { serializeStatement } from './intoto';
+import { promotionProvenanceStatement, SLSA_PROVENANCE_V1 } from './slsa-provenance';
+import type { ProvenanceInputs } from './sign-image';
 
 export interface KeylessOptions {
   fulcioURL: string;
@@ -41,6 +45,34 @@ export async function signStatementKeyless(statementBytes: Buffer, opts: Keyless
     const msg = String((e as Error).message ?? e).split(opts.identityToken).join('[token]');
     throw new Error(`keyless signing failed: ${msg}`);
   }
+}
+
+export interface KeylessImageInput {
+  /** Every manifest to sign (an index and each child), with size and media type for the referrer's subject. */
+  subjects: SubjectDescriptor[];
+  provenance?: ProvenanceInputs;
+  /** org.opencontainers.image.created of the referrers (passed in: deterministic on retry). */
+  created: string;
+  keyless: KeylessOptions;
+}
+
+/**
+ * Keyless signing of promoted manifests: per digest a cosign-sign bundle and, with provenance, a SLSA bundle,
+ * each as an OCI referrer (cosign v3's format; the legacy .sig of keyless cosign is not produced).
+ */
+export async function signImageKeyless(input: KeylessImageInput): Promise<Array<{ digest: string; referrers: Array<{ predicateType: string; artifact: Artifact }> }>> {
+  const out = [];
+  for (const subject of input.subjects) {
+    const statements: Array<[string, Buffer]> = [[COSIGN_SIGN_PREDICATE, cosignSignStatement(subject.digest)]];
+    if (input.provenance) statements.push([SLSA_PROVENANCE_V1, serializeStatement(promotionProvenanceStatement({ ...input.provenance, digest: subject.digest }))]);
+    const referrers = [];
+    for (const [predicateType, st] of statements) {
+      const bundle = serializeBundle(await signStatementKeyless(st, input.keyless));
+      referrers.push({ predicateType, artifact: bundleReferrer(bundle, predicateType, subject, input.created) });
+    }
+    out.push({ digest: subject.digest, referrers });
+  }
+  return out;
 }
 
 /** Trust material from a sigstore trusted_root.json (public-good from TUF, or a private/mock instance's). */

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statement, serializeStatement, subjectForDigest } from '../../src/signing/intoto';
 import { serializeBundle } from '../../src/signing/bundle';
-import { signStatementKeyless, trustMaterialFromTrustedRoot, verifyKeylessBundle } from '../../src/signing/keyless';
+import { signImageKeyless, signStatementKeyless, trustMaterialFromTrustedRoot, verifyKeylessBundle } from '../../src/signing/keyless';
+import { parseImageManifest } from '../../src/signing/artifacts';
 import { startMockSigstore, type MockSigstore } from '../../src/testing/sig-sigstore-mock';
 
 const b64url = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -44,6 +45,23 @@ describe('keyless (mock Fulcio + Rekor on loopback)', () => {
       assert.equal(verifyKeylessBundle(bytes, trustMaterialFromTrustedRoot(other.trustedRoot), { digest: D, identity }).ok, false, 'another CA / log is not trusted');
     } finally {
       await other.stop();
+    }
+  });
+
+  it('signImageKeyless: a cosign-sign and a SLSA bundle referrer per digest, each verifying for its subject', async () => {
+    const subjects = [{ digest: D, size: 400, mediaType: 'application/vnd.oci.image.manifest.v1+json' }];
+    const provenance = { sourceRepository: 's.example/a', destinations: ['p.example/a'], manifestPath: 'm.yaml', promoflowVersion: '0.1.0', workflowId: 'w', runId: 'r', startedOn: '2026-11-26T10:00:00Z', finishedOn: '2026-11-26T10:00:01Z' };
+    const [out] = await signImageKeyless({ subjects, provenance, created: '2026-11-26T10:00:01Z', keyless: { fulcioURL: mock.url, rekorURL: mock.url, identityToken: TOKEN } });
+    assert.ok(out);
+    assert.deepEqual(out.referrers.map((r) => r.predicateType), ['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1']);
+    const trust = trustMaterialFromTrustedRoot(mock.trustedRoot);
+    for (const r of out.referrers) {
+      const m = parseImageManifest(r.artifact.manifest.bytes);
+      assert.equal(m.subject?.digest, D);
+      assert.equal(m.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+      const layer = r.artifact.blobs.find((b) => b.digest === m.layers[0]?.digest);
+      assert.ok(layer);
+      assert.deepEqual(verifyKeylessBundle(layer.bytes, trust, { digest: D, predicateType: r.predicateType, identity: { subjectAlternativeName: 'ci@example.com', issuer: 'https://ci.example' } }), { ok: true });
     }
   });
 
