@@ -2,7 +2,8 @@
 // most a few chunks, the producer waits for the slowest live consumer, and a consumer that stops (its upload failed)
 // is dropped without stalling the rest. Memory stays O(consumers × chunk), whatever the blob size.
 
-const HIGH_WATER = 4;
+/** Bytes a consumer may fall behind before the producer waits for it. */
+export const DEFAULT_HIGH_WATER = 1 << 20;
 
 export class Channel implements AsyncIterable<Uint8Array> {
   private readonly buf: Uint8Array[] = [];
@@ -11,13 +12,17 @@ export class Channel implements AsyncIterable<Uint8Array> {
   private gone = false;
   private wakeConsumer: (() => void) | undefined;
   private wakeProducer: (() => void) | undefined;
+  private buffered = 0;
+
+  constructor(private readonly highWater = DEFAULT_HIGH_WATER) {}
 
   /** Resolves once the chunk is buffered under the high-water mark, or at once if the consumer is gone. */
   async push(chunk: Uint8Array): Promise<void> {
     if (this.gone) return;
     this.buf.push(chunk);
+    this.buffered += chunk.length;
     this.wake('consumer');
-    while (!this.gone && this.buf.length >= HIGH_WATER) {
+    while (!this.gone && this.buffered >= this.highWater) {
       await new Promise<void>((r) => (this.wakeProducer = r));
     }
   }
@@ -36,6 +41,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
   abandon(): void {
     this.gone = true;
     this.buf.length = 0;
+    this.buffered = 0;
     this.wake('producer');
   }
 
@@ -57,6 +63,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
         if (this.error !== undefined) throw this.error;
         const c = this.buf.shift();
         if (c !== undefined) {
+          this.buffered -= c.length;
           this.wake('producer');
           yield c;
           continue;
@@ -67,6 +74,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     } finally {
       this.gone = true;
       this.buf.length = 0;
+      this.buffered = 0;
       this.wake('producer');
     }
   }
