@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
 import { blobExists, copyImage, fetchBlob, getManifest, headManifest, pushBlob, RegistryClient, ManifestUnknownError, type CopyProgress, type RepositoryRef } from '../../src/oci';
 import { buildImage, buildIndex, pushImage } from '../../src/testing/image-builder';
+import { startFaultProxy } from '../../src/testing/fault-proxy';
 
 let dir: string;
 let regs: LocalRegistry[] = [];
@@ -91,4 +92,34 @@ test('copy an index to several destinations, then again (all skipped)', async ()
     assert.equal(d.blobsCopied + d.blobsMounted, 0);
     assert.equal(d.manifestsWritten, 0);
   }
+});
+
+test('checkpointed keys skip destinations without a single HEAD; only tags are written', async () => {
+  const img = buildImage({ seed: 'done', layers: 2 });
+  const src = repo(0, 'done/app');
+  await pushImage(c, src, img);
+  const proxy = await startFaultProxy(regs[2]!.host);
+  try {
+    const dst = { registry: proxy.host, repository: 'done/app' };
+    await copyImage(c, { ...src, digest: img.digest }, [{ repo: dst, tags: [] }]);
+    const before = proxy.requests.length;
+    const done = new Set([`${proxy.host}/done/app|${img.digest}`]);
+    const res = await copyImage(c, { ...src, digest: img.digest }, [{ repo: dst, tags: ['t1'] }], { done });
+    const seen = proxy.requests.slice(before);
+    assert.deepEqual(seen.map((r) => r.method), ['PUT'], 'one tag PUT, no HEAD');
+    assert.equal(res.destinations[0]!.blobsSkipped, img.blobs.length);
+    assert.equal((await getManifest(c, dst, 't1')).digest, img.digest);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+test('an aborted copy rejects and writes no manifest', async () => {
+  const img = buildImage({ seed: 'abort', layerBytes: 1 << 20 });
+  const src = repo(0, 'abort/app');
+  await pushImage(c, src, img);
+  const ac = new AbortController();
+  ac.abort(new Error('operator cancelled'));
+  await assert.rejects(copyImage(c, { ...src, digest: img.digest }, [{ repo: repo(1, 'abort/app'), tags: ['v1'] }], { signal: ac.signal }));
+  assert.equal(await headManifest(c, repo(1, 'abort/app'), img.digest), undefined);
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
-import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, TooManyRequestsError, type RepositoryRef } from '../../src/oci';
+import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, sha256, TooManyRequestsError, type RepositoryRef } from '../../src/oci';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
 import { buildImage, pushImage } from '../../src/testing/image-builder';
 
@@ -77,9 +77,14 @@ test('a flipped byte in a source blob → DigestMismatchError and nothing commit
   await pushImage(c, { registry: src.host, repository: 'flip/app' }, img);
   const layer = img.blobs[1]!;
   proxy.rules = [{ method: 'GET', path: new RegExp(`/blobs/${layer.digest}`), fault: { kind: 'flipByte' } }];
-  const dests = [{ repo: { registry: dst.host, repository: 'flip/a' }, tags: ['v1'] }, { repo: { registry: dst.host, repository: 'flip/b' }, tags: [] }];
+  const dests = [{ repo: via(dproxy, 'flip/a'), tags: ['v1'] }, { repo: { registry: src.host, repository: 'flip/b' }, tags: [] }, { repo: { registry: dst.host, repository: 'flip/c' }, tags: [] }];
+  const before = dproxy.requests.length;
   await assert.rejects(copyImage(c, { ...via(proxy, 'flip/app'), digest: img.digest }, dests), (e: unknown) => e instanceof DigestMismatchError && !e.retryable && e.message.includes(layer.digest));
-  for (const d of dests) {
+  const atDst = dproxy.requests.slice(before);
+  assert.ok(atDst.some((r) => r.method === 'DELETE' && r.path.includes('/blobs/uploads/')), 'the upload session was cancelled');
+  assert.ok(!atDst.some((r) => r.method === 'PUT' && r.path.includes(layer.digest.slice(7))), 'no commit PUT for the corrupt blob');
+  // flip/b is on the source registry: it mounts the (intact) stored blob, which is fine.
+  for (const d of [dests[0]!, dests[2]!]) {
     assert.equal(await blobExists(c, d.repo, layer.digest), false);
     assert.equal(await headManifest(c, d.repo, img.digest), undefined);
   }
@@ -106,4 +111,18 @@ test('a relative upload Location with an existing query string works (streamed a
   assert.ok(dproxy.requests.some((r) => r.fault === 'relativeLocation' && r.method === 'POST'));
   assert.ok(dproxy.requests.some((r) => r.method === 'PUT' && /_state=.*&digest=sha256/.test(r.path)));
   dproxy.rules = [];
+});
+
+test('a streamed push whose bytes do not match the digest fails before commit', async () => {
+  const good = Buffer.alloc(2 << 20, 1);
+  const bad = Buffer.from(good);
+  bad[12345] = 2;
+  const digest = sha256(good);
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bad.length; i += 256 << 10) yield bad.subarray(i, i + (256 << 10));
+  }
+  const r = { registry: dst.host, repository: 'mismatch/app' };
+  await assert.rejects(pushBlob(c, r, digest, good.length, body()), DigestMismatchError);
+  assert.equal(await blobExists(c, r, digest), false);
+  await assert.rejects(pushBlob(c, r, digest, good.length, bad), DigestMismatchError);
 });

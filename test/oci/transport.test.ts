@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { fetchBlob, listTags, mergeScopes, OciError, parseChallenge, parseRetryAfter, RegistryClient, sha256, staticCredentials, UnauthorizedError } from '../../src/oci';
+import { blobExists, DigestMismatchError, fetchBlob, getManifest, headManifest, listTags, ManifestTooLargeError, ManifestUnknownError, mergeScopes, OciError, parseChallenge, parseRetryAfter, RegistryClient, sha256, staticCredentials, UnauthorizedError } from '../../src/oci';
 import { AuthTransport } from '../../src/oci/auth';
 import { HttpTransport, readBody } from '../../src/oci/transport';
 import { selfSignedCert } from '../../src/testing/token-server';
@@ -149,5 +149,54 @@ test('401 without credentials and a failing credential source are UnauthorizedEr
   });
   const c = new RegistryClient({ credentials: async () => Promise.reject(new Error('helper exploded')) });
   await assert.rejects(listTags(c, { registry, repository: 'r' }), UnauthorizedError);
+  c.close();
+});
+
+test('per-registry concurrency and request-rate limits hold', async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const registry = await serve((_req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    setTimeout(() => {
+      inFlight--;
+      res.writeHead(404);
+      res.end();
+    }, 30);
+  });
+  const c = new RegistryClient({ limits: (r) => (r === registry ? { concurrency: 2 } : undefined) });
+  const d = sha256(Buffer.from('x'));
+  await Promise.all(Array.from({ length: 12 }, () => blobExists(c, { registry, repository: 'r' }, d)));
+  assert.ok(maxInFlight <= 2, `max in flight ${maxInFlight}`);
+  c.close();
+  const rated = new RegistryClient({ limits: () => ({ requestsPerSecond: 10 }) });
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: 20 }, () => blobExists(rated, { registry, repository: 'r' }, d)));
+  assert.ok(Date.now() - t0 >= 900, `20 requests at 10/s (burst 10) took ${Date.now() - t0} ms`);
+  rated.close();
+});
+
+test('manifests: size cap, digest verification of fetched bytes, HEAD 404 is undefined', async () => {
+  const good = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }));
+  const registry = await serve((req, res) => {
+    const p = req.url!;
+    if (p.endsWith('/manifests/huge')) {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      res.end(Buffer.alloc(5 << 20, 0x20));
+    } else if (p.includes('/manifests/sha256:')) {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+      res.end(good);
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+    }
+  });
+  const c = new RegistryClient();
+  const r = { registry, repository: 'r' };
+  await assert.rejects(getManifest(c, r, 'huge'), ManifestTooLargeError);
+  assert.equal((await getManifest(c, r, sha256(good))).digest, sha256(good));
+  await assert.rejects(getManifest(c, r, sha256(Buffer.from('other'))), DigestMismatchError);
+  await assert.rejects(getManifest(c, r, 'missing'), (e: unknown) => e instanceof ManifestUnknownError && e.code === 'MANIFEST_UNKNOWN' && e.status === 404);
+  assert.equal(await headManifest(c, r, 'missing'), undefined);
   c.close();
 });
