@@ -5,7 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_STATE_DIR } from '../dev/environment';
 import { CliError, EXIT } from './exit-codes';
-import { runPromote, type Io } from './promote';
+import { readSpecInventory, runPromote, type Io } from './promote';
+import { runPlanCommand } from './commands/plan';
 import { runStatus } from './status';
 import { runDevUp, runWorker } from './worker-command';
 import { runDemo } from './demo';
@@ -72,15 +73,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'no-wait': { type: 'boolean', default: false },
         commit: { type: 'string' },
         concurrency: { type: 'string' },
+        'skip-invalid': { type: 'boolean', default: false },
       });
       if (values.help) return (io.stdout(USAGE), EXIT.OK);
       const file = check(z.string({ error: 'promote needs -f <manifest>' }).min(1, 'promote needs -f <manifest>'), values.file, 'promote');
       const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
       return runPromote(
-        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
+        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, skipInvalid: values['skip-invalid'], stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
         io,
       );
     }
+    case 'plan':
+      // The planner's own parser; inventories come from the live registries unless --inventory names a file.
+      return runPlanCommand(rest, { stdout: (t) => io.stdout(t.replace(/\n$/, '')), stderr: (t) => io.stderr(t.replace(/\n$/, '')) }, {
+        inventory: readSpecInventory,
+      });
     case 'status': {
       const { values, positionals } = parse('status', rest, {}, true);
       const id = check(z.string({ error: 'status needs a workflow ID' }), positionals[0], 'status');

@@ -3,6 +3,12 @@
 import { appendFileSync } from 'node:fs';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { loadSpec } from '../manifest/load';
+import { ManifestLoadError, formatError } from '../manifest/errors';
+import { plan, changeCount, problemCount, type Plan } from '../plan/plan';
+import type { Inventory } from '../plan/inventory';
+import { renderPlanText } from '../plan/render';
+import { createActivityDeps } from '../activities';
+import { readInventory } from '../activities/inventory';
 import type { Spec } from '../manifest/spec';
 import { promotionRun } from '../workflows';
 import type { PromotionRunInput, PromotionRunResult } from '../workflows/types';
@@ -11,9 +17,8 @@ import { TASK_QUEUE } from '../worker/worker';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import { preflight } from './preflight';
-import { runInputFromSpec, workflowIdFor } from './run-input';
+import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
 import { renderMarkdown, renderText } from './summary';
-import { shortDigest } from '../workflows/format';
 
 export interface PromoteOptions {
   file: string;
@@ -22,6 +27,7 @@ export interface PromoteOptions {
   json: boolean;
   commit?: string;
   concurrency?: number;
+  skipInvalid?: boolean;
   stateDir: string;
   temporalAddress?: string;
   namespace?: string;
@@ -32,26 +38,34 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
-export async function loadSpecOrFail(file: string): Promise<Spec> {
+export async function loadSpecOrFail(file: string, io?: Io, opts: { skipInvalid?: boolean } = {}): Promise<Spec> {
   try {
-    return (await loadSpec(file)).spec;
+    const r = await loadSpec(file, opts);
+    for (const w of r.warnings) io?.stderr(`warning: ${formatError(w)}`);
+    for (const e of r.errors) io?.stderr(`skipped: ${formatError(e)}`);
+    return r.spec;
   } catch (e) {
-    const err = e as Error & { format?: () => string };
-    throw new CliError(typeof err.format === 'function' ? err.format() : err.message, EXIT.INVALID);
+    if (e instanceof ManifestLoadError) throw new CliError(`${e.format()}\n${e.errors.length} error(s) in the manifest: nothing was started`, EXIT.INVALID);
+    throw new CliError((e as Error).message, EXIT.INVALID);
   }
 }
 
-function describePlan(input: PromotionRunInput): string {
-  const out = [`promoflow: ${input.name}: dry run (nothing is changed; re-run with --confirm to promote)`];
-  for (const phase of input.phases) {
-    out.push(`phase ${phase.name}${phase.soakSeconds ? ` (soak ${phase.soakSeconds}s)` : ''}:`);
-    for (const d of input.destinations.filter((x) => phase.destinations.includes(x.name))) {
-      for (const it of input.items) out.push(`  + ${it.image}@${shortDigest(it.digest)}${it.tags.length ? ` [${it.tags.join(', ')}]` : ''}: ${input.source.registry}/${it.image} → ${d.name} (${d.registry}/${it.image})`);
-    }
+/** Read what every registry the spec names holds (after checking each answers). */
+export async function readSpecInventory(spec: Spec): Promise<Inventory> {
+  await preflight(spec);
+  const deps = createActivityDeps();
+  deps.credentials.register(spec.source);
+  for (const d of spec.destinations) deps.credentials.register(d);
+  for (const p of spec.projects ?? []) deps.credentials.register(p.source);
+  try {
+    return await readInventory(deps.client, spec);
+  } catch (e) {
+    throw new CliError(`cannot read the registries: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
   }
-  const n = input.items.length * input.phases.reduce((k, p) => k + p.destinations.length, 0);
-  out.push(`total: ${n} image × destination edges to promote or check`);
-  return out.join('\n');
+}
+
+export async function planAgainstRegistries(spec: Spec): Promise<Plan> {
+  return plan(spec, await readSpecInventory(spec));
 }
 
 export function exitCodeFor(r: PromotionRunResult): number {
@@ -75,13 +89,27 @@ export async function startPromotion(client: Client, input: PromotionRunInput) {
 }
 
 export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> {
-  const spec = await loadSpecOrFail(opts.file);
-  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency });
+  const spec = await loadSpecOrFail(opts.file, io, { skipInvalid: opts.skipInvalid });
+  const p = await planAgainstRegistries(spec);
+  const refused = problemCount(p.counts);
   if (!opts.confirm) {
-    io.stdout(opts.json ? JSON.stringify({ dryRun: true, workflowId: workflowIdFor(input), input }, null, 2) : describePlan(input));
-    return input.items.length ? EXIT.CHANGES_PLANNED : EXIT.OK;
+    io.stdout(opts.json ? JSON.stringify({ dryRun: true, plan: p }, null, 2) : `${renderPlanText(p).trimEnd()}\ndry run: nothing was changed; re-run with --confirm to promote`);
+    if (refused && !opts.skipInvalid) return EXIT.INVALID;
+    return changeCount(p.counts) + p.counts.lost > 0 ? EXIT.CHANGES_PLANNED : EXIT.OK;
   }
-  await preflight(spec);
+  if (refused && !opts.skipInvalid) {
+    const lines = p.phases.flatMap((ph) => ph.edges.filter((e) => e.kind === 'tag-move' || e.kind === 'overlap').map((e) => e.message ?? `${e.kind}: ${e.image}@${e.digest} → ${e.destination}`));
+    throw new CliError(`${[...new Set(lines)].join('\n')}\n${refused} refused edge(s): nothing was started (fix the manifest, allow the tag move, or pass --skip-invalid)`, EXIT.INVALID);
+  }
+  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p });
+  if (input.items.length === 0) {
+    io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges} image × destination edges are already promoted`);
+    return EXIT.OK;
+  }
+  const size = Buffer.byteLength(JSON.stringify(input));
+  if (size > MAX_INPUT_BYTES) {
+    throw new CliError(`the run would carry ${input.items.length} image digests (${(size / 1e6).toFixed(1)} MB), over Temporal's payload limit: promote fewer at once (a diff-scoped run, or one project's manifests)`, EXIT.INVALID);
+  }
   const target: TemporalTarget = resolveTarget(opts);
   const client = await connect(target);
   try {

@@ -1,10 +1,27 @@
-// Spec → PromotionRun input, and the run's readable, content-derived workflow ID (promote/<name>/<hash>), so that
-// re-running the same CI job attaches to the promotion already in flight instead of starting a second one.
+// Spec + Plan → PromotionRun input, and the run's readable, content-derived workflow ID (promote/<name>/<hash>),
+// so that re-running the same CI job attaches to the promotion already in flight instead of starting a second one.
+// Only image digests with something to do (copy, tags, signatures, or a lost source to report) go into the run:
+// in a steady state that is a small fraction of the manifests, which keeps payloads and histories small.
 import { createHash } from 'node:crypto';
 import type { Spec } from '../manifest/spec';
-import type { PromotionRunInput } from '../workflows/types';
+import type { Plan } from '../plan/plan';
+import type { PromotionItem, PromotionRunInput } from '../workflows/types';
 
-export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrency?: number } = {}): PromotionRunInput {
+const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures', 'lost']);
+
+export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrency?: number; plan?: Plan } = {}): PromotionRunInput {
+  let wanted: Set<string> | undefined;
+  if (opts.plan) {
+    wanted = new Set();
+    for (const ph of opts.plan.phases) for (const e of ph.edges) if (ACTIONABLE.has(e.kind)) wanted.add(`${e.project ?? ''}|${e.image}|${e.digest}`);
+  }
+  const items: PromotionItem[] = [];
+  for (const img of spec.images) {
+    for (const [digest, tags] of Object.entries(img.dmap)) {
+      if (wanted && !wanted.has(`${img.project ?? ''}|${img.name}|${digest}`)) continue;
+      items.push({ image: img.name, digest, tags: [...tags].sort(), ...(img.allowTagMove ? { allowTagMove: true } : {}), ...(img.project ? { project: img.project } : {}) });
+    }
+  }
   return {
     name: spec.name,
     manifestFiles: spec.files,
@@ -12,9 +29,8 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
     source: { registry: spec.source.registry, insecure: spec.source.insecure, credentials: spec.source.credentials },
     destinations: spec.destinations.map((d) => ({ name: d.name, registry: d.registry, insecure: d.insecure, credentials: d.credentials })),
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
-    items: spec.images.flatMap((img) =>
-      Object.entries(img.dmap).map(([digest, tags]) => ({ image: img.name, digest, tags: [...tags].sort(), allowTagMove: img.allowTagMove })),
-    ),
+    items,
+    ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials }, destinations: p.destinations })) } : {}),
     concurrency: opts.concurrency,
   };
 }
@@ -25,3 +41,6 @@ export function workflowIdFor(input: PromotionRunInput): string {
   const name = input.name.replace(/[^A-Za-z0-9._-]+/g, '-');
   return `promote/${name}/${input.commit ? `${input.commit.slice(0, 12)}-` : ''}${hash}`;
 }
+
+/** Temporal refuses payloads over 2 MB; stay well below with room for the result. */
+export const MAX_INPUT_BYTES = 1_500_000;

@@ -44,7 +44,10 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
   let gate: 'approve' | 'reject' | undefined;
   let currentPhase: string | undefined;
   let finished = false;
-  const total = input.items.length * input.phases.reduce((n, p) => n + p.destinations.length, 0);
+  const projects = new Map((input.projects ?? []).map((p) => [p.name, p]));
+  const sourceFor = (item: PromotionItem) => (item.project ? projects.get(item.project)?.source ?? input.source : input.source);
+  const inProject = (item: PromotionItem, destination: string) => !item.project || (projects.get(item.project)?.destinations.includes(destination) ?? false);
+  const total = input.phases.reduce((n, p) => n + input.items.reduce((k, it) => k + p.destinations.filter((d) => inProject(it, d)).length, 0), 0);
 
   const status = (): RunStatus => {
     if (finished) {
@@ -109,7 +112,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
     for (let pi = fromPhase; pi < input.phases.length; pi++) {
       const phase = input.phases[pi]!;
       for (const item of input.items.slice(pi === fromPhase ? fromItem : 0)) {
-        for (const d of phase.destinations) edges.push({ image: item.image, digest: item.digest, destination: d, phase: phase.name, tags: item.tags, status: 'skipped', errorType, error });
+        for (const d of phase.destinations.filter((x) => inProject(item, x))) edges.push({ image: item.image, digest: item.digest, destination: d, phase: phase.name, tags: item.tags, status: 'skipped', errorType, error });
       }
       if (phases[pi]!.status === 'pending' || phases[pi]!.status === 'running') phases[pi] = { ...phases[pi]!, status: errorType === 'Aborted' ? 'aborted' : 'rejected' };
     }
@@ -131,14 +134,16 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
           await condition(() => !paused || aborted);
           if (aborted || drain || next >= input.items.length) return;
           const item = input.items[next++]!;
+          const itemDests = dests.filter((d) => inProject(item, d.name));
+          if (itemDests.length === 0) continue;
           if (blocked.has(keyOf(item))) {
-            for (const d of dests) edges.push({ image: item.image, digest: item.digest, destination: d.name, phase: phase.name, tags: item.tags, status: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
+            for (const d of itemDests) edges.push({ image: item.image, digest: item.digest, destination: d.name, phase: phase.name, tags: item.tags, status: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
             continue;
           }
           const r = await executeChild(imagePromotion, {
             workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
-            args: [{ item, source: input.source, destinations: dests, phase: phase.name, tuning: input.tuning }],
-            staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${dests.map((d) => d.name).join(', ')})`,
+            args: [{ item, source: sourceFor(item), destinations: itemDests, phase: phase.name, tuning: input.tuning }],
+            staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${itemDests.length > 3 ? `${itemDests.length} destinations` : itemDests.map((d) => d.name).join(', ')})`,
           });
           edges.push(...r.edges);
           if (r.edges.some((e) => e.status === 'failed' || e.status === 'lost')) blocked.add(keyOf(item));
@@ -163,9 +168,9 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
     if (phase.verify) {
       phases[pi] = { ...phases[pi]!, status: 'verifying' };
       publish();
-      const toVerify = input.items.filter((i) => !blocked.has(keyOf(i)));
       const problems: string[] = [];
       for (const d of dests) {
+        const toVerify = input.items.filter((i) => !blocked.has(keyOf(i)) && inProject(i, d.name));
         for (let i = 0; i < toVerify.length; i += VERIFY_CHUNK) {
           const chunk = toVerify.slice(i, i + VERIFY_CHUNK).map((it) => ({ image: it.image, digest: it.digest, tags: it.tags }));
           let found: Array<{ image: string; digest: string; problem: string }>;

@@ -29,6 +29,15 @@ export interface PromotionItem {
   digest: string;
   tags: string[];
   allowTagMove?: boolean;
+  /** kpromo thin layout: the project whose source and destinations apply (PromotionRunInput.projects). */
+  project?: string;
+}
+
+/** A kpromo project: its own source, and which of the run's destinations it promotes to. */
+export interface ProjectRef {
+  name: string;
+  source: EndpointRef;
+  destinations: string[];
 }
 
 export interface PromotionRunInput {
@@ -39,6 +48,7 @@ export interface PromotionRunInput {
   destinations: DestinationRef[];
   phases: PhaseRef[];
   items: PromotionItem[];
+  projects?: ProjectRef[];
   /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
   concurrency?: number;
   /** Set by continue-as-new only. */

@@ -63,18 +63,3 @@ test('--concurrency must be a positive integer', async () => {
   assert.equal(e.exitCode, EXIT.INVALID);
   assert.match(e.message, /--concurrency must be a positive integer/);
 });
-
-test('dry run of a valid manifest lists the edges and exits 10 without touching anything', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'promoflow-cli-'));
-  const f = join(dir, 'p.yaml');
-  const digest = `sha256:${'a'.repeat(64)}`;
-  writeFileSync(
-    f,
-    `apiVersion: promoflow.dev/v1alpha1\nkind: Promotion\nmetadata: {name: t}\nsource: {registry: "127.0.0.1:1/staging"}\ndestinations:\n  - {name: prod, registry: "127.0.0.1:2/prod"}\nimages:\n  - name: app\n    dmap: {"${digest}": ["v1"]}\n`,
-  );
-  const { out, io: sink } = io();
-  const code = await main(['promote', '-f', f], sink);
-  assert.equal(code, EXIT.CHANGES_PLANNED);
-  assert.match(out.join('\n'), /dry run/);
-  assert.match(out.join('\n'), /app@sha256:aaaaaaaaaaaa \[v1\].*→ prod/);
-});

@@ -16,7 +16,7 @@ let env: Awaited<ReturnType<typeof startTestEnvironment>>;
 let worker: ReturnType<typeof startCliWorker>;
 const image = buildIndex({ seed: 'cli-e2e' });
 
-function manifest(name: string, digest: string, sourceRegistry = `${env.registries.staging}/staging`): string {
+function manifest(name: string, digest: string, sourceRegistry = `${env.registries.staging}/staging`, image = 'app'): string {
   const file = join(env.stateDir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -32,7 +32,7 @@ phases:
   - {name: production, destinations: [prod]}
   - {name: mirrors, destinations: [mirror-a, mirror-b]}
 images:
-  - name: app
+  - name: ${image}
     dmap: {"${digest}": ["v1.0.0"]}
 `,
   );
@@ -57,6 +57,15 @@ after(async () => {
 
 const temporal = () => ['--temporal-address', env.temporal!.address];
 
+test('promote without --confirm is a dry run: it plans against the registries, prints the changes, changes nothing', async () => {
+  const r = await runCli(['promote', '-f', manifest('e2e', image.digest), ...temporal()]);
+  assert.equal(r.code, EXIT.CHANGES_PLANNED, r.stdout + r.stderr);
+  assert.match(r.stdout, /dry run: nothing was changed/);
+  for (const d of ['prod', 'mirror-a', 'mirror-b']) assert.match(r.stdout, new RegExp(`copy\\s+app\\s+sha256:${image.digest.slice(7, 19)}…\\s+${d}\\s+v1\\.0\\.0`), d);
+  const head = await fetch(`http://${env.registries.prod}/v2/prod/app/manifests/v1.0.0`, { method: 'HEAD' });
+  assert.equal(head.status, 404, 'nothing written');
+});
+
 test('promote --confirm copies a multi-platform image to production and two mirrors, verified by skopeo', async () => {
   const r = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);
   assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
@@ -73,17 +82,20 @@ test('promote --confirm copies a multi-platform image to production and two mirr
   assert.match(list, /Completed/);
   assert.ok(list.includes(id));
 
-  // Running the same promotion again changes nothing and says so.
+  // Running the same promotion again plans nothing and starts nothing.
   const again = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);
   assert.equal(again.code, EXIT.OK, again.stdout + again.stderr);
-  assert.match(again.stdout, /total: 0 promoted, 3 already present/);
+  assert.match(again.stdout, /nothing to do: all 3 image × destination edges are already promoted/);
+  const plan = await runCli(['plan', '-f', manifest('e2e', image.digest), '--json']);
+  assert.equal(plan.code, EXIT.OK, plan.stderr);
+  assert.equal((JSON.parse(plan.stdout) as { counts: { noop: number } }).counts.noop, 3);
 });
 
 test('a digest that is not in staging is reported as lost, nothing else is blocked, exit 1', async () => {
   const missing = `sha256:${'0'.repeat(64)}`;
-  const r = await runCli(['promote', '-f', manifest('lost', missing), '--confirm', ...temporal()]);
+  const r = await runCli(['promote', '-f', manifest('lost', missing, undefined, 'ghost'), '--confirm', ...temporal()]);
   assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
-  assert.match(r.stdout, /\? app@sha256:000000000000 \[v1\.0\.0\] → prod: lost: SourceLost: .*staging\/app@sha256:0{64} is not in the source registry/);
+  assert.match(r.stdout, /\? ghost@sha256:000000000000 \[v1\.0\.0\] → prod: lost: SourceLost: .*staging\/ghost@sha256:0{64} is not in the source registry/);
   assert.match(r.stdout, /mirror-a: skipped/);
   assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
 });
@@ -94,4 +106,13 @@ test('an unreachable registry is one clear line and exit 3; nothing is started',
   assert.equal(r.code, EXIT.UNAVAILABLE, r.stdout + r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`registry 127\\.0\\.0\\.1:${closed} \\(source\\.registry in .*down\\.yaml\\) is unreachable \\(ECONNREFUSED\\)`));
+});
+
+test('a tag move is refused before anything starts, naming file, image, tag, both digests and the destination (exit 2)', async () => {
+  const other = buildIndex({ seed: 'cli-e2e-other' });
+  await pushImage(new RegistryClient(), { registry: env.registries.staging!, repository: 'staging/app' }, other);
+  const r = await runCli(['promote', '-f', manifest('move', other.digest), '--confirm', ...temporal()]);
+  assert.equal(r.code, EXIT.INVALID, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`move\\.yaml: image app: tag v1\\.0\\.0 points to ${image.digest} at prod .*the manifest wants ${other.digest}: tag move refused`));
+  assert.match(r.stderr, /nothing was started/);
 });

@@ -11,7 +11,7 @@ import { buildImage, buildIndex, pushImage } from '../../src/testing/image-build
 import { eventually, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { startDevTemporal, type DevTemporal } from '../../src/dev/temporal';
-import { progressQuery } from '../../src/workflows';
+import { progressQuery, type promotionRun } from '../../src/workflows';
 import type { PromotionRunInput } from '../../src/workflows/types';
 
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
@@ -107,7 +107,7 @@ test('the Temporal dev server stops mid-run and starts again: the run completes'
     restarted = await startDevTemporal({ stateDir: env.stateDir, port: Number(port), uiPort, headless: true });
     await client.connection.close().catch(() => undefined);
     client = await testClient(env);
-    const result = await client.workflow.getHandle(handle.workflowId).result();
+    const result = await client.workflow.getHandle<typeof promotionRun>(handle.workflowId).result();
     assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
     assert.deepEqual(result.edges.map((e) => [e.destination, e.status]).sort(), [['mirror-a', 'promoted'], ['mirror-b', 'promoted'], ['prod', 'promoted']]);
   } finally {

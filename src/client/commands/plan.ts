@@ -20,6 +20,7 @@ import { renderPlanText } from '../../plan/render';
 export const EXIT_NOTHING_TO_DO = 0;
 export const EXIT_CHANGES = 10;
 export const EXIT_INVALID = 2;
+export const EXIT_UNAVAILABLE = 3;
 
 export interface PlanIo {
   stdout: (s: string) => void;
@@ -117,8 +118,9 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
     try {
       inventory = await deps.inventory(loaded.spec);
     } catch (e) {
-      io.stderr(`promoflow plan: cannot read the registries: ${e instanceof Error ? e.message : String(e)}\n`);
-      return EXIT_INVALID;
+      // Unreachable registries are the environment's problem, not the manifest's: exit 3, as everywhere.
+      io.stderr(`promoflow plan: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT_UNAVAILABLE;
     }
   } else {
     io.stderr('note: no inventory: planning against empty destinations\n');

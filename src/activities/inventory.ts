@@ -1,0 +1,88 @@
+// Reads what registries hold, in the planner's shape (plan/inventory.ts): per repository, the declared tags'
+// digests, which declared digests are present, and which carry a cosign signature or attestation (seen in the
+// tags list as sha256-<hex>.sig / .att, so they cost no extra request). One tags-list walk per repository, then a
+// HEAD per declared tag found and per declared digest not already proven by a tag. With `allTags`, every tag is
+// resolved (reconciliation needs unexpected tags too).
+import { headManifest, listTags, OciError, type RegistryClient, type RepositoryRef } from '../oci';
+import { mapLimit } from '../oci/limits';
+import type { Spec } from '../manifest/spec';
+import { repoKey, type Inventory, type RepoState } from '../plan/inventory';
+
+export interface RepoQuery {
+  /** `<registry prefix>/<image>` as the planner keys it. */
+  key: string;
+  repo: RepositoryRef;
+  digests: Set<string>;
+  tags: Set<string>;
+}
+
+export function splitRepo(full: string): RepositoryRef {
+  const i = full.indexOf('/');
+  return { registry: full.slice(0, i), repository: full.slice(i + 1) };
+}
+
+/** Every repository a spec touches (sources and destinations), with the digests and tags declared for it. */
+export function reposOfSpec(spec: Spec): RepoQuery[] {
+  const byKey = new Map<string, RepoQuery>();
+  const projects = new Map((spec.projects ?? []).map((p) => [p.name, p]));
+  const destByName = new Map(spec.destinations.map((d) => [d.name, d]));
+  const add = (registry: string, image: string, digest: string, tags: string[]) => {
+    const key = repoKey(registry, image);
+    let q = byKey.get(key);
+    if (!q) byKey.set(key, (q = { key, repo: splitRepo(key), digests: new Set(), tags: new Set() }));
+    q.digests.add(digest);
+    for (const t of tags) q.tags.add(t);
+  };
+  for (const img of spec.images) {
+    const project = img.project ? projects.get(img.project) : undefined;
+    const source = project?.source ?? spec.source;
+    const dests = project ? project.destinations.map((n) => destByName.get(n)!).filter(Boolean) : spec.destinations;
+    for (const [digest, tags] of Object.entries(img.dmap)) {
+      add(source.registry, img.name, digest, []);
+      for (const d of dests) add(d.registry, img.name, digest, tags);
+    }
+  }
+  return [...byKey.values()];
+}
+
+async function tagsOf(client: RegistryClient, repo: RepositoryRef): Promise<string[]> {
+  try {
+    return await listTags(client, repo);
+  } catch (e) {
+    // A repository that does not exist yet is simply empty.
+    if (e instanceof OciError && (e.status === 404 || e.code === 'NAME_UNKNOWN')) return [];
+    throw e;
+  }
+}
+
+export async function readRepoState(client: RegistryClient, q: RepoQuery, opts: { allTags?: boolean } = {}): Promise<RepoState & { allTags: string[] }> {
+  const listed = await tagsOf(client, q.repo);
+  const present = new Set(listed);
+  const tags = new Map<string, string>();
+  const digests = new Set<string>();
+  const signatures = new Set<string>();
+  const attestations = new Set<string>();
+  for (const t of listed) {
+    const m = /^sha256-([0-9a-f]{64})\.(sig|att)$/.exec(t);
+    if (m) (m[2] === 'sig' ? signatures : attestations).add(`sha256:${m[1]}`);
+  }
+  const wanted = opts.allTags ? listed.filter((t) => !/^sha256-[0-9a-f]{64}(\.\w+)?$/.test(t)) : [...q.tags].filter((t) => present.has(t));
+  for (const t of wanted) {
+    const h = await headManifest(client, q.repo, t);
+    if (h) {
+      tags.set(t, h.digest);
+      digests.add(h.digest);
+    }
+  }
+  for (const d of q.digests) {
+    if (digests.has(d)) continue;
+    if (await headManifest(client, q.repo, d)) digests.add(d);
+  }
+  return { tags, digests, signatures, attestations, allTags: listed };
+}
+
+export async function readInventory(client: RegistryClient, spec: Spec, opts: { concurrency?: number; allTags?: boolean } = {}): Promise<Inventory> {
+  const queries = reposOfSpec(spec);
+  const states = await mapLimit(queries, opts.concurrency ?? 16, (q) => readRepoState(client, q, opts));
+  return { repos: new Map(queries.map((q, i) => [q.key, states[i]!])) };
+}
