@@ -4,6 +4,7 @@ import { RegistryClient } from '../oci';
 import { CredentialStore } from './credentials';
 import { copyActivities } from './copy';
 import { verifyActivities } from './verify';
+import { reconcileActivities } from './reconcile';
 
 export interface ActivityDeps {
   client: RegistryClient;
@@ -17,7 +18,7 @@ export function createActivityDeps(): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = createActivityDeps()) {
-  return { ...copyActivities(deps), ...verifyActivities(deps) };
+  return { ...copyActivities(deps), ...verifyActivities(deps), ...reconcileActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,168 @@
+// Reconciliation activities. `inventoryBatch` reads a batch of one destination's repositories (every tag, the
+// declared digests, .sig/.att presence from the tags list, validity with the configured public key) and diffs them
+// here, with the pure drift module, so only findings travel back: history grows with the drift, not with the size
+// of the registries. `repairSignatures` repairs a missing or invalid signature/attestation by copying a copy
+// that verifies from a peer destination (or the source), byte-for-byte or merged: no private key is needed, and a
+// signature binds to the digest, not to the registry.
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { blobExists, fetchBlob, getManifest, OciError, pushBlob, putManifest, RegistryClient, type RepositoryRef } from '../oci';
+import { mapLimit, type RegistryLimits } from '../oci/limits';
+import { attestationTag, signatureTag, type Artifact } from '../signing/artifacts';
+import { loadPublicKey } from '../signing/keys';
+import { planMirrorPush, readCosignImage } from '../signing/replicate';
+import { SLSA_PROVENANCE_V1 } from '../signing/slsa-provenance';
+import { verifyImageAttestations, verifyImageSignatures, type ArtifactReader } from '../signing/verify';
+import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
+import type { EndpointRef } from '../workflows/types';
+import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../workflows/reconcile-types';
+import { repoOf } from './copy';
+import { classify } from './failures';
+import { readRepoState } from './inventory';
+import type { ActivityDeps } from './index';
+
+/** Read a public key reference on the worker: `file://path` or `env://VAR` (PEM). */
+export function resolvePublicKey(ref: string): KeyObject {
+  let pem: string | undefined;
+  if (ref.startsWith('file://')) {
+    const path = ref.slice('file://'.length);
+    try {
+      pem = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new Error(`public key: cannot read ${path} on the worker (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  } else if (ref.startsWith('env://')) {
+    pem = process.env[ref.slice('env://'.length)];
+    if (!pem) throw new Error(`public key: environment variable ${ref.slice('env://'.length)} is not set on the worker`);
+  } else {
+    throw new Error(`public key: unsupported reference ${ref} (file://path or env://VAR)`);
+  }
+  return loadPublicKey(pem);
+}
+
+async function bufferOf(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of it) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+export function artifactReader(client: RegistryClient, repo: RepositoryRef): ArtifactReader {
+  return {
+    manifest: async (tag) => {
+      try {
+        return (await getManifest(client, repo, tag)).bytes;
+      } catch (e) {
+        if (e instanceof OciError && (e.status === 404 || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN')) return null;
+        throw e;
+      }
+    },
+    blob: async (digest) => bufferOf(await fetchBlob(client, repo, digest)),
+  };
+}
+
+export function reconcileActivities(deps: ActivityDeps) {
+  // Our own client over the shared credentials, so each destination's limits (from the activity input) apply
+  // to every request of the inventory: a scheduled scan must never eat the quota a promotion needs.
+  const limits = new Map<string, RegistryLimits>();
+  const client = new RegistryClient({ ...deps.client.options, limits: (r) => limits.get(r) ?? deps.client.options.limits?.(r) });
+  const register = (e: EndpointRef & { concurrency?: number; requestsPerSecond?: number }) => {
+    deps.credentials.register(e);
+    const host = e.registry.split('/')[0]!;
+    if (e.concurrency || e.requestsPerSecond) limits.set(host, { ...(e.concurrency ? { concurrency: e.concurrency } : {}), ...(e.requestsPerSecond ? { requestsPerSecond: e.requestsPerSecond } : {}) });
+  };
+
+  return {
+    async inventoryBatch(input: InventoryBatchInput): Promise<InventoryBatchResult> {
+      const ctx = Context.current();
+      try {
+        register(input.destination);
+        const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
+        let tagsRead = 0;
+        let done = 0;
+        const items: DriftItem[] = [];
+        await mapLimit(input.repos, input.destination.concurrency ?? 8, async (want) => {
+          const repo = repoOf(input.destination, want.image);
+          const q = { key: `${repo.registry}/${repo.repository}`, repo, digests: new Set(want.entries.map((e) => e.digest)), tags: new Set(want.entries.flatMap((e) => e.tags)) };
+          let observed: ObservedRepo;
+          try {
+            const s = await readRepoState(client, q, { allTags: true });
+            tagsRead += s.allTags.length;
+            const signatures: Record<string, ArtifactState> = {};
+            const attestations: Record<string, ArtifactState> = {};
+            const reader = artifactReader(client, repo);
+            for (const d of q.digests) {
+              if (!s.digests.has(d)) continue;
+              if (input.policy.signatures && s.signatures?.has(d)) signatures[d] = key ? ((await verifyImageSignatures(reader, { publicKey: key, digest: d })).ok ? 'valid' : 'invalid') : 'present';
+              if (input.policy.attestations && s.attestations?.has(d)) attestations[d] = key ? ((await verifyImageAttestations(reader, { publicKey: key, digest: d, predicateType: SLSA_PROVENANCE_V1 })).ok ? 'valid' : 'invalid') : 'present';
+            }
+            observed = { destination: want.destination, image: want.image, tags: Object.fromEntries(s.tags), digests: [...s.digests], signatures, attestations };
+          } catch (e) {
+            // Auth and bad-request answers are this repository's problem; anything transient fails the batch (retried).
+            if (!(e instanceof OciError) || e.retryable) throw e;
+            observed = { destination: want.destination, image: want.image, tags: {}, digests: [], signatures: {}, attestations: {}, error: e.message.split('\n')[0] ?? 'error' };
+          }
+          items.push(...diffRepo(want, observed, input.policy));
+          ctx.heartbeat({ done: ++done });
+        });
+        // Stable order regardless of completion order (reports are compared and rendered).
+        const order = new Map(input.repos.map((r, i) => [r.image, i]));
+        items.sort((a, b) => order.get(a.image)! - order.get(b.image)!);
+        return { report: summarize(items, input.repos.length), tagsRead };
+      } catch (e) {
+        throw classify(e);
+      }
+    },
+
+    async repairSignatures(input: RepairSignaturesInput): Promise<RepairSignaturesResult> {
+      const ctx = Context.current();
+      try {
+        for (const e of input.endpoints) register(e);
+        const endpoints = new Map(input.endpoints.map((e) => [e.name, e]));
+        const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
+        const results: RepairSignaturesResult['results'] = [];
+        for (const it of input.items) {
+          for (const kind of it.kinds) {
+            const tag = kind === 'sig' ? signatureTag(it.digest) : attestationTag(it.digest);
+            let found: { artifact: Artifact; from: string } | undefined;
+            for (const name of it.from) {
+              const peer = endpoints.get(name);
+              if (!peer) continue;
+              const reader = artifactReader(client, repoOf(peer, it.image));
+              if (key) {
+                const v = kind === 'sig' ? await verifyImageSignatures(reader, { publicKey: key, digest: it.digest }) : await verifyImageAttestations(reader, { publicKey: key, digest: it.digest, predicateType: SLSA_PROVENANCE_V1 });
+                if (!v.ok) continue;
+              }
+              const artifact = await readCosignImage(reader, tag);
+              if (artifact) {
+                found = { artifact, from: name };
+                break;
+              }
+            }
+            for (const name of it.to) {
+              const at = { image: it.image, digest: it.digest, destination: name, kind };
+              const d = endpoints.get(name);
+              if (!found || !d) {
+                results.push({ ...at, status: 'failed', error: `no destination or source holds a ${key ? 'valid ' : ''}${kind === 'sig' ? 'signature' : 'attestation'} to copy: it must be signed again (promote)` });
+                continue;
+              }
+              const repo = repoOf(d, it.image);
+              const push = await planMirrorPush(found.artifact, artifactReader(client, repo), tag);
+              if (!push) {
+                results.push({ ...at, status: 'present', from: found.from });
+                continue;
+              }
+              for (const b of push.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
+              await putManifest(client, repo, tag, { bytes: push.manifest.bytes, mediaType: push.manifest.mediaType });
+              results.push({ ...at, status: 'repaired', from: found.from });
+            }
+          }
+          ctx.heartbeat();
+        }
+        return { results };
+      } catch (e) {
+        throw classify(e);
+      }
+    },
+  };
+}
