@@ -5,6 +5,7 @@ import { CredentialStore } from './credentials';
 import { copyActivities } from './copy';
 import { verifyActivities } from './verify';
 import { reconcileActivities } from './reconcile';
+import { signingActivities } from './signing';
 
 export interface ActivityDeps {
   client: RegistryClient;
@@ -18,7 +19,7 @@ export function createActivityDeps(): ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = createActivityDeps()) {
-  return { ...copyActivities(deps), ...verifyActivities(deps), ...reconcileActivities(deps) };
+  return { ...copyActivities(deps), ...verifyActivities(deps), ...signingActivities(deps), ...reconcileActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Spec } from '../manifest/spec';
 import type { Plan } from '../plan/plan';
-import type { PromotionItem, PromotionRunInput } from '../workflows/types';
+import type { PromotionItem, PromotionRunInput, RunSigning } from '../workflows/types';
+import { CliError, EXIT } from './exit-codes';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures', 'lost']);
 
@@ -31,7 +32,23 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
     items,
     ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials }, destinations: p.destinations })) } : {}),
+    ...(spec.signing ? { signing: runSigning(spec) } : {}),
     concurrency: opts.concurrency,
+  };
+}
+
+/** The run's signing settings: the key reference as written, and the signing home (the canonical destination). */
+export function runSigning(spec: Spec): RunSigning {
+  const policy = spec.signing!;
+  if (!policy.key) {
+    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.keyless is not yet supported for promotions (sign with a key reference: file://PATH or env://VAR)`, EXIT.INVALID);
+  }
+  const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
+  return {
+    key: policy.key,
+    attest: policy.attest,
+    dockerReference: policy.dockerReference ?? home.registry,
+    home: { name: home.name, registry: home.registry, insecure: home.insecure, credentials: home.credentials },
   };
 }
 

@@ -1,6 +1,9 @@
 // ImagePromotion: one image digest, one phase's destinations. Checks the source once, then one copy activity per
-// destination in parallel; a failure at one destination never stops the others. Returns an outcome per destination.
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+// destination in parallel; a failure at one destination never stops the others. When the run signs: sign and
+// attest once at the signing home (the digest and, for an index, each child), replicate the signature images to
+// the phase's other destinations, and verify them at every destination; a destination whose signatures do not
+// verify is failed, never counted as promoted. Returns an outcome per destination.
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURES } from './failure-types';
 import { edgeLabel } from './format';
@@ -18,6 +21,12 @@ const COPY_OPTIONS = {
   retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 } as const;
 const { copyToDestination } = proxyActivities<Activities>(COPY_OPTIONS);
+
+const { signAtHome, replicateSignatures, verifySignatures } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '60 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'SigningKeyUnavailable', 'SignatureMissing'] },
+});
 
 export function failureOf(e: unknown): { type: string; message: string } {
   const cause = e instanceof ActivityFailure ? e.cause : e;
@@ -37,8 +46,9 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
     tags: item.tags,
     ...rest,
   });
+  let children: string[];
   try {
-    await checkSource.executeWithOptions({ summary: `check source ${label}` }, [{ image: item.image, digest: item.digest, source }]);
+    ({ children } = await checkSource.executeWithOptions({ summary: `check source ${label}` }, [{ image: item.image, digest: item.digest, source }]));
   } catch (e) {
     const f = failureOf(e);
     const status = f.type === 'SourceLost' ? 'lost' : 'failed';
@@ -57,5 +67,70 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
       }
     }),
   );
+  // Versioned with patched(): histories recorded before signing existed replay without these commands.
+  if (input.signing && patched('sign-attest-replicate-v1')) await signAndReplicate(input, children, edges);
   return { image: item.image, digest: item.digest, edges };
+}
+
+async function signAndReplicate(input: ImagePromotionInput, children: string[], edges: EdgeResult[]): Promise<void> {
+  const signing = input.signing!;
+  const { item } = input;
+  const label = edgeLabel(item.image, item.digest);
+  const digests = [...children, item.digest];
+  const ok = (e: EdgeResult) => e.status === 'promoted' || e.status === 'present';
+  const fail = (e: EdgeResult, type: string, message: string) => Object.assign(e, { status: 'failed', errorType: type, error: message });
+  const ref = { key: signing.key, attest: signing.attest, dockerReference: signing.dockerReference };
+  // Sign where the home is in this phase (normally the first); later phases find the signatures there already.
+  const homeEdge = edges.find((e) => e.destination === signing.home.name);
+  if (homeEdge) {
+    if (!ok(homeEdge)) {
+      for (const e of edges.filter(ok)) fail(e, 'NotSigned', `not signed: the copy to the signing home ${signing.home.name} failed`);
+      return;
+    }
+    try {
+      const run = signing.run;
+      await signAtHome.executeWithOptions({ summary: `sign${signing.attest ? ' + attest' : ''} ${label} at ${signing.home.name}` }, [
+        {
+          image: item.image,
+          digest: item.digest,
+          children,
+          home: signing.home,
+          signing: ref,
+          provenance: {
+            sourceRepository: `${input.source.registry}/${item.image}`,
+            destinations: run.allDestinations.map((d) => `${d}/${item.image}`),
+            manifestPath: run.manifestPath,
+            ...(run.commit ? { gitCommit: run.commit } : {}),
+            workflowId: run.workflowId,
+            runId: run.runId,
+            namespace: run.namespace,
+            startedOn: run.startedOn,
+            finishedOn: new Date().toISOString(),
+          },
+        },
+      ]);
+    } catch (e) {
+      const f = failureOf(e);
+      for (const x of edges.filter(ok)) fail(x, 'SignFailed', `signing at ${signing.home.name} failed: ${f.type}: ${f.message}`);
+      return;
+    }
+  }
+  await Promise.all(
+    edges.filter(ok).map(async (e) => {
+      const dest = input.destinations.find((d) => d.name === e.destination)!;
+      try {
+        if (dest.name !== signing.home.name) {
+          await replicateSignatures.executeWithOptions({ summary: `replicate signatures ${label} → ${dest.name}` }, [
+            { image: item.image, digests, attest: signing.attest, from: signing.home, to: dest },
+          ]);
+        }
+        const problems = await verifySignatures.executeWithOptions({ summary: `verify signatures ${label} at ${dest.name}` }, [{ image: item.image, digests, destination: dest, signing: ref }]);
+        if (problems.length) fail(e, 'SignatureInvalid', problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
+        else e.signature = 'verified';
+      } catch (err) {
+        const f = failureOf(err);
+        fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.message);
+      }
+    }),
+  );
 }

@@ -118,6 +118,20 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
     }
   };
 
+  const signingFor = input.signing
+    ? {
+        ...input.signing,
+        run: {
+          workflowId: info.workflowId,
+          runId: info.firstExecutionRunId,
+          namespace: info.namespace,
+          startedOn: info.startTime.toISOString(),
+          manifestPath: input.manifestFiles.join(','),
+          ...(input.commit ? { commit: input.commit } : {}),
+          allDestinations: input.destinations.map((d) => d.registry),
+        },
+      }
+    : undefined;
   let drain = false;
   for (let pi = cp?.phaseIndex ?? 0; pi < input.phases.length; pi++) {
     const phase = input.phases[pi]!;
@@ -142,7 +156,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
           }
           const r = await executeChild(imagePromotion, {
             workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
-            args: [{ item, source: sourceFor(item), destinations: itemDests, phase: phase.name, tuning: input.tuning }],
+            args: [{ item, source: sourceFor(item), destinations: itemDests, phase: phase.name, tuning: input.tuning, ...(signingFor ? { signing: signingFor } : {}) }],
             staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${itemDests.length > 3 ? `${itemDests.length} destinations` : itemDests.map((d) => d.name).join(', ')})`,
           });
           edges.push(...r.edges);

@@ -49,6 +49,7 @@ export interface PromotionRunInput {
   phases: PhaseRef[];
   items: PromotionItem[];
   projects?: ProjectRef[];
+  signing?: RunSigning;
   /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
   concurrency?: number;
   /** Set by continue-as-new only. */
@@ -75,6 +76,8 @@ export interface EdgeResult {
   bytesCopied?: number;
   blobsCopied?: number;
   manifestsWritten?: number;
+  /** Signature (and attestation) state here when the run signs: verified in-process after replication. */
+  signature?: 'verified';
   /** Failure type (e.g. DigestMismatch, TagMove, SourceLost) and one-line message, for failed/lost/skipped. */
   errorType?: string;
   error?: string;
@@ -86,6 +89,18 @@ export interface ImagePromotionInput {
   destinations: DestinationRef[];
   phase: string;
   tuning?: ActivityTuning;
+  signing?: RunSigning & { run: { workflowId: string; runId: string; namespace: string; startedOn: string; manifestPath: string; commit?: string; allDestinations: string[] } };
+}
+
+/** How a run signs: a key reference (never the key), attestation on/off, and where signatures are first written. */
+export interface RunSigning {
+  /** `file://PATH` or `env://VAR`, resolved on the worker (password from COSIGN_PASSWORD there). */
+  key: string;
+  attest: boolean;
+  /** docker-reference prefix for payloads (the image name is appended), e.g. the canonical public name. */
+  dockerReference: string;
+  /** The signing home: the destination where each digest is signed once; others receive copies. */
+  home: DestinationRef;
 }
 
 export interface ImagePromotionResult {

@@ -1,0 +1,205 @@
+// Signing activities: sign and attest a promoted digest once (at its signing home, the canonical destination),
+// replicate the .sig/.att images byte-for-byte to every other destination (merging, never duplicating, with
+// signature layers a mirror already has), and verify them in-process at each destination as a gate. Keys are
+// loaded here, inside the worker, from a reference (file:// or env://) with COSIGN_PASSWORD from the worker's
+// environment; nothing secret enters a workflow payload, result or log.
+import { readFileSync } from 'node:fs';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { blobExists, fetchBlob, getManifest, ManifestUnknownError, pushBlob, putManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import {
+  attestationTag, loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signatureTag, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
+  SLSA_PROVENANCE_V1, type Artifact, type ArtifactReader, type Signer,
+} from '../signing';
+import type { DestinationRef } from '../workflows/types';
+import { repoOf } from './copy';
+import { classify } from './failures';
+import type { ActivityDeps } from './index';
+
+const VERSION = (JSON.parse(readFileSync(require.resolve('../../package.json'), 'utf8')) as { version: string }).version;
+
+export interface SigningRef {
+  /** `file://<path>` (cosign.key or PKCS#8 PEM) or `env://<VAR>` (the PEM itself); decrypted with COSIGN_PASSWORD. */
+  key: string;
+  attest: boolean;
+  /** docker-reference prefix written into payloads; the image name is appended. */
+  dockerReference: string;
+}
+
+export interface SignInput {
+  image: string;
+  digest: string;
+  children: string[];
+  home: DestinationRef;
+  signing: SigningRef;
+  provenance: { sourceRepository: string; destinations: string[]; manifestPath: string; gitCommit?: string; workflowId: string; runId: string; namespace: string; startedOn: string; finishedOn: string };
+}
+
+export interface SignResult {
+  signed: number;
+  attested: number;
+  /** Digests whose valid signature (and attestation) by this key already existed. */
+  alreadySigned: number;
+}
+
+export interface ReplicateInput {
+  image: string;
+  digests: string[];
+  attest: boolean;
+  from: DestinationRef;
+  to: DestinationRef;
+}
+
+export interface VerifySignaturesInput {
+  image: string;
+  digests: string[];
+  destination: DestinationRef;
+  signing: SigningRef;
+}
+
+const signers = new Map<string, Promise<Signer>>();
+
+/** The signer for a key reference, loaded once per worker (scrypt key derivation is deliberately slow). */
+export function signerFor(keyRef: string): Promise<Signer> {
+  let s = signers.get(keyRef);
+  if (!s) {
+    s = (async () => {
+      const password = process.env.COSIGN_PASSWORD;
+      let pem: string | undefined;
+      if (keyRef.startsWith('file://')) {
+        const path = keyRef.slice('file://'.length);
+        try {
+          pem = readFileSync(path, 'utf8');
+        } catch (e) {
+          throw new Error(`signing key ${keyRef}: cannot read it on the worker (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+      } else if (keyRef.startsWith('env://')) {
+        pem = process.env[keyRef.slice('env://'.length)];
+        if (!pem) throw new Error(`signing key ${keyRef}: the variable is not set on the worker`);
+      } else {
+        throw new Error(`signing key ${keyRef}: unsupported reference (use file://PATH or env://VAR; KMS signers plug in through the Signer interface)`);
+      }
+      return loadPrivateKey(pem, password);
+    })();
+    s.catch(() => signers.delete(keyRef));
+    signers.set(keyRef, s);
+  }
+  return s;
+}
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of it) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+export function artifactReader(client: RegistryClient, repo: RepositoryRef): ArtifactReader {
+  return {
+    manifest: async (tag) => {
+      try {
+        return (await getManifest(client, repo, tag)).bytes;
+      } catch (e) {
+        if (e instanceof ManifestUnknownError) return null;
+        throw e;
+      }
+    },
+    blob: async (digest) => collect(await fetchBlob(client, repo, digest)),
+  };
+}
+
+async function pushArtifact(client: RegistryClient, repo: RepositoryRef, tag: string, a: Artifact): Promise<void> {
+  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
+  await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
+}
+
+const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+export function signingActivities({ client, credentials }: ActivityDeps) {
+  return {
+    async signAtHome(input: SignInput): Promise<SignResult> {
+      try {
+        credentials.register(input.home);
+        const repo = repoOf(input.home, input.image);
+        const reader = artifactReader(client, repo);
+        const signer = await signerFor(input.signing.key);
+        const publicKey = await signer.publicKeyPem();
+        const dockerReference = `${input.signing.dockerReference}/${input.image}`;
+        const result: SignResult = { signed: 0, attested: 0, alreadySigned: 0 };
+        for (const digest of [...input.children, input.digest]) {
+          // Idempotent on what exists and verifies, never on whether the image exists (kpromo #1946): a retry after
+          // a failed attest signs nothing twice and still writes the missing attestation.
+          const needs = await signingNeeds(reader, { publicKey, digest, dockerReference, predicateType: SLSA_PROVENANCE_V1 });
+          if (!needs.signature && (!input.signing.attest || !needs.attestation)) {
+            result.alreadySigned++;
+            continue;
+          }
+          const signed = await signDigest(digest, { signer, dockerReference, ...(input.signing.attest && needs.attestation ? { provenance: { ...input.provenance, promoflowVersion: VERSION } } : {}) });
+          if (needs.signature) {
+            const merged = mergeCosignImage(await reader.manifest(signed.signature.tag), signed.signature).artifact;
+            if (merged) await pushArtifact(client, repo, signed.signature.tag, merged);
+            result.signed++;
+          }
+          if (signed.attestation) {
+            const merged = mergeCosignImage(await reader.manifest(signed.attestation.tag), signed.attestation).artifact;
+            if (merged) await pushArtifact(client, repo, signed.attestation.tag, merged);
+            result.attested++;
+          }
+          Context.current().heartbeat();
+        }
+        return result;
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith('signing key ')) throw nonRetryable('SigningKeyUnavailable', e.message);
+        throw classify(e);
+      }
+    },
+
+    async replicateSignatures(input: ReplicateInput): Promise<{ pushed: number; upToDate: number }> {
+      try {
+        credentials.register(input.from);
+        credentials.register(input.to);
+        const from = artifactReader(client, repoOf(input.from, input.image));
+        const toRepo = repoOf(input.to, input.image);
+        const to = artifactReader(client, toRepo);
+        let pushed = 0;
+        let upToDate = 0;
+        for (const digest of input.digests) {
+          for (const tag of input.attest ? [signatureTag(digest), attestationTag(digest)] : [signatureTag(digest)]) {
+            const src = await readCosignImage(from, tag);
+            if (!src) throw nonRetryable('SignatureMissing', `${input.from.name} has no ${tag} for ${input.image}: nothing to replicate (was signing skipped?)`);
+            const plan = await planMirrorPush(src, to, tag);
+            if (plan) {
+              await pushArtifact(client, toRepo, tag, plan);
+              pushed++;
+            } else upToDate++;
+          }
+          Context.current().heartbeat();
+        }
+        return { pushed, upToDate };
+      } catch (e) {
+        throw e instanceof ApplicationFailure ? e : classify(e);
+      }
+    },
+
+    async verifySignatures(input: VerifySignaturesInput): Promise<Array<{ digest: string; problem: string }>> {
+      try {
+        credentials.register(input.destination);
+        const reader = artifactReader(client, repoOf(input.destination, input.image));
+        const publicKey = await (await signerFor(input.signing.key)).publicKeyPem();
+        const dockerReference = `${input.signing.dockerReference}/${input.image}`;
+        const problems: Array<{ digest: string; problem: string }> = [];
+        for (const digest of input.digests) {
+          const sig = await verifyImageSignatures(reader, { publicKey, digest, dockerReference });
+          if (!sig.ok) problems.push({ digest, problem: `signature does not verify: ${sig.reason ?? 'no valid layer'}` });
+          if (input.signing.attest) {
+            const att = await verifyImageAttestations(reader, { publicKey, digest, predicateType: SLSA_PROVENANCE_V1 });
+            if (!att.ok) problems.push({ digest, problem: `attestation does not verify: ${att.reason ?? 'no valid layer'}` });
+          }
+        }
+        return problems;
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith('signing key ')) throw nonRetryable('SigningKeyUnavailable', e.message);
+        throw classify(e);
+      }
+    },
+  };
+}

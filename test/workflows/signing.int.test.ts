@@ -1,0 +1,125 @@
+// Sign, attest and replicate through the workflows, proven with the real cosign (v2.6.x and v3.1.x): after a
+// promotion to a production registry and 3 mirrors, `cosign verify` and `cosign verify-attestation --type
+// slsaprovenance1` pass at every destination, for a single image and for the index and each of its children; a
+// re-run adds no duplicate signature; and no workflow history holds a private key, password or token.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { RegistryClient, getManifest } from '../../src/oci';
+import { writeKeyPair, signatureTag } from '../../src/signing';
+import { buildIndex, buildImage, pushImage } from '../../src/testing/image-builder';
+import { startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
+import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/testing/cosign-tools';
+import { startPromotion } from '../../src/client/promote';
+import type { PromotionRunInput } from '../../src/workflows/types';
+
+const DESTS = ['prod', 'mirror-1', 'mirror-2', 'mirror-3'];
+const PASSWORD = 'correct horse battery staple 42';
+let env: Awaited<ReturnType<typeof startTestEnvironment>>;
+let worker: { stop(): Promise<void> };
+let client: Client;
+let keyDir: string;
+const oci = new RegistryClient();
+const index = buildIndex({ seed: 'signing-index' });
+const single = buildImage({ seed: 'signing-single' });
+let input: PromotionRunInput;
+
+before(async () => {
+  env = await startTestEnvironment('signing', { registries: ['staging', ...DESTS] });
+  keyDir = join(env.stateDir, 'keys');
+  await writeKeyPair(keyDir, PASSWORD);
+  await writeKeyPair(join(keyDir, 'other'), PASSWORD);
+  process.env.COSIGN_PASSWORD = PASSWORD; // the in-process worker reads it, as a real worker reads its environment
+  worker = await startTestWorker(env);
+  client = await testClient(env);
+  await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/multi' }, index, ['v1']);
+  await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/single' }, single, ['v1']);
+  const dest = (n: string) => ({ name: n, registry: `${env.registries[n]}/k8s` });
+  input = {
+    name: 'signing',
+    manifestFiles: ['promotion.yaml'],
+    commit: 'feedfacecafe',
+    source: { registry: `${env.registries.staging}/staging` },
+    destinations: DESTS.map(dest),
+    phases: [
+      { name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false },
+      { name: 'mirrors', destinations: ['mirror-1', 'mirror-2', 'mirror-3'], soakSeconds: 0, verify: true, approval: false },
+    ],
+    items: [
+      { image: 'multi', digest: index.digest, tags: ['v1'] },
+      { image: 'single', digest: single.digest, tags: ['v1'] },
+    ],
+    signing: { key: `file://${join(keyDir, 'cosign.key')}`, attest: true, dockerReference: 'registry.example.io/k8s', home: dest('prod') },
+  };
+});
+
+after(async () => {
+  delete process.env.COSIGN_PASSWORD;
+  await client?.connection.close();
+  await worker?.stop();
+  await env?.cleanup();
+});
+
+describe('signing through the workflows', () => {
+  it('promotes, signs once, replicates, and verifies in-process at every destination', async () => {
+    const result = await (await startPromotion(client, input)).result();
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.edges.filter((e) => e.status !== 'promoted')));
+    assert.equal(result.edges.length, 8);
+    for (const e of result.edges) assert.equal(e.signature, 'verified', `${e.image} at ${e.destination}`);
+  });
+
+  for (const version of COSIGN_VERSIONS) {
+    const cosign = findCosign(version);
+    it(`cosign ${version} verify and verify-attestation pass at every destination, for the single image and the index and each child`, { skip: cosign.skip }, async () => {
+      const refs = DESTS.flatMap((d) => [
+        `${env.registries[d]}/k8s/single@${single.digest}`,
+        ...[index.digest, ...index.children.map((c) => c.digest)].map((dg) => `${env.registries[d]}/k8s/multi@${dg}`),
+      ]);
+      const home = join(env.stateDir, `home-${version}`);
+      mkdirSync(home, { recursive: true });
+      for (const ref of refs) {
+        const v = await runCosign(cosign.bin!, ['verify', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog=true', '--allow-insecure-registry', ref], { home });
+        assert.equal(v.code, 0, `cosign ${version} verify ${ref}: ${v.stderr}`);
+        const a = await runCosign(cosign.bin!, ['verify-attestation', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', '--allow-insecure-registry', ref], { home });
+        assert.equal(a.code, 0, `cosign ${version} verify-attestation ${ref}: ${a.stderr}`);
+        // The provenance names this promotion.
+        const statement = JSON.parse(Buffer.from((JSON.parse(a.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString()) as {
+          subject: Array<{ digest: { sha256: string } }>;
+          predicate: { buildDefinition: { externalParameters: { manifestPath: string; gitCommit?: string } }; runDetails: { metadata: { invocationId: string } } };
+        };
+        assert.equal(statement.subject[0]!.digest.sha256, ref.split('@sha256:')[1]);
+        assert.equal(statement.predicate.buildDefinition.externalParameters.gitCommit, 'feedfacecafe');
+        assert.match(statement.predicate.runDetails.metadata.invocationId, /promote\/signing\//);
+      }
+      const wrong = await runCosign(cosign.bin!, ['verify', '--key', join(keyDir, 'other', 'cosign.pub'), '--insecure-ignore-tlog=true', '--allow-insecure-registry', refs[1]!], { home });
+      assert.notEqual(wrong.code, 0, 'another key does not verify');
+    });
+  }
+
+  it('a re-run signs nothing again and adds no duplicate signature layer anywhere', async () => {
+    const result = await (await startPromotion(client, { ...input, commit: 'feedfacecaff' })).result();
+    assert.equal(result.status, 'succeeded');
+    for (const d of DESTS) {
+      for (const [image, digest] of [['multi', index.digest], ['single', single.digest]] as const) {
+        const m = await getManifest(oci, { registry: env.registries[d]!, repository: `k8s/${image}` }, signatureTag(digest));
+        assert.equal((JSON.parse(m.bytes.toString()) as { layers: unknown[] }).layers.length, 1, `${image} at ${d}: one signature layer`);
+      }
+    }
+  });
+
+  it('no workflow history holds a private key, a password or a token', () => {
+    const ids = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--output', 'json', '--limit', '200'], { encoding: 'utf8' });
+    const workflows = (JSON.parse(ids) as Array<{ execution: { workflowId: string; runId: string } }>);
+    assert.ok(workflows.length >= 6, `${workflows.length} workflows`);
+    for (const w of workflows) {
+      const history = execFileSync(env.temporalServer!.binary, ['workflow', 'show', '--address', env.temporal!.address, '--workflow-id', w.execution.workflowId, '--run-id', w.execution.runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const decoded = history.replace(/"data":\s*"([A-Za-z0-9+/=]+)"/g, (_m, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+      for (const needle of ['PRIVATE KEY', PASSWORD, 'COSIGN_PASSWORD', 'Bearer ', 'Authorization']) {
+        assert.ok(!history.includes(needle) && !decoded.includes(needle), `${w.execution.workflowId} history contains ${needle}`);
+      }
+    }
+  });
+});
