@@ -9,6 +9,8 @@ import { readSpecInventory, runPromote, type Io } from './promote';
 import { runPlanCommand } from './commands/plan';
 import { runStatus } from './status';
 import { runDevUp, runWorker } from './worker-command';
+import { runDeployment } from './deployment';
+import { DEFAULT_DEPLOYMENT } from '../worker/worker';
 import { runDemo } from './demo';
 import { runControl } from './control';
 import { runWatch } from './watch';
@@ -22,7 +24,10 @@ Usage:
   promoflow watch <workflow-id> [--interval SECONDS] [--json]
   promoflow approve|reject <workflow-id> [--by NAME] [--reason TEXT] [--phase NAME]
   promoflow pause|resume|abort <workflow-id> [--by NAME] [--reason TEXT]
-  promoflow worker [--task-queue Q] [--concurrency N]
+  promoflow worker [--task-queue Q] [--concurrency N] [--deployment NAME --build-id ID] [--metrics-port P] [--queue-rps N]
+  promoflow deployment set-current <build-id> [--deployment NAME]
+  promoflow deployment ramp <build-id> --percentage N [--deployment NAME]
+  promoflow deployment describe [--deployment NAME]
   promoflow dev up [--registries staging,prod,...]
   promoflow demo [--keep]
 
@@ -41,6 +46,28 @@ const common = {
 
 const positiveInt = (flag: string) =>
   z.string().regex(/^[1-9]\d*$/, `--${flag} must be a positive integer`).transform(Number).optional();
+
+const buildIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a build ID is letters, digits, dots, dashes and underscores (e.g. a git SHA or 1.4.0)');
+
+const workerFlags = z
+  .object({
+    concurrency: positiveInt('concurrency'),
+    deployment: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, '--deployment (PROMOFLOW_DEPLOYMENT) is letters, digits, dashes and underscores').optional(),
+    buildId: buildIdSchema.optional(),
+    metricsPort: z.string().regex(/^\d+$/, '--metrics-port (PROMOFLOW_METRICS_PORT) must be a port number').transform(Number).refine((n) => n > 0 && n < 65536, '--metrics-port must be 1-65535').optional(),
+    queueRps: z.string().regex(/^\d+(\.\d+)?$/, '--queue-rps is activities per second, e.g. 20 or 0.5').transform(Number).refine((n) => n > 0, '--queue-rps must be above 0').optional(),
+  })
+  .refine((w) => !w.deployment || w.buildId, { message: '--deployment needs --build-id (or PROMOFLOW_BUILD_ID): a versioned worker is one build of a deployment' });
+
+const deploymentFlags = (verb: 'set-current' | 'ramp' | 'describe') =>
+  z
+    .object({
+      buildId: verb === 'describe' ? z.undefined({ error: 'deployment describe takes no build ID' }) : buildIdSchema.optional().refine((b) => b !== undefined, `deployment ${verb} needs a build ID`),
+      percentage: verb === 'ramp'
+        ? z.string({ error: 'deployment ramp needs --percentage N (0-100; 0 stops the ramp)' }).regex(/^\d+(\.\d+)?$/, '--percentage is a number from 0 to 100').transform(Number).refine((n) => n <= 100, '--percentage is a number from 0 to 100')
+        : z.undefined({ error: `--percentage applies to deployment ramp only` }),
+      extra: z.array(z.string()).max(0, 'unexpected extra arguments'),
+    });
 
 function parse<O extends ParseArgsConfig['options']>(cmd: string, argv: string[], options: O, positionals = false) {
   try {
@@ -109,9 +136,35 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return runWatch({ workflowId: id, json: values.json, intervalMs: interval * 1000, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
     }
     case 'worker': {
-      const { values } = parse('worker', rest, { 'task-queue': { type: 'string' }, concurrency: { type: 'string' } });
-      const concurrency = check(positiveInt('concurrency'), values.concurrency, 'worker');
-      return runWorker({ stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace, taskQueue: values['task-queue'], concurrency }, io);
+      const { values } = parse('worker', rest, {
+        'task-queue': { type: 'string' },
+        concurrency: { type: 'string' },
+        deployment: { type: 'string' },
+        'build-id': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'queue-rps': { type: 'string' },
+      });
+      const w = check(workerFlags, {
+        concurrency: values.concurrency,
+        deployment: values.deployment ?? process.env.PROMOFLOW_DEPLOYMENT,
+        buildId: values['build-id'] ?? process.env.PROMOFLOW_BUILD_ID,
+        metricsPort: values['metrics-port'] ?? process.env.PROMOFLOW_METRICS_PORT,
+        queueRps: values['queue-rps'],
+      }, 'worker');
+      return runWorker(
+        {
+          stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace, taskQueue: values['task-queue'], concurrency: w.concurrency,
+          deployment: w.buildId ? { name: w.deployment ?? DEFAULT_DEPLOYMENT, buildId: w.buildId } : undefined, metricsPort: w.metricsPort, queueRps: w.queueRps,
+        },
+        io,
+      );
+    }
+    case 'deployment': {
+      const [verb, ...args] = rest;
+      const v = check(z.enum(['set-current', 'ramp', 'describe'], { error: 'expected set-current, ramp or describe' }), verb, 'deployment');
+      const { values, positionals } = parse(`deployment ${v}`, args, { deployment: { type: 'string' }, percentage: { type: 'string' } }, true);
+      const d = check(deploymentFlags(v), { buildId: positionals[0], percentage: values.percentage, extra: positionals.slice(1) }, `deployment ${v}`);
+      return runDeployment({ verb: v, buildId: d.buildId, percentage: d.percentage, deployment: values.deployment, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
     }
     case 'dev': {
       const [sub, ...args] = rest;

@@ -2,7 +2,7 @@
 // environment plus a worker, in the foreground until Ctrl-C or SIGTERM). Both shut down gracefully: the worker
 // finishes or hands back its tasks, then the environment's processes are stopped.
 import { startEnvironment } from '../dev/environment';
-import { createWorker } from '../worker/worker';
+import { createWorker, installRuntime, TASK_QUEUE, type DeploymentOptions } from '../worker/worker';
 import { resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';
@@ -12,16 +12,42 @@ function onShutdownSignal(fn: () => void): void {
   process.once('SIGTERM', fn);
 }
 
-export async function runWorker(opts: { stateDir: string; temporalAddress?: string; namespace?: string; taskQueue?: string; concurrency?: number }, io: Io): Promise<number> {
+export interface WorkerCommandOptions {
+  stateDir: string;
+  temporalAddress?: string;
+  namespace?: string;
+  taskQueue?: string;
+  concurrency?: number;
+  /** Worker versioning: both or neither (the CLI checks). */
+  deployment?: DeploymentOptions;
+  metricsPort?: number;
+  /** Server-enforced activity rate of the whole task queue (all its workers). */
+  queueRps?: number;
+}
+
+export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<number> {
   const target = resolveTarget(opts);
   let w;
   try {
-    w = await createWorker({ address: target.address, namespace: target.namespace, taskQueue: opts.taskQueue, maxConcurrentActivities: opts.concurrency });
+    installRuntime({ metricsPort: opts.metricsPort });
+    w = await createWorker({
+      address: target.address,
+      namespace: target.namespace,
+      taskQueue: opts.taskQueue,
+      maxConcurrentActivities: opts.concurrency,
+      deployment: opts.deployment,
+      taskQueueActivitiesPerSecond: opts.queueRps,
+    });
   } catch (e) {
     throw new CliError(`cannot start the worker against ${target.address}: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
   }
   onShutdownSignal(() => w.worker.shutdown());
-  io.stderr(`promoflow worker: polling ${target.address} (namespace ${target.namespace})`);
+  const extras = [
+    opts.deployment ? `deployment ${opts.deployment.name}, build ${opts.deployment.buildId}, ${opts.deployment.behavior ?? 'PINNED'}` : undefined,
+    opts.metricsPort !== undefined ? `metrics on :${opts.metricsPort}/metrics` : undefined,
+    opts.queueRps !== undefined ? `task queue limited to ${opts.queueRps} activities/s` : undefined,
+  ].filter(Boolean);
+  io.stderr(`promoflow worker: polling ${target.address} (namespace ${target.namespace}, task queue ${opts.taskQueue ?? TASK_QUEUE}${extras.length ? `; ${extras.join('; ')}` : ''})`);
   await w.worker.run();
   await w.connection.close();
   io.stderr('promoflow worker: stopped');

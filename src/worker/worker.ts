@@ -1,23 +1,61 @@
 // Worker bootstrap: runtime set-up (once per process), the workflow bundle (built once per process and reused),
-// and a worker on promoflow's task queue with the activities over one shared OCI client.
+// and a worker on promoflow's task queue with the activities over one shared OCI client. A worker may run under
+// Temporal worker versioning (a deployment name and build ID), so a new build can be ramped and made current while
+// promotions already in flight stay pinned to the build that started them.
+import { hostname } from 'node:os';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import type { VersioningBehavior } from '@temporalio/common';
+import { createActivities, createActivityDeps } from '../activities';
 
 export const TASK_QUEUE = 'promoflow';
+/** The worker deployment name when only a build ID is given. */
+export const DEFAULT_DEPLOYMENT = 'promoflow';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Install the Temporal runtime once, before any worker or connection; quiet unless asked. */
-export function installRuntime(opts: { logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' } = {}): void {
-  if (runtimeInstalled) return;
+export interface RuntimeOptions {
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Serve Prometheus metrics (Temporal's runtime metrics and promoflow's own) on this port at /metrics. */
+  metricsPort?: number;
+  /** Address the metrics endpoint binds to (default 0.0.0.0, so a scraper in another container reaches it). */
+  metricsHost?: string;
+}
+
+/**
+ * Install the Temporal runtime once, before any worker or connection; quiet unless asked. The metrics exporter is
+ * part of the runtime, so it is configured by the first call only: later calls with other options are refused
+ * rather than silently ignored.
+ */
+export function installRuntime(opts: RuntimeOptions = {}): void {
+  if (runtimeInstalled) {
+    if (opts.metricsPort !== undefined) throw new Error('the Temporal runtime is already installed: metrics must be configured by the first installRuntime call');
+    return;
+  }
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(opts.logLevel ?? (process.env.PROMOFLOW_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger(opts.logLevel ?? (process.env.PROMOFLOW_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN'),
+    ...(opts.metricsPort !== undefined
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${opts.metricsHost ?? '0.0.0.0'}:${opts.metricsPort}`, countersTotalSuffix: true } } } }
+      : {}),
+  });
 }
 
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/** Worker versioning: which deployment and build this worker is, and how its workflows follow new builds. */
+export interface DeploymentOptions {
+  name: string;
+  buildId: string;
+  /**
+   * PINNED (default): a promotion runs to its end on the build that started it, so workflow code may change freely
+   * between builds. AUTO_UPGRADE: runs move to the current build at their next task (workflow changes then need
+   * patched()).
+   */
+  behavior?: VersioningBehavior;
 }
 
 export interface WorkerOptions {
@@ -27,20 +65,37 @@ export interface WorkerOptions {
   /** Concurrent activities (copies) on this worker. */
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
+  deployment?: DeploymentOptions;
+  /**
+   * Activities per second across every worker of the task queue, enforced by the Temporal server: the limit that
+   * holds across workers (one task queue per registry group).
+   */
+  taskQueueActivitiesPerSecond?: number;
+}
+
+export function workerIdentity(deployment?: DeploymentOptions): string {
+  const base = `${process.pid}@${hostname()}`;
+  return deployment ? `${base} ${deployment.name}.${deployment.buildId}` : base;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: opts.address });
+  const d = opts.deployment;
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    identity: workerIdentity(d),
     workflowBundle: await workflowBundle(),
-    activities: createActivities(),
+    activities: createActivities(createActivityDeps()),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
     shutdownGraceTime: '10s',
+    ...(opts.taskQueueActivitiesPerSecond !== undefined ? { maxTaskQueueActivitiesPerSecond: opts.taskQueueActivitiesPerSecond } : {}),
+    ...(d
+      ? { workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName: d.name, buildId: d.buildId }, defaultVersioningBehavior: d.behavior ?? 'PINNED' } }
+      : {}),
   });
   return { worker, connection };
 }
