@@ -52,7 +52,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
 }
 
 /** Start `promoflow worker` as a child process against the environment's Temporal; returns a stopper. */
-export function startCliWorker(env: Environment, extraArgs: string[] = []): { stop(signal?: NodeJS.Signals): Promise<number | null>; output(): string; pid: number } {
+export function startCliWorker(env: Environment, extraArgs: string[] = []): { stop(signal?: NodeJS.Signals): Promise<number | null>; ready(timeoutMs?: number): Promise<void>; output(): string; pid: number } {
   const child = spawn(process.execPath, [CLI, 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -61,6 +61,8 @@ export function startCliWorker(env: Environment, extraArgs: string[] = []): { st
   return {
     pid: child.pid!,
     output: () => out,
+    // The worker prints this once its workflow bundle is built and it polls: before that, queries would fail.
+    ready: (timeoutMs = 120_000) => eventually('the worker polling', async () => out.includes('promoflow worker: polling'), timeoutMs).then(() => undefined),
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -48,6 +48,7 @@ before(async () => {
   env = await startTestEnvironment('cli', { registries: ['staging', 'prod', 'mirror-a', 'mirror-b'] });
   await pushImage(new RegistryClient(), { registry: env.registries.staging!, repository: 'staging/app' }, image, ['v1.0.0']);
   worker = startCliWorker(env);
+  await worker.ready();
 });
 
 after(async () => {

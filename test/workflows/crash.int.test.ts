@@ -60,6 +60,7 @@ test('SIGKILL of the worker mid-copy: a new worker resumes and completes; re-cop
   const total = image.blobs.reduce((n, b) => n + b.size, 0);
 
   const first = startCliWorker(env);
+  await first.ready();
   const handle = await startPromotion(client, runInput('crash', 'big', image.digest, [{ name: 'all', destinations: DESTS, soakSeconds: 0, verify: true, approval: false }]));
   // Kill as soon as some layer is committed somewhere and the copy is not finished.
   const committed = () => DESTS.flatMap((d) => files(join(storage(d), 'blobs'), 'data')).filter((f) => layers.has(f.split('/').at(-2)!)).length;
@@ -94,6 +95,7 @@ test('the Temporal dev server stops mid-run and starts again: the run completes'
   const image = buildIndex({ seed: 'server-restart' });
   await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/restart' }, image);
   const worker = startCliWorker(env);
+  await worker.ready();
   try {
     const handle = await startPromotion(client, runInput('restart', 'restart', image.digest, [
       { name: 'production', destinations: ['prod'], soakSeconds: 4, verify: true, approval: false },
