@@ -92,8 +92,8 @@ export async function startDevTemporal(opts: { stateDir: string; binary?: string
     '--sqlite-pragma', 'journal_mode=WAL',
     '--sqlite-pragma', 'synchronous=NORMAL',
     '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
-    '--dynamic-config-value', 'frontend.workerVersioningWorkflowAPIs=true',
-    '--dynamic-config-value', 'frontend.workerVersioningDataAPIs=true',
+    // Worker deployments (versioned workers, ramp, set-current) need only this; it is the default on server 1.32,
+    // set explicitly so an older bundled server fails loudly. The legacy build-ID API flags are not used.
     '--dynamic-config-value', 'system.enableDeploymentVersions=true',
     '--log-level', 'error',
   ];
