@@ -92,8 +92,8 @@ export async function startDevTemporal(opts: { stateDir: string; binary?: string
     '--sqlite-pragma', 'journal_mode=WAL',
     '--sqlite-pragma', 'synchronous=NORMAL',
     '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
-    // Worker deployments (versioned workers, ramp, set-current) need only this; it is the default on server 1.32,
-    // set explicitly so an older bundled server fails loudly. The legacy build-ID API flags are not used.
+    // Worker deployments (versioned workers, ramp, set-current) need only this (false: PERMISSION_DENIED). It is the
+    // default on server 1.32 and set explicitly to stay on. The legacy build-ID versioning flags are not needed.
     '--dynamic-config-value', 'system.enableDeploymentVersions=true',
     '--log-level', 'error',
   ];
