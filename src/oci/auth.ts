@@ -169,12 +169,14 @@ export class AuthTransport implements Transport {
       if (ch.params['service']) form.set('service', ch.params['service']);
       if (scopes.length) form.set('scope', scopes.join(' '));
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      res = await this.inner.roundTrip({ method: 'POST', url, registry: url.host, headers, body: Buffer.from(form.toString()), ...sig });
+      res = await this.inner.roundTrip({ method: 'POST', url, registry: url.host, headers, body: Buffer.from(form.toString()), reserved: true, ...sig });
     } else {
       if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
       for (const sc of scopes) url.searchParams.append('scope', sc);
       if (cred && 'username' in cred) headers['authorization'] = basic(cred);
-      res = await this.inner.roundTrip({ method: 'GET', url, registry: url.host, headers, ...sig });
+      // Token requests take no concurrency slot: a streamed upload may hold its registry's only slot while it needs
+      // a token, and realms often live on the registry's own host.
+      res = await this.inner.roundTrip({ method: 'GET', url, registry: url.host, headers, reserved: true, ...sig });
     }
     const what = `token request to ${url.origin}${url.pathname} for ${req.registry} (scopes ${scopes.join(' ') || 'none'})`;
     if (res.status !== 200) throw await errorFromResponse(res, { what, registry: req.registry });

@@ -21,10 +21,10 @@ export async function blobExists(c: RegistryClient, repo: RepositoryRef, digest:
 }
 
 /** Stream a blob; the iterable throws DigestMismatchError after the last chunk if the content is not `digest`. */
-export async function fetchBlob(c: RegistryClient, repo: RepositoryRef, digest: string, opts: { size?: number; signal?: AbortSignal } = {}): Promise<AsyncIterable<Uint8Array>> {
+export async function fetchBlob(c: RegistryClient, repo: RepositoryRef, digest: string, opts: { size?: number; signal?: AbortSignal; reserved?: boolean } = {}): Promise<AsyncIterable<Uint8Array>> {
   checkDigest(repo, digest);
   const what = `GET blob ${formatRepository(repo)}@${digest}`;
-  const res = await c.send(repo, { method: 'GET', path: `blobs/${digest}`, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
+  const res = await c.send(repo, { method: 'GET', path: `blobs/${digest}`, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.reserved ? { reserved: true } : {}) });
   if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'blob' });
   return verifying(res.body, digest, what, opts.size);
 }

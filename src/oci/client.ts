@@ -36,6 +36,8 @@ export interface ClientRequest {
   body?: RequestBody;
   scopes?: string[];
   signal?: AbortSignal;
+  /** This registry's concurrency slot is already held (reserveStreams). */
+  reserved?: boolean;
 }
 
 export class RegistryClient {
@@ -45,6 +47,7 @@ export class RegistryClient {
   readonly copyConcurrency: number;
   private readonly http: HttpTransport;
   private readonly auth: AuthTransport;
+  private readonly limited: LimitTransport;
   private readonly schemes = new Map<string, Promise<'http' | 'https'>>();
 
   constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}) {
@@ -54,6 +57,7 @@ export class RegistryClient {
     this.copyConcurrency = tuning.copyConcurrency ?? 8;
     this.http = new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
     const limited = new LimitTransport(this.http, (r) => opts.limits?.(r));
+    this.limited = limited;
     const retried = new RetryTransport(limited, this.retry);
     const redirected = new RedirectTransport(retried, (h) => this.plainHttpAllowed(h));
     this.auth = new AuthTransport(redirected, opts.credentials, (h) => this.plainHttpAllowed(h));
@@ -92,8 +96,18 @@ export class RegistryClient {
     }
     // A body we cannot send twice needs the auth challenge known before it goes out.
     if (r.body !== undefined && !Buffer.isBuffer(r.body)) await this.auth.prime(repo.registry, await this.base(repo.registry), r.signal);
-    const req: HttpRequest = { method: r.method, url, registry: repo.registry, ...(r.headers ? { headers: r.headers } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(r.scopes ? { scopes: r.scopes } : {}), ...(r.signal ? { signal: r.signal } : {}) };
+    const req: HttpRequest = { method: r.method, url, registry: repo.registry, ...(r.headers ? { headers: r.headers } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(r.scopes ? { scopes: r.scopes } : {}), ...(r.signal ? { signal: r.signal } : {}), ...(r.reserved ? { reserved: true } : {}) };
     return this.auth.roundTrip(req);
+  }
+
+  /**
+   * Prepare streamed uploads to these registries that must progress together: learn each auth challenge first (no
+   * request may wait for a slot while slots are held), then hold one concurrency slot per registry. Release each
+   * with the returned functions (idempotent).
+   */
+  async reserveStreams(registries: string[], signal?: AbortSignal): Promise<Map<string, () => void>> {
+    await Promise.all([...new Set(registries)].map(async (r) => this.auth.prime(r, await this.base(r), signal)));
+    return this.limited.reserve(registries);
   }
 
   error(res: HttpResponse, ctx: ErrorContext): Promise<OciError> {

@@ -228,26 +228,45 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (signal.aborted) throw abortError(signal);
     const channels = pending.map(() => new Channel());
+    // One slot per registry involved (source included), taken together in one order; a destination's is held until
+    // its bodies are sent, the source's until the download has started.
+    const slots = await c.reserveStreams([src.registry, ...pending.map((p) => p.d.repo.registry)], signal);
+    const waiting = new Map<string, number>();
+    for (const p of pending) waiting.set(p.d.repo.registry, (waiting.get(p.d.repo.registry) ?? 0) + 1);
+    const sent = (registry: string): void => {
+      const n = (waiting.get(registry) ?? 1) - 1;
+      waiting.set(registry, n);
+      if (n === 0) slots.get(registry)?.();
+    };
     const uploads = pending.map(async ({ d, loc }, i) => {
       const ch = channels[i]!;
+      let once = false;
+      const onSent = (): void => {
+        if (!once) sent(d.repo.registry);
+        once = true;
+      };
       try {
         // The source stream is verified once, in fetchBlob; a mismatch fails every channel before it ends.
-        await completeUpload(c, d.repo, loc, b.digest, b.size, ch, signal);
+        await completeUpload(c, d.repo, loc, b.digest, b.size, ch, signal, { reserved: true, onSent });
         d.result.blobsCopied++;
         d.result.bytesCopied += b.size;
         progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: false });
       } finally {
+        onSent();
         ch.abandon();
       }
     });
     let sourceError: unknown;
     try {
-      await pump(await fetchBlob(c, src, b.digest, { size: b.size, signal }), channels);
+      const body = await fetchBlob(c, src, b.digest, { size: b.size, signal, reserved: true });
+      if (!waiting.has(src.registry)) slots.get(src.registry)?.();
+      await pump(body, channels);
     } catch (e) {
       sourceError = e;
       for (const ch of channels) ch.fail(e);
     }
     const results = await Promise.allSettled(uploads);
+    for (const release of slots.values()) release();
     if (sourceError !== undefined && (!(sourceError instanceof OciError) || !sourceError.retryable)) throw sourceError;
     const failed: Array<{ d: Dest; err: unknown }> = [];
     results.forEach((r, i) => {

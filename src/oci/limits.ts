@@ -106,14 +106,34 @@ export class LimitTransport implements Transport {
     return l;
   }
 
+  /**
+   * Hold one concurrency slot of each registry, acquired in one global (sorted) order, for streamed requests that
+   * only progress together (a tee feeding several uploads): taking them one by one as each request starts could
+   * deadlock two tees against each other. Requests marked `reserved` then pass without taking another slot.
+   */
+  async reserve(registries: Iterable<string>): Promise<Map<string, () => void>> {
+    const out = new Map<string, () => void>();
+    for (const r of [...new Set(registries)].sort()) {
+      const sem = this.get(r).sem;
+      if (sem) await sem.acquire();
+      let held = sem !== undefined;
+      out.set(r, () => {
+        if (held) sem!.release();
+        held = false;
+      });
+    }
+    return out;
+  }
+
   async roundTrip(req: HttpRequest): Promise<HttpResponse> {
     const l = this.get(req.registry);
-    if (l.sem) await l.sem.acquire();
+    const sem = req.reserved ? undefined : l.sem;
+    if (sem) await sem.acquire();
     try {
       if (l.bucket) await l.bucket.take();
       return await this.inner.roundTrip(req);
     } finally {
-      l.sem?.release();
+      sem?.release();
     }
   }
 }

@@ -18,6 +18,8 @@ export interface HttpRequest {
   /** Token scopes this request needs, e.g. `repository:foo/bar:pull,push`. */
   scopes?: string[];
   signal?: AbortSignal;
+  /** The caller already holds this registry's concurrency slot (see LimitTransport.reserve). */
+  reserved?: boolean;
 }
 
 export interface HttpResponse {

@@ -55,13 +55,25 @@ export async function cancelUpload(c: RegistryClient, repo: RepositoryRef, loc: 
  * Send the blob into an open session and commit it with PUT ?digest=. The caller verifies a streamed body
  * (e.g. with `verifying`), whose failure aborts the PATCH so the commit never happens. Cancels the session on error.
  */
-export async function completeUpload(c: RegistryClient, repo: RepositoryRef, loc: URL, digest: string, size: number, body: RequestBody, signal?: AbortSignal): Promise<void> {
+export async function completeUpload(
+  c: RegistryClient,
+  repo: RepositoryRef,
+  loc: URL,
+  digest: string,
+  size: number,
+  body: RequestBody,
+  signal?: AbortSignal,
+  /** `reserved`: the body request rides on a slot the caller holds; `onSent`: called when the body has been sent. */
+  opts: { reserved?: boolean; onSent?: () => void } = {},
+): Promise<void> {
   const what = `upload ${formatRepository(repo)}@${digest}`;
   const sig = signal ? { signal } : {};
+  const reserved = opts.reserved ? { reserved: true } : {};
   try {
     let put: HttpResponse;
     if (Buffer.isBuffer(body) && body.length <= c.monolithicMaxBytes) {
-      put = await c.send(repo, { method: 'PUT', path: withDigest(loc, digest), headers: { 'content-type': 'application/octet-stream' }, body, scopes: uploadScopes(repo), ...sig });
+      put = await c.send(repo, { method: 'PUT', path: withDigest(loc, digest), headers: { 'content-type': 'application/octet-stream' }, body, scopes: uploadScopes(repo), ...sig, ...reserved });
+      opts.onSent?.();
     } else {
       const patch = await c.send(repo, {
         method: 'PATCH',
@@ -70,7 +82,9 @@ export async function completeUpload(c: RegistryClient, repo: RepositoryRef, loc
         body,
         scopes: uploadScopes(repo),
         ...sig,
+        ...reserved,
       });
+      opts.onSent?.();
       if (patch.status !== 202 && patch.status !== 204) throw await c.error(patch, { what: `PATCH ${what}`, registry: repo.registry });
       await discard(patch);
       const next = header(patch, 'location') ? location(patch, what) : loc;
@@ -81,6 +95,7 @@ export async function completeUpload(c: RegistryClient, repo: RepositoryRef, loc
     const got = header(put, 'docker-content-digest');
     if (got && got !== digest) throw new OciError(`${what}: registry committed digest ${got}`, { code: 'DIGEST_INVALID' });
   } catch (e) {
+    opts.onSent?.();
     await cancelUpload(c, repo, loc);
     throw e;
   }

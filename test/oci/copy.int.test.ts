@@ -123,3 +123,38 @@ test('an aborted copy rejects and writes no manifest', async () => {
   await assert.rejects(copyImage(c, { ...src, digest: img.digest }, [{ repo: repo(1, 'abort/app'), tags: ['v1'] }], { signal: ac.signal }));
   assert.equal(await headManifest(c, repo(1, 'abort/app'), img.digest), undefined);
 });
+
+test('concurrent copies crossing the same registries under concurrency limit 1 do not deadlock', async () => {
+  const limited = new RegistryClient({ limits: () => ({ concurrency: 1 }) }, { copyConcurrency: 4 });
+  const imgs = ['x', 'y', 'z'].map((s) => buildImage({ seed: `limit-${s}`, layers: 3, layerBytes: 2 << 20, uncompressed: true }));
+  for (const [i, img] of imgs.entries()) await pushImage(c, repo(0, `limit/${i}`), img);
+  const order = [
+    [1, 2],
+    [2, 1],
+    [1, 2],
+  ];
+  const all = Promise.all(imgs.map((img, i) => copyImage(limited, { ...repo(0, `limit/${i}`), digest: img.digest }, order[i]!.map((r) => ({ repo: repo(r, `limit/${i}`), tags: [] })))));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('deadlock: copies did not finish in 30 s')), 30_000)));
+  try {
+    const results = await Promise.race([all, timeout]);
+    for (const r of results) for (const d of r.destinations) assert.equal(d.blobsCopied, 4);
+  } finally {
+    clearTimeout(timer);
+    limited.close();
+  }
+});
+
+test('each source blob is read once, whatever the number of destination registries', async () => {
+  const img = buildImage({ seed: 'one-read', layers: 3, layerBytes: 1 << 20, uncompressed: true });
+  await pushImage(c, repo(0, 'oneread/app'), img);
+  const proxy = await startFaultProxy(regs[0]!.host);
+  try {
+    const res = await copyImage(c, { registry: proxy.host, repository: 'oneread/app', digest: img.digest }, [1, 2].flatMap((r) => [{ repo: repo(r, 'oneread/a'), tags: [] }, { repo: repo(r, 'oneread/b'), tags: [] }]));
+    const gets = proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/sha256:'));
+    assert.equal(gets.length, img.blobs.length);
+    assert.deepEqual(res.destinations.map((d) => [d.blobsCopied, d.blobsMounted]), [[4, 0], [0, 4], [4, 0], [0, 4]]);
+  } finally {
+    await proxy.stop();
+  }
+});

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { blobExists, DigestMismatchError, fetchBlob, getManifest, headManifest, listTags, ManifestTooLargeError, ManifestUnknownError, mergeScopes, OciError, parseChallenge, parseRetryAfter, RegistryClient, sha256, staticCredentials, UnauthorizedError } from '../../src/oci';
+import { blobExists, DigestMismatchError, fetchBlob, getManifest, headManifest, listReferrers, listTags, pushReferrer, ManifestTooLargeError, ManifestUnknownError, mergeScopes, OciError, parseChallenge, parseRetryAfter, RegistryClient, sha256, staticCredentials, UnauthorizedError } from '../../src/oci';
 import { AuthTransport } from '../../src/oci/auth';
 import { HttpTransport, readBody } from '../../src/oci/transport';
 import { selfSignedCert } from '../../src/testing/token-server';
@@ -198,5 +198,33 @@ test('manifests: size cap, digest verification of fetched bytes, HEAD 404 is und
   await assert.rejects(getManifest(c, r, sha256(Buffer.from('other'))), DigestMismatchError);
   await assert.rejects(getManifest(c, r, 'missing'), (e: unknown) => e instanceof ManifestUnknownError && e.code === 'MANIFEST_UNKNOWN' && e.status === 404);
   assert.equal(await headManifest(c, r, 'missing'), undefined);
+  c.close();
+});
+
+test('referrers API, when the registry has it, is used as is (no fallback tag written)', async () => {
+  const subject = sha256(Buffer.from('subject'));
+  const listed = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(Buffer.from('r1')), size: 2, artifactType: 'application/vnd.example.sig' };
+  const writes: string[] = [];
+  const registry = await serve((req, res) => {
+    if (req.url!.includes('/referrers/')) {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+      return res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [listed] }));
+    }
+    if (req.method === 'PUT') {
+      writes.push(req.url!);
+      req.resume();
+      res.writeHead(201, { 'oci-subject': subject });
+      return res.end();
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  const c = new RegistryClient();
+  const r = { registry, repository: 'r' };
+  assert.deepEqual(await listReferrers(c, r, subject), [listed]);
+  assert.deepEqual(await listReferrers(c, r, subject, { artifactType: 'application/vnd.example.other' }), []);
+  const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.sig', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256(Buffer.from('{}')), size: 2 }, layers: [], subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subject, size: 7 } }));
+  await pushReferrer(c, r, { bytes: m, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+  assert.deepEqual(writes, [`/v2/r/manifests/${sha256(m)}`]);
   c.close();
 });
