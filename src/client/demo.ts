@@ -1,30 +1,46 @@
 // `promoflow demo`: the README's main job on the embedded default. Starts a local Temporal dev server and four
 // registries (staging, prod, two mirrors), a worker, builds a multi-platform sample image into staging, promotes
-// it through the same code path as `promoflow promote --confirm`, then proves the result with tools no one here
-// wrote (skopeo inspect --raw, temporal workflow list) and shuts everything down (or keeps it up with --keep).
+// it in phases (production, a canary mirror, a short soak, the other mirror), signed and attested with a key pair
+// kept in the state directory, through the same code path as `promoflow promote --confirm`, then proves the result
+// with tools no one here wrote (skopeo inspect --raw, temporal workflow list, cosign when built) and shuts
+// everything down (or keeps it up with --keep).
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startEnvironment, type Environment } from '../dev/environment';
 import { RegistryClient } from '../oci';
 import { buildIndex, pushImage } from '../testing/image-builder';
+import { findCosign, runCosign } from '../testing/cosign-tools';
+import { loadOrCreateKeyPair } from '../signing';
 import { createWorker } from '../worker/worker';
 import { CliError, EXIT } from './exit-codes';
 import { runPromote, type Io } from './promote';
 
 const run = promisify(execFile);
 
+/** The demo's key pair, created on first run in the state directory; its password is kept beside it (0600). */
+async function demoKeys(stateDir: string): Promise<{ keyPath: string; pubPath: string; created: boolean }> {
+  const dir = join(stateDir, 'keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pwFile = join(dir, 'password');
+  if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  // The in-process worker reads it from its environment, as a production worker reads COSIGN_PASSWORD.
+  process.env.COSIGN_PASSWORD ??= readFileSync(pwFile, 'utf8');
+  const k = await loadOrCreateKeyPair(dir, process.env.COSIGN_PASSWORD);
+  return { keyPath: k.keyPath, pubPath: k.pubPath, created: k.created };
+}
+
 export interface DemoOptions {
   stateDir: string;
   keep: boolean;
 }
 
-export function demoManifest(env: { registries: Record<string, string> }, digest: string): string {
+export function demoManifest(env: { registries: Record<string, string> }, digest: string, keyPath: string): string {
   const r = env.registries;
   return `# Written by \`promoflow demo\`: a multi-platform image promoted from staging to production, then to a canary
-# mirror, then (after a short soak) to the remaining mirror.
+# mirror, then (after a short soak) to the remaining mirror; signed and attested once, verified everywhere.
 apiVersion: promoflow.dev/v1alpha1
 kind: Promotion
 metadata:
@@ -44,8 +60,14 @@ destinations:
 phases:
   - name: production
     destinations: [prod]
+  - name: canary
+    destinations: [mirror-eu]
+    soak: 5s
   - name: mirrors
-    destinations: [mirror-eu, mirror-us]
+    destinations: [mirror-us]
+signing:
+  key: file://${keyPath}
+  attest: true
 images:
   - name: sample
     dmap:
@@ -71,13 +93,15 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
   try {
     io.stderr(`  Temporal ${env.temporal!.address} · Web UI ${env.temporal!.uiUrl}`);
     for (const [n, h] of Object.entries(env.registries)) io.stderr(`  registry ${n}: ${h}`);
+    const keys = await demoKeys(env.stateDir);
+    io.stderr(`  signing key: ${keys.keyPath} (${keys.created ? 'created' : 'reused'}; public key ${keys.pubPath})`);
     const image = buildIndex({ seed: 'promoflow-demo-sample' });
     await pushImage(new RegistryClient(), { registry: env.registries.staging!, repository: 'staging/sample' }, image, ['v1.0.0']);
     io.stderr(`  built and pushed ${env.registries.staging}/staging/sample@${image.digest} (linux/amd64 + linux/arm64)`);
     const dir = join(env.stateDir, 'demo');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'promotion.yaml');
-    writeFileSync(file, demoManifest(env, image.digest));
+    writeFileSync(file, demoManifest(env, image.digest, keys.keyPath));
     io.stderr(`  manifest: ${file}`);
     const code = await runPromote({ file, confirm: true, wait: true, json: false, stateDir: env.stateDir }, io);
 
@@ -90,6 +114,17 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
       .then((r) => r.stdout.trimEnd())
       .catch((e: Error) => `error: ${e.message.split('\n')[0]}`);
     io.stdout(`\ntemporal workflow list --address ${env.temporal!.address}:\n${list}`);
+    const refs = (['prod', 'mirror-eu', 'mirror-us'] as const).map((n) => `${env.registries[n]}/${n === 'prod' ? 'prod' : 'mirror'}/sample@${image.digest}`);
+    io.stdout(`\nverify any destination with the real cosign (while the environment is up: demo --keep):`);
+    for (const ref of refs) {
+      io.stdout(`  cosign verify --key ${keys.pubPath} --insecure-ignore-tlog=true --allow-insecure-registry ${ref}`);
+      io.stdout(`  cosign verify-attestation --key ${keys.pubPath} --insecure-ignore-tlog=true --allow-insecure-registry --type slsaprovenance1 ${ref}`);
+    }
+    const cosign = findCosign('v2.6.4');
+    if (cosign.bin) {
+      const r = await runCosign(cosign.bin, ['verify', '--key', keys.pubPath, '--insecure-ignore-tlog=true', '--allow-insecure-registry', refs[2]!], { home: env.stateDir });
+      io.stdout(`  ran it: cosign v2.6.4 verify ${refs[2]}: ${r.code === 0 ? 'Verified OK' : `FAILED: ${r.stderr.trim().split('\n').at(-1)}`}`);
+    }
     if (opts.keep) {
       io.stdout(`\nThe environment stays up: open ${env.temporal!.uiUrl} . Press Ctrl-C to stop it.`);
       await new Promise<void>((resolve) => {

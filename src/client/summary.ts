@@ -20,8 +20,8 @@ const MARK: Record<EdgeResult['status'], string> = { promoted: '✓', present: '
 function edgeLine(e: EdgeResult): string {
   const what = `${e.image}@${shortDigest(e.digest)}${e.tags.length ? ` [${e.tags.join(', ')}]` : ''} → ${e.destination}`;
   const detail =
-    e.status === 'promoted' ? `promoted (${e.blobsCopied ?? 0} blobs, ${human(e.bytesCopied)})`
-    : e.status === 'present' ? 'already present'
+    e.status === 'promoted' ? `promoted (${e.blobsCopied ?? 0} blobs, ${human(e.bytesCopied)})${e.signature ? ', signature and attestation verified' : ''}`
+    : e.status === 'present' ? `already present${e.signature ? ', signature and attestation verified' : ''}`
     : `${e.status}: ${e.errorType ? `${e.errorType}: ` : ''}${e.error ?? ''}`;
   return `  ${MARK[e.status]} ${what}: ${detail}`;
 }
