@@ -14,6 +14,9 @@ import { DEFAULT_DEPLOYMENT } from '../worker/worker';
 import { runDemo } from './demo';
 import { runControl } from './control';
 import { runWatch } from './watch';
+import { runReconcile } from './reconcile';
+import { runSchedule, SCHEDULE_SUBCOMMANDS, durationFlag, scheduleIdSchema } from './schedule';
+import { runSnapshot } from './snapshot';
 
 const USAGE = `promoflow: declarative, durable container image promotion on Temporal
 
@@ -28,6 +31,11 @@ Usage:
   promoflow deployment set-current <build-id> [--deployment NAME]
   promoflow deployment ramp <build-id> --percentage N [--deployment NAME]
   promoflow deployment describe [--deployment NAME]
+  promoflow reconcile -f <manifest> [--repair] [--json|--markdown] [--public-key FILE] [--no-wait]
+  promoflow schedule create|update <schedule-id> -f <manifest> (--every 1h | --cron "EXPR") [--repair]
+                    [--catchup-window 5m] [--public-key FILE] [--note TEXT]
+  promoflow schedule pause|unpause|trigger|delete|describe <schedule-id> [--note TEXT] [--json]
+  promoflow snapshot <registry/repo-prefix> [--format yaml|csv]
   promoflow dev up [--registries staging,prod,...]
   promoflow demo [--keep]
 
@@ -165,6 +173,42 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const { values, positionals } = parse(`deployment ${v}`, args, { deployment: { type: 'string' }, percentage: { type: 'string' } }, true);
       const d = check(deploymentFlags(v), { buildId: positionals[0], percentage: values.percentage, extra: positionals.slice(1) }, `deployment ${v}`);
       return runDeployment({ verb: v, buildId: d.buildId, percentage: d.percentage, deployment: values.deployment, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
+    }
+    case 'reconcile': {
+      const { values } = parse('reconcile', rest, {
+        file: { type: 'string', short: 'f' },
+        repair: { type: 'boolean', default: false },
+        markdown: { type: 'boolean', default: false },
+        'public-key': { type: 'string' },
+        'no-wait': { type: 'boolean', default: false },
+        commit: { type: 'string' },
+      });
+      if (values.help) return (io.stdout(USAGE), EXIT.OK);
+      const file = check(z.string({ error: 'reconcile needs -f <manifest>' }).min(1, 'reconcile needs -f <manifest>'), values.file, 'reconcile');
+      return runReconcile({ file, repair: values.repair, json: values.json, markdown: values.markdown, wait: !values['no-wait'], publicKey: values['public-key'], commit: values.commit, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
+    }
+    case 'schedule': {
+      const [verb, ...args] = rest;
+      const sub = check(z.enum(SCHEDULE_SUBCOMMANDS, { error: `expected one of ${SCHEDULE_SUBCOMMANDS.join(', ')}` }), verb, 'schedule');
+      const { values, positionals } = parse(`schedule ${sub}`, args, {
+        file: { type: 'string', short: 'f' },
+        every: { type: 'string' },
+        cron: { type: 'string' },
+        'catchup-window': { type: 'string', default: '5m' },
+        repair: { type: 'boolean', default: false },
+        'public-key': { type: 'string' },
+        note: { type: 'string' },
+      }, true);
+      const id = check(scheduleIdSchema, positionals[0], `schedule ${sub}`);
+      const every = check(durationFlag('every').optional(), values.every, `schedule ${sub}`);
+      const catchupWindow = check(durationFlag('catchup-window'), values['catchup-window'], `schedule ${sub}`);
+      return runSchedule({ sub, id, file: values.file, every, cron: values.cron, catchupWindow, repair: values.repair, publicKey: values['public-key'], note: values.note, json: values.json, stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace }, io);
+    }
+    case 'snapshot': {
+      const { values, positionals } = parse('snapshot', rest, { format: { type: 'string', default: 'yaml' } }, true);
+      const prefix = check(z.string({ error: 'snapshot needs a registry/repository prefix' }).regex(/^[A-Za-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/, 'snapshot needs host[:port][/path], e.g. registry.example.com/prod'), positionals[0], 'snapshot');
+      const format = check(z.enum(['yaml', 'csv'], { error: '--format is yaml or csv' }), values.format, 'snapshot');
+      return runSnapshot({ prefix, format }, io);
     }
     case 'dev': {
       const [sub, ...args] = rest;

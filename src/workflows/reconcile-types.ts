@@ -3,7 +3,7 @@
 // `env://…`, read on the worker), never key material or credentials.
 import type { DesiredImage } from '../plan/desired';
 import type { DesiredRepo, DriftItem, DriftPolicy, DriftReport } from '../plan/drift';
-import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef } from './types';
+import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './types';
 
 export interface ReconcileDestination extends DestinationRef {
   /** Concurrent repository reads at this registry inside one inventory activity. */
@@ -24,6 +24,11 @@ export interface ReconcileInput {
   policy: DriftPolicy;
   /** Public key reference for signature/attestation validity (`file://path` or `env://VAR`); absent = presence only. */
   publicKey?: string;
+  /**
+   * The promotions' signing settings (a key reference, never the key). When present, signature drift is repaired by
+   * the repair promotions (sign at the home if needed, replicate, verify); otherwise by copying a verified peer copy.
+   */
+  signing?: RunSigning;
   /** Start promotions (and signature replication) for what is safe to repair. */
   repair: boolean;
   /** Repositories per inventory activity (default 50). */

@@ -45,7 +45,8 @@ export function reconcileBatches(input: ReconcileInput): Batch[] {
 /** Promotion inputs for what a promotion can repair: one run per destination, only the tags safe to set. */
 export function repairPromotions(input: ReconcileInput, items: readonly DriftItem[]): Array<{ destination: string; run: PromotionRunInput; covers: DriftItem[] }> {
   const byDest = new Map<string, DriftItem[]>();
-  for (const i of items) if (i.repair === 'promote' && i.digest) byDest.set(i.destination, [...(byDest.get(i.destination) ?? []), i]);
+  const viaPromotion = (i: DriftItem) => i.repair === 'promote' || (i.repair === 'signatures' && input.signing !== undefined);
+  for (const i of items) if (viaPromotion(i) && i.digest) byDest.set(i.destination, [...(byDest.get(i.destination) ?? []), i]);
   const declared = new Map<string, string[]>();
   for (const img of input.images) for (const [d, tags] of Object.entries(img.dmap)) declared.set(`${img.project ?? ''}|${img.image}|${d}`, tags);
   const out: Array<{ destination: string; run: PromotionRunInput; covers: DriftItem[] }> = [];
@@ -75,6 +76,7 @@ export function repairPromotions(input: ReconcileInput, items: readonly DriftIte
         phases: [{ name: phase, destinations: [dest.name], soakSeconds: 0, verify: true, approval: false }],
         items: [...runItems.values()],
         ...(input.projects?.length ? { projects: input.projects } : {}),
+        ...(input.signing ? { signing: input.signing } : {}),
       },
     });
   }
@@ -83,6 +85,8 @@ export function repairPromotions(input: ReconcileInput, items: readonly DriftIte
 
 /** Signature repairs: per image digest, which destinations need which artifacts and where healthy copies may be. */
 export function signatureRepairs(input: ReconcileInput, items: readonly DriftItem[]): RepairSignaturesInput['items'] {
+  // With a signing key the repair promotions sign and replicate themselves.
+  if (input.signing) return [];
   const wantAtt = input.policy.attestations;
   const byDigest = new Map<string, { image: string; digest: string; kinds: Set<'sig' | 'att'>; to: Set<string> }>();
   for (const i of items) {
@@ -163,25 +167,27 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     phase = 'repair';
     publish('repairing');
     const runs = repairPromotions(input, report.items);
-    await Promise.all(
-      runs.map(async ({ destination, run, covers }) => {
-        const workflowId = `${info.workflowId}/repair/${destination}`;
-        promotions.push(workflowId);
-        const record = (i: DriftItem, status: RepairRecord['status'], error?: string): RepairRecord => ({ kind: i.kind, destination: i.destination, image: i.image, ...(i.digest ? { digest: i.digest } : {}), ...(i.tag ? { tag: i.tag } : {}), status, via: workflowId, ...(error ? { error } : {}) });
-        try {
-          const r = await executeChild(promotionRun, { workflowId, args: [run], staticSummary: `repair ${covers.length} finding(s) at ${destination}` });
-          for (const i of covers) {
-            const e = r.edges.find((x) => x.image === i.image && x.digest === i.digest && x.destination === destination);
-            const ok = e && (e.status === 'promoted' || e.status === 'present');
-            repairs.push(record(i, ok ? 'repaired' : 'failed', ok ? undefined : `${e?.errorType ?? 'NotPromoted'}: ${e?.error ?? 'no result'}`));
-          }
-        } catch (e) {
-          const f = failureOf(e);
-          for (const i of covers) repairs.push(record(i, 'failed', `${f.type}: ${f.message}`));
+    const runOne = async ({ destination, run, covers }: (typeof runs)[number]) => {
+      const workflowId = `${info.workflowId}/repair/${destination}`;
+      promotions.push(workflowId);
+      const record = (i: DriftItem, status: RepairRecord['status'], error?: string): RepairRecord => ({ kind: i.kind, destination: i.destination, image: i.image, ...(i.digest ? { digest: i.digest } : {}), ...(i.tag ? { tag: i.tag } : {}), status, via: workflowId, ...(error ? { error } : {}) });
+      try {
+        const r = await executeChild(promotionRun, { workflowId, args: [run], staticSummary: `repair ${covers.length} finding(s) at ${destination}` });
+        for (const i of covers) {
+          const e = r.edges.find((x) => x.image === i.image && x.digest === i.digest && x.destination === destination);
+          const ok = e && (e.status === 'promoted' || e.status === 'present');
+          repairs.push(record(i, ok ? 'repaired' : 'failed', ok ? undefined : `${e?.errorType ?? 'NotPromoted'}: ${e?.error ?? 'no result'}`));
         }
-        publish('repairing');
-      }),
-    );
+      } catch (e) {
+        const f = failureOf(e);
+        for (const i of covers) repairs.push(record(i, 'failed', `${f.type}: ${f.message}`));
+      }
+      publish('repairing');
+    };
+    // The signing home first: the other destinations' repairs replicate signatures from it.
+    const home = runs.find((r) => r.destination === input.signing?.home.name);
+    if (home) await runOne(home);
+    await Promise.all(runs.filter((r) => r !== home).map(runOne));
 
     const sigItems = signatureRepairs(input, report.items);
     const endpoints = [...input.destinations.map((d) => ({ name: d.name, registry: d.registry, ...(d.insecure !== undefined ? { insecure: d.insecure } : {}), ...(d.credentials ? { credentials: d.credentials } : {}) })), { name: 'source', ...input.source }];
