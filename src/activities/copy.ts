@@ -6,6 +6,7 @@ import { copyImage, headManifest, getManifest, type RegistryClient, type Reposit
 import type { DestinationRef, EndpointRef } from '../workflows/types';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import type { CredentialStore } from './credentials';
+import { recordAttempt, recordCopy } from './metrics';
 
 export interface CopyActivityInput {
   image: string;
@@ -44,6 +45,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
   return {
     async checkSource(input: { image: string; digest: string; source: EndpointRef }): Promise<SourceInfo> {
       try {
+        recordAttempt(Context.current());
         credentials.register(input.source);
         const repo = repoOf(input.source, input.image);
         const head = await headManifest(client, repo, input.digest);
@@ -58,6 +60,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
 
     async copyToDestination(input: CopyActivityInput): Promise<CopyActivityResult> {
       const ctx = Context.current();
+      recordAttempt(ctx);
       try {
         credentials.register(input.source);
         credentials.register(input.destination);
@@ -94,6 +97,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         }
         const d = result.destinations[0]!;
         const wrote = d.blobsCopied + d.blobsMounted + d.manifestsWritten > 0;
+        recordCopy(ctx, input.destination.name, d.bytesCopied, d.blobsCopied + d.blobsMounted);
         return { status: wrote ? 'promoted' : 'present', bytesCopied: d.bytesCopied, blobsCopied: d.blobsCopied + d.blobsMounted, manifestsWritten: d.manifestsWritten };
       } catch (e) {
         throw classify(e);

@@ -13,6 +13,7 @@ import { edgeLabel } from './format';
 import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from './search-attributes';
 import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from './control';
 import { renderDetails } from './details';
+import { recordEdges, recordPhase } from './metrics';
 import { NON_RETRYABLE_FAILURES } from './failure-types';
 import {
   countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
@@ -160,6 +161,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
             staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${itemDests.length > 3 ? `${itemDests.length} destinations` : itemDests.map((d) => d.name).join(', ')})`,
           });
           edges.push(...r.edges);
+          recordEdges(r.edges);
           if (r.edges.some((e) => e.status === 'failed' || e.status === 'lost')) blocked.add(keyOf(item));
           if (workflowInfo().continueAsNewSuggested) drain = true;
           publish();
@@ -214,6 +216,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
       await condition(() => aborted, phase.soakSeconds * 1000, { summary: `soak ${phase.soakSeconds}s after ${phase.name}` });
       if (aborted) {
         phases[pi] = { ...phases[pi]!, status: failed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
+        recordPhase(phases[pi]!);
         skip(pi + 1, 0, 'Aborted', 'not promoted: the run was aborted');
         break;
       }
@@ -229,11 +232,13 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
       awaiting = undefined;
       if (gate === 'reject' || aborted) {
         phases[pi] = { ...phases[pi]!, status: failed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
+        recordPhase(phases[pi]!);
         skip(pi + 1, 0, aborted ? 'Aborted' : 'Rejected', aborted ? 'not promoted: the run was aborted' : `not promoted: rejected at the ${phase.name} gate`);
         break;
       }
     }
     phases[pi] = { ...phases[pi]!, status: failed ? 'failed' : 'done', finishedAt: new Date().toISOString() };
+    recordPhase(phases[pi]!);
     publish();
   }
   currentPhase = undefined;
