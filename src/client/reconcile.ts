@@ -67,7 +67,7 @@ export function reconcileInputFromSpec(spec: Spec, opts: { repair: boolean; publ
 }
 
 export function reconcileWorkflowId(name: string, now = new Date()): string {
-  return `reconcile/${name.replace(/[^A-Za-z0-9._-]+/g, '-')}/${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `reconcile/${name.replace(/[^A-Za-z0-9._-]+/g, '-')}/${now.toISOString().replace(/[-:]/g, '')}`;
 }
 
 export async function startReconcile(client: Client, input: ReconcileInput, workflowId = reconcileWorkflowId(input.name)) {

@@ -1,0 +1,175 @@
+// Reconciliation on a real Temporal dev server and real registries: after a signed promotion to production and
+// three mirrors, drift is made by hand (a tag lost on mirror-a, a signature deleted on mirror-b, a tag pushed over
+// on mirror-c); `promoflow reconcile` reports exactly those three; `--repair` repairs the first two (checked with
+// skopeo and the real cosign) and reports the moved tag without resetting it. A schedule created through the CLI
+// (idempotently) fires and its run is listed by the server.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { RegistryClient, deleteManifest, getManifest, headManifest, putManifest } from '../../src/oci';
+import { signatureTag, writeKeyPair } from '../../src/signing';
+import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
+import { findCosign, runCosign } from '../../src/testing/cosign-tools';
+import { loadSpec } from '../../src/manifest/load';
+import { runInputFromSpec } from '../../src/client/run-input';
+import { startPromotion } from '../../src/client/promote';
+import { EXIT } from '../../src/client/exit-codes';
+import type { ReconcileResult } from '../../src/workflows/reconcile-types';
+
+const MIRRORS = ['mirror-a', 'mirror-b', 'mirror-c'];
+const PASSWORD = 'reconcile test password';
+let env: Awaited<ReturnType<typeof startTestEnvironment>>;
+let worker: { stop(): Promise<void> };
+let client: Client;
+let file: string;
+let keyDir: string;
+const oci = new RegistryClient();
+const image = buildImage({ seed: 'reconcile-app' });
+const intruder = buildImage({ seed: 'reconcile-pushed-by-hand' });
+const repo = (d: string) => ({ registry: env.registries[d]!, repository: 'mirror/app' });
+const temporal = () => ['--temporal-address', env.temporal!.address];
+
+function skopeoDigest(ref: string): string {
+  const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+  return `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+before(async () => {
+  env = await startTestEnvironment('reconcile', { registries: ['staging', 'prod', ...MIRRORS] });
+  keyDir = join(env.stateDir, 'keys');
+  await writeKeyPair(keyDir, PASSWORD);
+  process.env.COSIGN_PASSWORD = PASSWORD; // read by the in-process worker, as a real worker reads its environment
+  worker = await startTestWorker(env);
+  client = await testClient(env);
+  await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/app' }, image, ['v1.0.0']);
+  file = join(env.stateDir, 'promotion.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: promoflow.dev/v1alpha1
+kind: Promotion
+metadata: {name: drift}
+source: {registry: "${env.registries.staging}/staging"}
+destinations:
+  - {name: prod, registry: "${env.registries.prod}/mirror", canonical: true}
+${MIRRORS.map((m) => `  - {name: ${m}, registry: "${env.registries[m]}/mirror"}`).join('\n')}
+phases:
+  - {name: production, destinations: [prod]}
+  - {name: mirrors, destinations: [${MIRRORS.join(', ')}]}
+signing: {key: "file://${join(keyDir, 'cosign.key')}", attest: false}
+images:
+  - name: app
+    dmap: {"${image.digest}": ["v1.0.0"]}
+`,
+  );
+  const spec = (await loadSpec(file)).spec;
+  const result = await (await startPromotion(client, runInputFromSpec(spec))).result();
+  assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
+});
+
+after(async () => {
+  delete process.env.COSIGN_PASSWORD;
+  await client?.connection.close();
+  await worker?.stop();
+  await env?.cleanup();
+  oci.close();
+});
+
+describe('reconcile', () => {
+  it('a clean promotion has no drift', async () => {
+    const r = await runCli(['reconcile', '-f', file, '--json', ...temporal()]);
+    assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
+    const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
+    assert.equal(result.status, 'clean');
+    assert.deepEqual(result.report.items, []);
+  });
+
+  it('reports exactly a lost tag, a deleted signature and a tag moved by hand', async () => {
+    // mirror-a: the tag is gone but the image is still there (distribution deletes by digest only, with its tags;
+    // putting the same bytes back by digest restores the image without the tag).
+    const m = await getManifest(oci, repo('mirror-a'), image.digest);
+    assert.ok(await deleteManifest(oci, repo('mirror-a'), image.digest));
+    await putManifest(oci, repo('mirror-a'), image.digest, { bytes: m.bytes, mediaType: m.mediaType });
+    assert.equal(await headManifest(oci, repo('mirror-a'), 'v1.0.0'), undefined);
+    // mirror-b: the signature manifest is deleted.
+    const sig = await headManifest(oci, repo('mirror-b'), signatureTag(image.digest));
+    assert.ok(sig && (await deleteManifest(oci, repo('mirror-b'), sig.digest)));
+    // mirror-c: someone pushes another image over the tag.
+    await pushImage(oci, repo('mirror-c'), intruder, ['v1.0.0']);
+
+    const r = await runCli(['reconcile', '-f', file, '--json', ...temporal()]);
+    assert.equal(r.code, EXIT.CHANGES_PLANNED, r.stdout + r.stderr);
+    const { workflowId, result } = JSON.parse(r.stdout) as { workflowId: string; result: ReconcileResult };
+    const found = result.report.items.map((i) => `${i.kind} ${i.destination} ${i.tag ?? ''}`.trim()).sort();
+    assert.deepEqual(found, ['missing-signature mirror-b', 'missing-tag mirror-a v1.0.0', 'moved-tag mirror-c v1.0.0']);
+    const moved = result.report.items.find((i) => i.kind === 'moved-tag')!;
+    assert.equal(moved.found, intruder.digest);
+    assert.equal(moved.repair, 'none');
+    assert.equal(result.report.repairable, 2);
+
+    // The latest report is in the Web UI: the drift count search attribute and the Markdown details.
+    const d = await client.workflow.getHandle(workflowId).describe();
+    assert.deepEqual(d.searchAttributes.PromoflowDriftCount, [3]);
+    const md = await runCli(['reconcile', '-f', file, '--markdown', ...temporal()]);
+    assert.match(md.stdout, /\| moved-tag \| mirror-c \| app \|/);
+  });
+
+  it('--repair restores the tag and the signature (skopeo, cosign) and leaves the moved tag as it is', async () => {
+    const r = await runCli(['reconcile', '-f', file, '--repair', '--json', ...temporal()]);
+    assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
+    const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
+    assert.equal(result.status, 'repaired', JSON.stringify(result.repairs));
+    assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`).sort(), ['missing-signature mirror-b repaired', 'missing-tag mirror-a repaired']);
+    assert.equal(result.remaining, 1);
+
+    assert.equal(skopeoDigest(`${env.registries['mirror-a']}/mirror/app:v1.0.0`), image.digest);
+    assert.equal(skopeoDigest(`${env.registries['mirror-c']}/mirror/app:v1.0.0`), intruder.digest, 'the moved tag is not reset');
+    const cosign = findCosign('v2.6.4');
+    if (cosign.bin) {
+      const home = join(env.stateDir, 'cosign-home');
+      mkdirSync(home, { recursive: true });
+      const v = await runCosign(cosign.bin, ['verify', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog=true', '--allow-insecure-registry', `${env.registries['mirror-b']}/mirror/app@${image.digest}`], { home });
+      assert.equal(v.code, 0, `cosign verify at mirror-b: ${v.stderr}`);
+    }
+
+    // What is left is the moved tag only.
+    const again = await runCli(['reconcile', '-f', file, '--json', ...temporal()]);
+    const left = (JSON.parse(again.stdout) as { result: ReconcileResult }).result;
+    assert.deepEqual(left.report.items.map((i) => `${i.kind} ${i.destination}`), ['moved-tag mirror-c']);
+    assert.equal(again.code, EXIT.OK, 'report-only drift is not a failure');
+  });
+
+  it('a schedule created through the CLI (twice: idempotent) fires, and the server lists its run', async () => {
+    const args = ['schedule', 'create', 'drift-every-2s', '-f', file, '--every', '2s', '--catchup-window', '1m', ...temporal()];
+    const first = await runCli(args);
+    assert.equal(first.code, EXIT.OK, first.stdout + first.stderr);
+    const second = await runCli(args);
+    assert.equal(second.code, EXIT.OK, second.stdout + second.stderr);
+    assert.match(second.stdout, /already existed: updated/);
+    try {
+      const listed = await eventually('a scheduled reconcile run listed by the server', async () => {
+        const out = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `TemporalScheduledById = 'drift-every-2s'`], { encoding: 'utf8' });
+        return out.includes('reconcile/drift-every-2s') && /Completed/.test(out) && out;
+      }, 30_000);
+      assert.match(listed, /reconcile/);
+      const d = await runCli(['schedule', 'describe', 'drift-every-2s', '--json', ...temporal()]);
+      assert.equal(d.code, EXIT.OK, d.stderr);
+      const desc = JSON.parse(d.stdout) as { overlap: string; catchupWindowMs: number; actionsTaken: number };
+      assert.equal(desc.overlap, 'SKIP');
+      assert.equal(desc.catchupWindowMs, 60_000);
+      assert.ok(desc.actionsTaken >= 1);
+      const p = await runCli(['schedule', 'pause', 'drift-every-2s', ...temporal()]);
+      assert.equal(p.code, EXIT.OK, p.stderr);
+    } finally {
+      const del = await runCli(['schedule', 'delete', 'drift-every-2s', ...temporal()]);
+      assert.equal(del.code, EXIT.OK, del.stderr);
+    }
+    const gone = await runCli(['schedule', 'describe', 'drift-every-2s', ...temporal()]);
+    assert.equal(gone.code, EXIT.INVALID);
+    assert.match(gone.stderr, /does not exist/);
+  });
+});
