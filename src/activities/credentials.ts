@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { CredentialRef } from '../manifest/spec';
 import type { EndpointRef } from '../workflows/types';
+import type { RegistryLimitStore } from './registry-limits';
 
 export type Secret = { username: string; password: string } | { token: string };
 
@@ -35,12 +36,18 @@ export function hostOf(registryPrefix: string): string {
   return registryPrefix.split('/')[0]!;
 }
 
-/** Credentials per registry host, registered from activity inputs and read by the OCI client. */
+/**
+ * Credentials per registry host, registered from activity inputs and read by the OCI client. Registering an
+ * endpoint also registers its request limits with the worker's limit store, when there is one.
+ */
 export class CredentialStore {
   private readonly refs = new Map<string, CredentialRef>();
 
+  constructor(private readonly limits?: RegistryLimitStore) {}
+
   register(endpoint: EndpointRef): void {
     if (endpoint.credentials) this.refs.set(hostOf(endpoint.registry), endpoint.credentials);
+    this.limits?.register(endpoint);
   }
 
   lookup(host: string): Secret | undefined {

@@ -2,6 +2,7 @@
 // connection pools, token caches and per-registry limits are shared by every concurrent activity).
 import { RegistryClient } from '../oci';
 import { CredentialStore } from './credentials';
+import { RegistryLimitStore } from './registry-limits';
 import { copyActivities } from './copy';
 import { verifyActivities } from './verify';
 import { reconcileActivities } from './reconcile';
@@ -10,12 +11,15 @@ import { signingActivities } from './signing';
 export interface ActivityDeps {
   client: RegistryClient;
   credentials: CredentialStore;
+  /** Per-registry limits from the manifests, filled as endpoints are registered with `credentials`. */
+  limits?: RegistryLimitStore;
 }
 
 export function createActivityDeps(): ActivityDeps {
-  const credentials = new CredentialStore();
-  const client = new RegistryClient({ credentials: async (registry) => credentials.lookup(registry) });
-  return { client, credentials };
+  const limits = new RegistryLimitStore();
+  const credentials = new CredentialStore(limits);
+  const client = new RegistryClient({ credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry) });
+  return { client, credentials, limits };
 }
 
 export function createActivities(deps: ActivityDeps = createActivityDeps()) {

@@ -3,12 +3,15 @@
 // Only image digests with something to do (copy, tags, signatures, or a lost source to report) go into the run:
 // in a steady state that is a small fraction of the manifests, which keeps payloads and histories small.
 import { createHash } from 'node:crypto';
-import type { Spec } from '../manifest/spec';
+import type { RegistryEndpoint, Spec } from '../manifest/spec';
 import type { Plan } from '../plan/plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../workflows/types';
 import { CliError, EXIT } from './exit-codes';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures', 'lost']);
+
+/** Only set when declared: an absent key keeps the run input (and so the workflow ID) unchanged. */
+const limitsOf = (e: RegistryEndpoint) => (e.limits ? { limits: e.limits } : {});
 
 export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrency?: number; plan?: Plan } = {}): PromotionRunInput {
   let wanted: Set<string> | undefined;
@@ -27,11 +30,11 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
     name: spec.name,
     manifestFiles: spec.files,
     commit: opts.commit,
-    source: { registry: spec.source.registry, insecure: spec.source.insecure, credentials: spec.source.credentials },
-    destinations: spec.destinations.map((d) => ({ name: d.name, registry: d.registry, insecure: d.insecure, credentials: d.credentials })),
+    source: { registry: spec.source.registry, insecure: spec.source.insecure, credentials: spec.source.credentials, ...limitsOf(spec.source) },
+    destinations: spec.destinations.map((d) => ({ name: d.name, registry: d.registry, insecure: d.insecure, credentials: d.credentials, ...limitsOf(d) })),
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
     items,
-    ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials }, destinations: p.destinations })) } : {}),
+    ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials, ...limitsOf(p.source) }, destinations: p.destinations })) } : {}),
     ...(spec.signing ? { signing: runSigning(spec) } : {}),
     concurrency: opts.concurrency,
   };

@@ -1,6 +1,6 @@
 // Inputs, results and progress of promoflow's workflows. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
-import type { CredentialRef } from '../manifest/spec';
+import type { CredentialRef, RegistryLimits } from '../manifest/spec';
 
 /** A registry location as the workflow sees it: a repository prefix and how to find its credentials. */
 export interface EndpointRef {
@@ -9,6 +9,8 @@ export interface EndpointRef {
   insecure?: boolean;
   /** A reference (env var or file name), resolved inside activities. */
   credentials?: CredentialRef;
+  /** Requests to this registry from one worker: concurrency and requests per second (manifest `limits`). */
+  limits?: RegistryLimits;
 }
 
 export interface DestinationRef extends EndpointRef {

@@ -1,0 +1,34 @@
+// Per-registry request limits inside one worker, from the manifests' `limits` (carried as references in workflow
+// inputs, like credentials). Registered by every activity before it touches a registry and read by the worker's one
+// shared OCI client, so a limit holds across all concurrent activities of the worker. Across workers, Temporal's
+// task-queue rate limit does the job (README: "Rate limits across workers").
+import type { RegistryLimits } from '../manifest/spec';
+import type { EndpointRef } from '../workflows/types';
+import { hostOf } from './credentials';
+
+/** The stricter of two limits, field by field: two manifests naming one registry never loosen each other. */
+export function stricter(a: RegistryLimits | undefined, b: RegistryLimits): RegistryLimits {
+  const min = (x?: number, y?: number) => (x === undefined ? y : y === undefined ? x : Math.min(x, y));
+  const concurrency = min(a?.concurrency, b.concurrency);
+  const requestsPerSecond = min(a?.requestsPerSecond, b.requestsPerSecond);
+  return { ...(concurrency !== undefined ? { concurrency } : {}), ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}) };
+}
+
+export class RegistryLimitStore {
+  private readonly byHost = new Map<string, RegistryLimits>();
+
+  register(endpoint: EndpointRef): void {
+    if (endpoint.limits) {
+      const host = hostOf(endpoint.registry);
+      this.byHost.set(host, stricter(this.byHost.get(host), endpoint.limits));
+    }
+  }
+
+  /**
+   * The OCI client reads a registry's limits at its first request and keeps them for the worker's lifetime:
+   * a limit first registered after traffic to that registry began applies from the next worker start.
+   */
+  lookup(host: string): RegistryLimits | undefined {
+    return this.byHost.get(host);
+  }
+}
