@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { copyImage, headManifest, getManifest, type RegistryClient, type RepositoryRef } from '../oci';
 import type { DestinationRef, EndpointRef } from '../workflows/types';
 import { classify, SourceLostError, TagMoveError } from './failures';
+import { requireSourceSignature } from './source-policy';
 import type { CredentialStore } from './credentials';
 import { recordAttempt, recordCopy } from './metrics';
 
@@ -43,13 +44,14 @@ interface Heartbeat {
 export function copyActivities(deps: { client: RegistryClient; credentials: CredentialStore }) {
   const { client, credentials } = deps;
   return {
-    async checkSource(input: { image: string; digest: string; source: EndpointRef }): Promise<SourceInfo> {
+    async checkSource(input: { image: string; digest: string; source: EndpointRef; requireSignedBy?: string }): Promise<SourceInfo> {
       try {
         recordAttempt(Context.current());
         credentials.register(input.source);
         const repo = repoOf(input.source, input.image);
         const head = await headManifest(client, repo, input.digest);
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
+        if (input.requireSignedBy) await requireSourceSignature(client, repo, input.digest, input.requireSignedBy);
         const m = await getManifest(client, repo, input.digest);
         const parsed = JSON.parse(m.bytes.toString('utf8')) as { manifests?: Array<{ digest: string }> };
         return { mediaType: m.mediaType, children: (parsed.manifests ?? []).map((c) => c.digest) };

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { OciError } from '../oci';
 
 /** Failure types that retrying cannot fix. Listed in the activity retry policy too. */
-export const NON_RETRYABLE = ['SourceLost', 'DigestMismatch', 'Unauthorized', 'TagMove', 'InvalidManifest', 'InvalidReference', 'ManifestTooLarge'] as const; // keep in step with workflows/failure-types.ts
+export const NON_RETRYABLE = ['SourceLost', 'DigestMismatch', 'Unauthorized', 'TagMove', 'InvalidManifest', 'InvalidReference', 'ManifestTooLarge', 'SourceUnsigned'] as const; // keep in step with workflows/failure-types.ts
 export type FailureType = (typeof NON_RETRYABLE)[number] | 'RegistryUnavailable' | 'TooManyRequests' | 'RegistryError';
 
 export class TagMoveError extends Error {
@@ -21,6 +21,8 @@ function typeOf(e: Error): { type: FailureType; retryable: boolean } {
       return { type: 'TagMove', retryable: false };
     case 'SourceLostError':
       return { type: 'SourceLost', retryable: false };
+    case 'SignatureVerificationError':
+      return { type: 'SourceUnsigned', retryable: false };
     case 'DigestMismatchError':
       return { type: 'DigestMismatch', retryable: false };
     case 'UnauthorizedError':

@@ -36,6 +36,7 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
     items,
     ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials, ...limitsOf(p.source) }, destinations: p.destinations })) } : {}),
     ...(spec.signing ? { signing: runSigning(spec) } : {}),
+    ...(spec.sourcePolicy ? { sourceSignedBy: spec.sourcePolicy.signedBy.key } : {}),
     concurrency: opts.concurrency,
   };
 }

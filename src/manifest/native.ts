@@ -51,6 +51,9 @@ const signing = z.strictObject({
   formats: z.array(z.enum(['cosign-tag', 'bundle-referrer'])).min(1).optional().describe('signature storage formats (default [cosign-tag])'),
   dockerReference: z.string().optional(),
 });
+const sourcePolicy = z.strictObject({
+  signedBy: z.strictObject({ key: keyRef.describe('public key (PEM) of the trusted builder: file://path or env://VAR') }),
+}).describe('refuse to promote a source image unless its cosign signature verifies');
 const imageEntry = z.strictObject({
   name: z.string(),
   dmap: z.record(z.string().regex(/^sha256:[0-9a-f]{64}$/), z.array(z.string().regex(/^\w[\w.-]{0,127}$/))),
@@ -66,6 +69,7 @@ const documentShape = {
   destinations: z.array(z.strictObject({ ...endpoint, name, region: z.string().optional(), canonical: z.boolean().optional() })).min(1),
   phases: z.array(phase).min(1).optional().describe('rollout order; default: one phase "all" with every destination'),
   signing: signing.optional(),
+  sourcePolicy: sourcePolicy.optional(),
   images: z.unknown(),
 };
 const documentSchema = z.strictObject(documentShape);
@@ -170,6 +174,7 @@ export function readNative(y: YamlFile): ReadResult {
   res.skipped.push(...imgs.skipped);
   const spec: Spec = { name: m.metadata.name, source: toEndpoint(m.source), destinations, phases, images: imgs.images, files: [y.file] };
   if (signingPolicy) spec.signing = signingPolicy;
+  if (m.sourcePolicy) spec.sourcePolicy = { signedBy: { key: m.sourcePolicy.signedBy.key } };
   // Frame errors (anything outside the image entries) leave no trustworthy spec, even when isolating.
   const frameErrors = res.errors.length - imgs.errors.length;
   if (frameErrors === 0) res.spec = spec;

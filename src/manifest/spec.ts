@@ -100,6 +100,8 @@ export interface Spec {
   phases: Phase[];
   images: ImageSpec[];
   signing?: SigningPolicy;
+  /** Source policy: every source digest must carry a cosign signature by this key before anything is copied. */
+  sourcePolicy?: { signedBy: { key: string } };
   /** Several sources in one spec (kpromo thin layout). When present, `source` is the first project's source. */
   projects?: Project[];
   /** The manifest files the spec was read from (repo-relative when possible). */

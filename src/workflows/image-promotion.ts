@@ -48,7 +48,9 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
   });
   let children: string[];
   try {
-    ({ children } = await checkSource.executeWithOptions({ summary: `check source ${label}` }, [{ image: item.image, digest: item.digest, source }]));
+    ({ children } = await checkSource.executeWithOptions({ summary: `check source ${label}${input.sourceSignedBy ? ' and its signature' : ''}` }, [
+      { image: item.image, digest: item.digest, source, ...(input.sourceSignedBy ? { requireSignedBy: input.sourceSignedBy } : {}) },
+    ]));
   } catch (e) {
     const f = failureOf(e);
     const status = f.type === 'SourceLost' ? 'lost' : 'failed';

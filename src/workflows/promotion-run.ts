@@ -157,7 +157,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
           }
           const r = await executeChild(imagePromotion, {
             workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
-            args: [{ item, source: sourceFor(item), destinations: itemDests, phase: phase.name, tuning: input.tuning, ...(signingFor ? { signing: signingFor } : {}) }],
+            args: [{ item, source: sourceFor(item), destinations: itemDests, phase: phase.name, tuning: input.tuning, ...(signingFor ? { signing: signingFor } : {}), ...(input.sourceSignedBy ? { sourceSignedBy: input.sourceSignedBy } : {}) }],
             staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${itemDests.length > 3 ? `${itemDests.length} destinations` : itemDests.map((d) => d.name).join(', ')})`,
           });
           edges.push(...r.edges);

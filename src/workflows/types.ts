@@ -52,6 +52,8 @@ export interface PromotionRunInput {
   items: PromotionItem[];
   projects?: ProjectRef[];
   signing?: RunSigning;
+  /** Refuse source digests without a valid cosign signature by this public key reference (file:// or env://). */
+  sourceSignedBy?: string;
   /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
   concurrency?: number;
   /** Set by continue-as-new only. */
@@ -91,6 +93,7 @@ export interface ImagePromotionInput {
   destinations: DestinationRef[];
   phase: string;
   tuning?: ActivityTuning;
+  sourceSignedBy?: string;
   signing?: RunSigning & { run: { workflowId: string; runId: string; namespace: string; startedOn: string; manifestPath: string; commit?: string; allDestinations: string[] } };
 }
 

@@ -110,6 +110,40 @@ describe('signing through the workflows', () => {
     }
   });
 
+  const cosign2 = findCosign('v2.6.4');
+  it('source policy: an image signed by `cosign sign --key` is promoted; an unsigned one is refused before any copy', { skip: cosign2.skip }, async () => {
+    const builder = join(keyDir, 'builder');
+    await writeKeyPair(builder, PASSWORD);
+    const signedImg = buildImage({ seed: 'source-signed' });
+    const unsignedImg = buildImage({ seed: 'source-unsigned' });
+    await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/built' }, signedImg);
+    await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/unsigned' }, unsignedImg);
+    const home = join(env.stateDir, 'home-sign');
+    mkdirSync(home, { recursive: true });
+    const signedRef = `${env.registries.staging}/staging/built@${signedImg.digest}`;
+    const r = await runCosign(cosign2.bin!, ['sign', '--key', join(builder, 'cosign.key'), '--tlog-upload=false', '--allow-insecure-registry', signedRef], { home, env: { COSIGN_PASSWORD: PASSWORD } });
+    assert.equal(r.code, 0, r.stderr);
+    const result = await (
+      await startPromotion(client, {
+        ...input,
+        name: 'source-policy',
+        phases: [{ name: 'all', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false }],
+        items: [
+          { image: 'built', digest: signedImg.digest, tags: ['v1'] },
+          { image: 'unsigned', digest: unsignedImg.digest, tags: ['v1'] },
+        ],
+        sourceSignedBy: `file://${join(builder, 'cosign.pub')}`,
+      })
+    ).result();
+    const byImage = Object.fromEntries(result.edges.map((e) => [e.image, e]));
+    assert.equal(byImage.built!.status, 'promoted');
+    assert.equal(byImage.unsigned!.status, 'failed');
+    assert.equal(byImage.unsigned!.errorType, 'SourceUnsigned');
+    assert.match(byImage.unsigned!.error!, /staging\/unsigned@sha256:[0-9a-f]{64} is not signed by the trusted key/);
+    const head = await fetch(`http://${env.registries.prod}/v2/k8s/unsigned/manifests/${unsignedImg.digest}`, { method: 'HEAD' });
+    assert.equal(head.status, 404, 'the unsigned image was not copied');
+  });
+
   it('no workflow history holds a private key, a password or a token', () => {
     const ids = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--output', 'json', '--limit', '200'], { encoding: 'utf8' });
     const workflows = (JSON.parse(ids) as Array<{ execution: { workflowId: string; runId: string } }>);
