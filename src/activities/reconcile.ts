@@ -7,19 +7,18 @@
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { blobExists, fetchBlob, getManifest, OciError, pushBlob, putManifest, RegistryClient, type RepositoryRef } from '../oci';
+import { blobExists, fetchBlob, getManifest, headManifest, listTags, OciError, pushBlob, putManifest, RegistryClient, type RepositoryRef } from '../oci';
 import { mapLimit, type RegistryLimits } from '../oci/limits';
 import { attestationTag, signatureTag, type Artifact } from '../signing/artifacts';
 import { loadPublicKey } from '../signing/keys';
 import { planMirrorPush, readCosignImage } from '../signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../signing/slsa-provenance';
 import { verifyImageAttestations, verifyImageSignatures, type ArtifactReader } from '../signing/verify';
-import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
+import { diffRepo, isArtifactTag, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
 import type { EndpointRef } from '../workflows/types';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../workflows/reconcile-types';
 import { repoOf } from './copy';
 import { classify } from './failures';
-import { readRepoState } from './inventory';
 import type { ActivityDeps } from './index';
 
 /** Read a public key reference on the worker: `file://path` or `env://VAR` (PEM). */
@@ -61,6 +60,76 @@ export function artifactReader(client: RegistryClient, repo: RepositoryRef): Art
   };
 }
 
+const ARTIFACT_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
+
+/**
+ * One repository as reconciliation needs it: every ordinary tag resolved (HEADs in parallel: distribution's tags
+ * list carries no digests, so a HEAD per tag is the floor), declared digests not proven by a tag checked by digest,
+ * and .sig/.att presence from the tags list (free).
+ */
+export async function observeRepo(client: RegistryClient, repo: RepositoryRef, digests: ReadonlySet<string>, concurrency: number) {
+  const listed = await listTags(client, repo);
+  const signatures = new Set<string>();
+  const attestations = new Set<string>();
+  for (const t of listed) {
+    const m = ARTIFACT_TAG.exec(t);
+    if (m) (m[2] === 'sig' ? signatures : attestations).add(`sha256:${m[1]}`);
+  }
+  const ordinary = listed.filter((t) => !isArtifactTag(t));
+  const heads = await mapLimit(ordinary, concurrency, (t) => headManifest(client, repo, t));
+  const tags = new Map<string, string>();
+  const present = new Set<string>();
+  ordinary.forEach((t, i) => {
+    const h = heads[i];
+    if (!h) return;
+    tags.set(t, h.digest);
+    present.add(h.digest);
+  });
+  const unproven = [...digests].filter((d) => !present.has(d));
+  const found = await mapLimit(unproven, concurrency, (d) => headManifest(client, repo, d));
+  unproven.forEach((d, i) => {
+    if (found[i]) present.add(d);
+  });
+  return { tags, digests: present, signatures, attestations, allTags: listed };
+}
+
+/** The body of `inventoryBatch`, without Temporal (the benchmark calls it directly). */
+export async function inventoryRepos(client: RegistryClient, input: InventoryBatchInput, progress: (done: number) => void = () => undefined): Promise<InventoryBatchResult> {
+  const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
+  let tagsRead = 0;
+  let done = 0;
+  const items: DriftItem[] = [];
+  // Repositories one after another, each with the registry's concurrency: the per-registry limit is the bound.
+  await mapLimit(input.repos, 2, async (want) => {
+    const repo = repoOf(input.destination, want.image);
+    const q = { digests: new Set(want.entries.map((e) => e.digest)) };
+    let observed: ObservedRepo;
+    try {
+      const s = await observeRepo(client, repo, q.digests, input.destination.concurrency ?? 16);
+      tagsRead += s.allTags.length;
+      const signatures: Record<string, ArtifactState> = {};
+      const attestations: Record<string, ArtifactState> = {};
+      const reader = artifactReader(client, repo);
+      for (const d of q.digests) {
+        if (!s.digests.has(d)) continue;
+        if (input.policy.signatures && s.signatures?.has(d)) signatures[d] = key ? ((await verifyImageSignatures(reader, { publicKey: key, digest: d })).ok ? 'valid' : 'invalid') : 'present';
+        if (input.policy.attestations && s.attestations?.has(d)) attestations[d] = key ? ((await verifyImageAttestations(reader, { publicKey: key, digest: d, predicateType: SLSA_PROVENANCE_V1 })).ok ? 'valid' : 'invalid') : 'present';
+      }
+      observed = { destination: want.destination, image: want.image, tags: Object.fromEntries(s.tags), digests: [...s.digests], signatures, attestations };
+    } catch (e) {
+      // Auth and bad-request answers are this repository's problem; anything transient fails the batch (retried).
+      if (!(e instanceof OciError) || e.retryable) throw e;
+      observed = { destination: want.destination, image: want.image, tags: {}, digests: [], signatures: {}, attestations: {}, error: e.message.split('\n')[0] ?? 'error' };
+    }
+    items.push(...diffRepo(want, observed, input.policy));
+    progress(++done);
+  });
+  // Stable order regardless of completion order (reports are compared and rendered).
+  const order = new Map(input.repos.map((r, i) => [r.image, i]));
+  items.sort((a, b) => order.get(a.image)! - order.get(b.image)!);
+  return { report: summarize(items, input.repos.length), tagsRead };
+}
+
 export function reconcileActivities(deps: ActivityDeps) {
   // Our own client over the shared credentials, so each destination's limits (from the activity input) apply
   // to every request of the inventory: a scheduled scan must never eat the quota a promotion needs.
@@ -77,38 +146,7 @@ export function reconcileActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       try {
         register(input.destination);
-        const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
-        let tagsRead = 0;
-        let done = 0;
-        const items: DriftItem[] = [];
-        await mapLimit(input.repos, input.destination.concurrency ?? 8, async (want) => {
-          const repo = repoOf(input.destination, want.image);
-          const q = { key: `${repo.registry}/${repo.repository}`, repo, digests: new Set(want.entries.map((e) => e.digest)), tags: new Set(want.entries.flatMap((e) => e.tags)) };
-          let observed: ObservedRepo;
-          try {
-            const s = await readRepoState(client, q, { allTags: true });
-            tagsRead += s.allTags.length;
-            const signatures: Record<string, ArtifactState> = {};
-            const attestations: Record<string, ArtifactState> = {};
-            const reader = artifactReader(client, repo);
-            for (const d of q.digests) {
-              if (!s.digests.has(d)) continue;
-              if (input.policy.signatures && s.signatures?.has(d)) signatures[d] = key ? ((await verifyImageSignatures(reader, { publicKey: key, digest: d })).ok ? 'valid' : 'invalid') : 'present';
-              if (input.policy.attestations && s.attestations?.has(d)) attestations[d] = key ? ((await verifyImageAttestations(reader, { publicKey: key, digest: d, predicateType: SLSA_PROVENANCE_V1 })).ok ? 'valid' : 'invalid') : 'present';
-            }
-            observed = { destination: want.destination, image: want.image, tags: Object.fromEntries(s.tags), digests: [...s.digests], signatures, attestations };
-          } catch (e) {
-            // Auth and bad-request answers are this repository's problem; anything transient fails the batch (retried).
-            if (!(e instanceof OciError) || e.retryable) throw e;
-            observed = { destination: want.destination, image: want.image, tags: {}, digests: [], signatures: {}, attestations: {}, error: e.message.split('\n')[0] ?? 'error' };
-          }
-          items.push(...diffRepo(want, observed, input.policy));
-          ctx.heartbeat({ done: ++done });
-        });
-        // Stable order regardless of completion order (reports are compared and rendered).
-        const order = new Map(input.repos.map((r, i) => [r.image, i]));
-        items.sort((a, b) => order.get(a.image)! - order.get(b.image)!);
-        return { report: summarize(items, input.repos.length), tagsRead };
+        return await inventoryRepos(client, input, (done) => ctx.heartbeat({ done }));
       } catch (e) {
         throw classify(e);
       }
