@@ -72,7 +72,7 @@ export async function describeDeployment(client: Client, deployment: string): Pr
   const info = r.workerDeploymentInfo;
   const rc = info?.routingConfig;
   const statusName = (s: number | null | undefined) =>
-    ['unspecified', 'inactive', 'current', 'ramping', 'draining', 'drained'][s ?? 0] ?? String(s);
+    ['unspecified', 'inactive', 'current', 'ramping', 'draining', 'drained', 'created'][s ?? 0] ?? String(s);
   return {
     deployment,
     ...(rc?.currentDeploymentVersion?.buildId ? { currentBuildId: rc.currentDeploymentVersion.buildId } : {}),
