@@ -30,6 +30,8 @@ export interface SourceInfo {
   mediaType: string;
   /** Digests of the platform manifests when the source is an index. */
   children: string[];
+  /** Descriptors of the manifest and its children (subjects of signature referrers). */
+  descriptors: Array<{ digest: string; size: number; mediaType: string }>;
 }
 
 export function repoOf(endpoint: EndpointRef, image: string): RepositoryRef {
@@ -53,8 +55,13 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
         if (input.requireSignedBy) await requireSourceSignature(client, repo, input.digest, input.requireSignedBy);
         const m = await getManifest(client, repo, input.digest);
-        const parsed = JSON.parse(m.bytes.toString('utf8')) as { manifests?: Array<{ digest: string }> };
-        return { mediaType: m.mediaType, children: (parsed.manifests ?? []).map((c) => c.digest) };
+        const parsed = JSON.parse(m.bytes.toString('utf8')) as { manifests?: Array<{ digest: string; size: number; mediaType: string }> };
+        const children = parsed.manifests ?? [];
+        return {
+          mediaType: m.mediaType,
+          children: children.map((c) => c.digest),
+          descriptors: [{ digest: input.digest, size: m.bytes.length, mediaType: m.mediaType }, ...children.map((c) => ({ digest: c.digest, size: c.size, mediaType: c.mediaType }))],
+        };
       } catch (e) {
         throw classify(e);
       }

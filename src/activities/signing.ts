@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { blobExists, fetchBlob, getManifest, ManifestUnknownError, pushBlob, putManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import { listReferrers, pushReferrer } from '../oci/referrers';
 import {
   attestationTag, loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signatureTag, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
-  SLSA_PROVENANCE_V1, type Artifact, type ArtifactReader, type Signer,
+  verifyImageBundles, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, type Artifact, type ArtifactReader, type Signer, type SubjectDescriptor,
 } from '../signing';
 import type { DestinationRef } from '../workflows/types';
 import { repoOf } from './copy';
@@ -22,6 +23,8 @@ export interface SigningRef {
   /** `file://<path>` (cosign.key or PKCS#8 PEM) or `env://<VAR>` (the PEM itself); decrypted with COSIGN_PASSWORD. */
   key: string;
   attest: boolean;
+  /** Also sigstore bundle v0.3 referrers (cosign v3's format), signed with the same key. */
+  bundles?: boolean;
   /** docker-reference prefix written into payloads; the image name is appended. */
   dockerReference: string;
 }
@@ -30,6 +33,8 @@ export interface SignInput {
   image: string;
   digest: string;
   children: string[];
+  /** Descriptors of the digest and its children: the subjects of bundle referrers. */
+  subjects?: SubjectDescriptor[];
   home: DestinationRef;
   signing: SigningRef;
   provenance: { sourceRepository: string; destinations: string[]; manifestPath: string; gitCommit?: string; workflowId: string; runId: string; namespace: string; startedOn: string; finishedOn: string };
@@ -46,6 +51,7 @@ export interface ReplicateInput {
   image: string;
   digests: string[];
   attest: boolean;
+  bundles?: boolean;
   from: DestinationRef;
   to: DestinationRef;
 }
@@ -112,6 +118,12 @@ async function pushArtifact(client: RegistryClient, repo: RepositoryRef, tag: st
   await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
 }
 
+/** A bundle referrer: its blobs, then the manifest by digest, then the referrers index (serialised per subject). */
+async function pushReferrerArtifact(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
+  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
+  await pushReferrer(client, repo, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
+}
+
 const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 export function signingActivities({ client, credentials }: ActivityDeps) {
@@ -129,21 +141,30 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
           // Idempotent on what exists and verifies, never on whether the image exists (kpromo #1946): a retry after
           // a failed attest signs nothing twice and still writes the missing attestation.
           const needs = await signingNeeds(reader, { publicKey, digest, dockerReference, predicateType: SLSA_PROVENANCE_V1 });
-          if (!needs.signature && (!input.signing.attest || !needs.attestation)) {
+          const bundlePredicate = input.signing.attest ? SLSA_PROVENANCE_V1 : COSIGN_SIGN_PREDICATE;
+          const needBundles = !!input.signing.bundles && !(await verifyImageBundles(reader, { publicKey, digest, predicateType: bundlePredicate })).ok;
+          if (!needs.signature && (!input.signing.attest || !needs.attestation) && !needBundles) {
             result.alreadySigned++;
             continue;
           }
-          const signed = await signDigest(digest, { signer, dockerReference, ...(input.signing.attest && needs.attestation ? { provenance: { ...input.provenance, promoflowVersion: VERSION } } : {}) });
+          const withProvenance = input.signing.attest && (needs.attestation || needBundles);
+          const signed = await signDigest(digest, {
+            signer,
+            dockerReference,
+            ...(withProvenance ? { provenance: { ...input.provenance, promoflowVersion: VERSION } } : {}),
+            ...(needBundles ? { bundles: { created: input.provenance.finishedOn, subjects: input.subjects ?? [] } } : {}),
+          });
           if (needs.signature) {
             const merged = mergeCosignImage(await reader.manifest(signed.signature.tag), signed.signature).artifact;
             if (merged) await pushArtifact(client, repo, signed.signature.tag, merged);
             result.signed++;
           }
-          if (signed.attestation) {
+          if (signed.attestation && needs.attestation) {
             const merged = mergeCosignImage(await reader.manifest(signed.attestation.tag), signed.attestation).artifact;
             if (merged) await pushArtifact(client, repo, signed.attestation.tag, merged);
             result.attested++;
           }
+          for (const r of signed.referrers ?? []) await pushReferrerArtifact(client, repo, r.artifact);
           Context.current().heartbeat();
         }
         return result;
@@ -172,6 +193,22 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
               pushed++;
             } else upToDate++;
           }
+          if (input.bundles) {
+            const fromRepo = repoOf(input.from, input.image);
+            const have = new Set((await listReferrers(client, toRepo, digest, { artifactType: BUNDLE_V03 })).map((d) => d.digest));
+            for (const d of await listReferrers(client, fromRepo, digest, { artifactType: BUNDLE_V03 })) {
+              if (have.has(d.digest)) {
+                upToDate++;
+                continue;
+              }
+              const bytes = await from.manifest(d.digest);
+              if (!bytes) throw nonRetryable('SignatureMissing', `${input.from.name} lists bundle ${d.digest} for ${input.image} but does not hold it`);
+              const m = JSON.parse(bytes.toString('utf8')) as { config: { digest: string; mediaType: string }; layers: Array<{ digest: string; mediaType: string }> };
+              const blobs = await Promise.all([m.config, ...m.layers].map(async (l) => ({ digest: l.digest, mediaType: l.mediaType, bytes: await from.blob(l.digest) })));
+              await pushReferrerArtifact(client, toRepo, { manifest: { bytes, mediaType: d.mediaType, digest: d.digest }, blobs });
+              pushed++;
+            }
+          }
           Context.current().heartbeat();
         }
         return { pushed, upToDate };
@@ -193,6 +230,10 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
           if (input.signing.attest) {
             const att = await verifyImageAttestations(reader, { publicKey, digest, predicateType: SLSA_PROVENANCE_V1 });
             if (!att.ok) problems.push({ digest, problem: `attestation does not verify: ${att.reason ?? 'no valid layer'}` });
+          }
+          if (input.signing.bundles) {
+            const b = await verifyImageBundles(reader, { publicKey, digest, predicateType: input.signing.attest ? SLSA_PROVENANCE_V1 : COSIGN_SIGN_PREDICATE });
+            if (!b.ok) problems.push({ digest, problem: `sigstore bundle does not verify: ${b.reason ?? 'none valid'}` });
           }
         }
         return problems;

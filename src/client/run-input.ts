@@ -48,9 +48,13 @@ export function runSigning(spec: Spec): RunSigning {
     throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.keyless is not yet supported for promotions (sign with a key reference: file://PATH or env://VAR)`, EXIT.INVALID);
   }
   const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
+  if (!policy.formats.includes('cosign-tag')) {
+    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.formats: [${policy.formats.join(', ')}] — promoflow always writes cosign-tag signatures; list cosign-tag, optionally with bundle-referrer`, EXIT.INVALID);
+  }
   return {
     key: policy.key,
     attest: policy.attest,
+    ...(policy.formats.includes('bundle-referrer') ? { bundles: true } : {}),
     dockerReference: policy.dockerReference ?? home.registry,
     home: { name: home.name, registry: home.registry, insecure: home.insecure, credentials: home.credentials },
   };

@@ -47,8 +47,9 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
     ...rest,
   });
   let children: string[];
+  let descriptors: Array<{ digest: string; size: number; mediaType: string }> | undefined;
   try {
-    ({ children } = await checkSource.executeWithOptions({ summary: `check source ${label}${input.sourceSignedBy ? ' and its signature' : ''}` }, [
+    ({ children, descriptors } = await checkSource.executeWithOptions({ summary: `check source ${label}${input.sourceSignedBy ? ' and its signature' : ''}` }, [
       { image: item.image, digest: item.digest, source, ...(input.sourceSignedBy ? { requireSignedBy: input.sourceSignedBy } : {}) },
     ]));
   } catch (e) {
@@ -70,18 +71,18 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
     }),
   );
   // Versioned with patched(): histories recorded before signing existed replay without these commands.
-  if (input.signing && patched('sign-attest-replicate-v1')) await signAndReplicate(input, children, edges);
+  if (input.signing && patched('sign-attest-replicate-v1')) await signAndReplicate(input, children, descriptors ?? [], edges);
   return { image: item.image, digest: item.digest, edges };
 }
 
-async function signAndReplicate(input: ImagePromotionInput, children: string[], edges: EdgeResult[]): Promise<void> {
+async function signAndReplicate(input: ImagePromotionInput, children: string[], subjects: Array<{ digest: string; size: number; mediaType: string }>, edges: EdgeResult[]): Promise<void> {
   const signing = input.signing!;
   const { item } = input;
   const label = edgeLabel(item.image, item.digest);
   const digests = [...children, item.digest];
   const ok = (e: EdgeResult) => e.status === 'promoted' || e.status === 'present';
   const fail = (e: EdgeResult, type: string, message: string) => Object.assign(e, { status: 'failed', errorType: type, error: message });
-  const ref = { key: signing.key, attest: signing.attest, dockerReference: signing.dockerReference };
+  const ref = { key: signing.key, attest: signing.attest, dockerReference: signing.dockerReference, ...(signing.bundles ? { bundles: true } : {}) };
   // Sign where the home is in this phase (normally the first); later phases find the signatures there already.
   const homeEdge = edges.find((e) => e.destination === signing.home.name);
   if (homeEdge) {
@@ -96,6 +97,7 @@ async function signAndReplicate(input: ImagePromotionInput, children: string[], 
           image: item.image,
           digest: item.digest,
           children,
+          ...(signing.bundles ? { subjects } : {}),
           home: signing.home,
           signing: ref,
           provenance: {
@@ -123,7 +125,7 @@ async function signAndReplicate(input: ImagePromotionInput, children: string[], 
       try {
         if (dest.name !== signing.home.name) {
           await replicateSignatures.executeWithOptions({ summary: `replicate signatures ${label} → ${dest.name}` }, [
-            { image: item.image, digests, attest: signing.attest, from: signing.home, to: dest },
+            { image: item.image, digests, attest: signing.attest, ...(signing.bundles ? { bundles: true } : {}), from: signing.home, to: dest },
           ]);
         }
         const problems = await verifySignatures.executeWithOptions({ summary: `verify signatures ${label} at ${dest.name}` }, [{ image: item.image, digests, destination: dest, signing: ref }]);

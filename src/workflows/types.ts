@@ -106,6 +106,8 @@ export interface RunSigning {
   dockerReference: string;
   /** The signing home: the destination where each digest is signed once; others receive copies. */
   home: DestinationRef;
+  /** Also write sigstore bundle v0.3 referrers (cosign v3's format), signed with the same key. */
+  bundles?: boolean;
 }
 
 export interface ImagePromotionResult {

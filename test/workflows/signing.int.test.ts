@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, getManifest } from '../../src/oci';
@@ -106,6 +106,43 @@ describe('signing through the workflows', () => {
       for (const [image, digest] of [['multi', index.digest], ['single', single.digest]] as const) {
         const m = await getManifest(oci, { registry: env.registries[d]!, repository: `k8s/${image}` }, signatureTag(digest));
         assert.equal((JSON.parse(m.bytes.toString()) as { layers: unknown[] }).layers.length, 1, `${image} at ${d}: one signature layer`);
+      }
+    }
+  });
+
+  const cosign3 = findCosign('v3.1.2');
+  it('bundle-referrer format: bundles written once, replicated, verified in-process and by cosign v3 (and v2 with a trusted root) at the mirror', { skip: cosign3.skip }, async () => {
+    const bundled = buildIndex({ seed: 'bundled' });
+    await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/bundled' }, bundled);
+    const result = await (
+      await startPromotion(client, {
+        ...input,
+        name: 'bundles',
+        phases: [
+          { name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false },
+          { name: 'mirrors', destinations: ['mirror-1'], soakSeconds: 0, verify: true, approval: false },
+        ],
+        items: [{ image: 'bundled', digest: bundled.digest, tags: ['v1'] }],
+        signing: { ...input.signing!, bundles: true },
+      })
+    ).result();
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
+    for (const e of result.edges) assert.equal(e.signature, 'verified');
+    const home = join(env.stateDir, 'home-bundles');
+    mkdirSync(home, { recursive: true });
+    const root = join(home, 'trusted_root.json');
+    writeFileSync(root, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }));
+    for (const digest of [bundled.digest, ...bundled.children.map((c) => c.digest)]) {
+      const ref = `${env.registries['mirror-1']}/k8s/bundled@${digest}`;
+      const pub = join(keyDir, 'cosign.pub');
+      const v = await runCosign(cosign3.bin!, ['verify', '--key', pub, '--insecure-ignore-tlog=true', '--allow-insecure-registry', ref], { home });
+      assert.equal(v.code, 0, `cosign v3 verify ${ref}: ${v.stderr}`);
+      const a = await runCosign(cosign3.bin!, ['verify-attestation', '--key', pub, '--insecure-ignore-tlog=true', '--type', 'slsaprovenance1', '--allow-insecure-registry', ref], { home });
+      assert.equal(a.code, 0, `cosign v3 verify-attestation ${ref}: ${a.stderr}`);
+      const c2 = findCosign('v2.6.4');
+      if (c2.bin) {
+        const v2 = await runCosign(c2.bin, ['verify', '--key', pub, '--insecure-ignore-tlog=true', '--trusted-root', root, '--allow-insecure-registry', ref], { home });
+        assert.equal(v2.code, 0, `cosign v2 verify (bundles) ${ref}: ${v2.stderr}`);
       }
     }
   });
