@@ -143,6 +143,21 @@ describe('reconcile', () => {
     assert.equal(again.code, EXIT.OK, 'report-only drift is not a failure');
   });
 
+  it('snapshot dumps a registry as kpromo images.yaml (which loads back as a kpromo manifest) and as CSV', async () => {
+    const y = await runCli(['snapshot', `${env.registries['mirror-c']}/mirror`]);
+    assert.equal(y.code, EXIT.OK, y.stderr);
+    // mirror-c holds the promoted digest untagged (not listed) and the hand-pushed image under v1.0.0.
+    assert.equal(y.stdout.trim(), `- name: app\n  dmap:\n    "${intruder.digest}": ["v1.0.0"]`);
+    const dir = join(env.stateDir, 'snapshot');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'promoter-manifest.yaml'), `registries:\n- name: ${env.registries['mirror-c']}/mirror\n  src: true\n- name: ${env.registries.prod}/mirror\n`);
+    writeFileSync(join(dir, 'images.yaml'), y.stdout);
+    const back = (await loadSpec(join(dir, 'promoter-manifest.yaml'))).spec;
+    assert.deepEqual(back.images.map((i) => [i.name, i.dmap]), [['app', { [intruder.digest]: ['v1.0.0'] }]]);
+    const c = await runCli(['snapshot', `${env.registries.prod}/mirror`, '--format', 'csv']);
+    assert.equal(c.stdout.trim(), `name,digest,tag\napp,${image.digest},v1.0.0`);
+  });
+
   it('a schedule created through the CLI (twice: idempotent) fires, and the server lists its run', async () => {
     const args = ['schedule', 'create', 'drift-every-2s', '-f', file, '--every', '2s', '--catchup-window', '1m', ...temporal()];
     const first = await runCli(args);
