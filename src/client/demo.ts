@@ -88,7 +88,14 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
   } catch (e) {
     throw new CliError(`cannot start the embedded environment: ${(e as Error).message}`, EXIT.UNAVAILABLE);
   }
-  const { worker, connection } = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+  let w: Awaited<ReturnType<typeof createWorker>>;
+  try {
+    w = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+  } catch (e) {
+    await env.stop();
+    throw new CliError(`cannot start the worker: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
+  }
+  const { worker, connection } = w;
   const running = worker.run();
   try {
     io.stderr(`  Temporal ${env.temporal!.address} · Web UI ${env.temporal!.uiUrl}`);

@@ -58,7 +58,13 @@ export async function runDevUp(opts: { stateDir: string; registries: string[] },
   const env = await startEnvironment({ stateDir: opts.stateDir, registries: opts.registries }).catch((e: Error) => {
     throw new CliError(`cannot start the embedded environment: ${e.message}`, EXIT.UNAVAILABLE);
   });
-  const w = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+  let w: Awaited<ReturnType<typeof createWorker>>;
+  try {
+    w = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+  } catch (e) {
+    await env.stop();
+    throw new CliError(`cannot start the worker: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
+  }
   io.stdout(`Temporal:  ${env.temporal!.address} (namespace ${env.temporal!.namespace})`);
   io.stdout(`Web UI:    ${env.temporal!.uiUrl}`);
   for (const [n, h] of Object.entries(env.registries)) io.stdout(`registry:  ${n} = ${h}`);
