@@ -18,7 +18,8 @@ let port: number;
 before(async () => {
   env = await startTestEnvironment('metrics', { registries: ['staging', 'prod', 'mirror'] });
   port = await freePort();
-  worker = startCliWorker(env, ['--metrics-port', String(port)]);
+  // --queue-rps: the server-side task-queue activity rate is accepted by a real worker (far above this test's needs).
+  worker = startCliWorker(env, ['--metrics-port', String(port), '--queue-rps', '200']);
   client = await testClient(env);
 });
 
