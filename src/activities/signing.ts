@@ -14,10 +14,10 @@ import {
 } from '../signing';
 import type { DestinationRef } from '../workflows/types';
 import { repoOf } from './copy';
+import { PROMOFLOW_VERSION } from '../version';
 import { classify } from './failures';
 import type { ActivityDeps } from './index';
 
-const VERSION = (JSON.parse(readFileSync(require.resolve('../../package.json'), 'utf8')) as { version: string }).version;
 
 export interface SigningRef {
   /** `file://<path>` (cosign.key or PKCS#8 PEM) or `env://<VAR>` (the PEM itself); decrypted with COSIGN_PASSWORD. */
@@ -151,7 +151,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
           const signed = await signDigest(digest, {
             signer,
             dockerReference,
-            ...(withProvenance ? { provenance: { ...input.provenance, promoflowVersion: VERSION } } : {}),
+            ...(withProvenance ? { provenance: { ...input.provenance, promoflowVersion: PROMOFLOW_VERSION } } : {}),
             ...(needBundles ? { bundles: { created: input.provenance.finishedOn, subjects: input.subjects ?? [] } } : {}),
           });
           if (needs.signature) {

@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_STATE_DIR } from '../dev/environment';
 import { CliError, EXIT } from './exit-codes';
+import { PROMOFLOW_VERSION } from '../version';
 import { readSpecInventory, runPromote, type Io } from './promote';
 import { runPlanCommand } from './commands/plan';
 import { runStatus } from './status';
@@ -223,7 +224,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     case 'version':
     case '--version':
-      io.stdout(`promoflow ${require('../../package.json').version as string}`);
+      io.stdout(`promoflow ${PROMOFLOW_VERSION}`);
       return EXIT.OK;
     default:
       throw new CliError(`promoflow: unknown command "${cmd}" (see promoflow --help)`, EXIT.INVALID);
