@@ -14,7 +14,7 @@ import { RegistryClient } from '../oci';
 import { buildIndex, pushImage } from '../testing/image-builder';
 import { findCosign, runCosign } from '../testing/cosign-tools';
 import { loadOrCreateKeyPair } from '../signing';
-import { createWorker } from '../worker/worker';
+import { workerForEnvironment } from './worker-command';
 import { CliError, EXIT } from './exit-codes';
 import { runPromote, type Io } from './promote';
 
@@ -88,14 +88,7 @@ export async function runDemo(opts: DemoOptions, io: Io): Promise<number> {
   } catch (e) {
     throw new CliError(`cannot start the embedded environment: ${(e as Error).message}`, EXIT.UNAVAILABLE);
   }
-  let w: Awaited<ReturnType<typeof createWorker>>;
-  try {
-    w = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
-  } catch (e) {
-    await env.stop();
-    throw new CliError(`cannot start the worker: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
-  }
-  const { worker, connection } = w;
+  const { worker, connection } = await workerForEnvironment(env);
   const running = worker.run();
   try {
     io.stderr(`  Temporal ${env.temporal!.address} · Web UI ${env.temporal!.uiUrl}`);

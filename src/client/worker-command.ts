@@ -1,7 +1,7 @@
 // `promoflow worker` (a long-running worker against any Temporal) and `promoflow dev up` (the embedded
 // environment plus a worker, in the foreground until Ctrl-C or SIGTERM). Both shut down gracefully: the worker
 // finishes or hands back its tasks, then the environment's processes are stopped.
-import { startEnvironment } from '../dev/environment';
+import { startEnvironment, type Environment } from '../dev/environment';
 import { createWorker, installRuntime, TASK_QUEUE, type DeploymentOptions } from '../worker/worker';
 import { resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
@@ -54,17 +54,21 @@ export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<num
   return EXIT.OK;
 }
 
-export async function runDevUp(opts: { stateDir: string; registries: string[] }, io: Io): Promise<number> {
-  const env = await startEnvironment({ stateDir: opts.stateDir, registries: opts.registries }).catch((e: Error) => {
-    throw new CliError(`cannot start the embedded environment: ${e.message}`, EXIT.UNAVAILABLE);
-  });
-  let w: Awaited<ReturnType<typeof createWorker>>;
+/** A worker on the embedded environment; if it cannot start, the environment is stopped too (nothing left running). */
+export async function workerForEnvironment(env: Environment): Promise<Awaited<ReturnType<typeof createWorker>>> {
   try {
-    w = await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+    return await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
   } catch (e) {
     await env.stop();
     throw new CliError(`cannot start the worker: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
   }
+}
+
+export async function runDevUp(opts: { stateDir: string; registries: string[] }, io: Io): Promise<number> {
+  const env = await startEnvironment({ stateDir: opts.stateDir, registries: opts.registries }).catch((e: Error) => {
+    throw new CliError(`cannot start the embedded environment: ${e.message}`, EXIT.UNAVAILABLE);
+  });
+  const w = await workerForEnvironment(env);
   io.stdout(`Temporal:  ${env.temporal!.address} (namespace ${env.temporal!.namespace})`);
   io.stdout(`Web UI:    ${env.temporal!.uiUrl}`);
   for (const [n, h] of Object.entries(env.registries)) io.stdout(`registry:  ${n} = ${h}`);
