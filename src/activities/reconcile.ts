@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { blobExists, fetchBlob, getManifest, headManifest, listTags, OciError, pushBlob, putManifest, RegistryClient, type RepositoryRef } from '../oci';
-import { mapLimit, type RegistryLimits } from '../oci/limits';
+import { blobExists, fetchBlob, getManifest, headManifest, listTags, OciError, pushBlob, putManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import { mapLimit } from '../oci/limits';
 import { attestationTag, signatureTag, type Artifact } from '../signing/artifacts';
 import { loadPublicKey } from '../signing/keys';
 import { planMirrorPush, readCosignImage } from '../signing/replicate';
@@ -105,7 +105,7 @@ export async function inventoryRepos(client: RegistryClient, input: InventoryBat
     const q = { digests: new Set(want.entries.map((e) => e.digest)) };
     let observed: ObservedRepo;
     try {
-      const s = await observeRepo(client, repo, q.digests, input.destination.concurrency ?? 16);
+      const s = await observeRepo(client, repo, q.digests, input.destination.limits?.concurrency ?? 16);
       tagsRead += s.allTags.length;
       const signatures: Record<string, ArtifactState> = {};
       const attestations: Record<string, ArtifactState> = {};
@@ -131,15 +131,10 @@ export async function inventoryRepos(client: RegistryClient, input: InventoryBat
 }
 
 export function reconcileActivities(deps: ActivityDeps) {
-  // Our own client over the shared credentials, so each destination's limits (from the activity input) apply
-  // to every request of the inventory: a scheduled scan must never eat the quota a promotion needs.
-  const limits = new Map<string, RegistryLimits>();
-  const client = new RegistryClient({ ...deps.client.options, limits: (r) => limits.get(r) ?? deps.client.options.limits?.(r) });
-  const register = (e: EndpointRef & { concurrency?: number; requestsPerSecond?: number }) => {
-    deps.credentials.register(e);
-    const host = e.registry.split('/')[0]!;
-    if (e.concurrency || e.requestsPerSecond) limits.set(host, { ...(e.concurrency ? { concurrency: e.concurrency } : {}), ...(e.requestsPerSecond ? { requestsPerSecond: e.requestsPerSecond } : {}) });
-  };
+  // The worker's shared client: registering an endpoint registers its credentials and its manifest limits, so a
+  // scheduled scan and the promotions running beside it share one per-registry budget.
+  const { client } = deps;
+  const register = (e: EndpointRef) => deps.credentials.register(e);
 
   return {
     async inventoryBatch(input: InventoryBatchInput): Promise<InventoryBatchResult> {

@@ -40,19 +40,14 @@ export function publicKeyRef(spec: Spec, explicit?: string): string | undefined 
 export function reconcileInputFromSpec(spec: Spec, opts: { repair: boolean; publicKey?: string; commit?: string }): ReconcileInput {
   const cosignTags = spec.signing ? spec.signing.formats.includes('cosign-tag') : false;
   const images: DesiredImage[] = spec.images.map((i) => ({ image: i.name, dmap: i.dmap, ...(i.allowTagMove ? { allowTagMove: true } : {}), ...(i.project ? { project: i.project } : {}) }));
-  const endpoint = (e: Spec['source']) => ({ registry: e.registry, ...(e.insecure !== undefined ? { insecure: e.insecure } : {}), ...(e.credentials ? { credentials: e.credentials } : {}) });
+  const endpoint = (e: Spec['source']) => ({ registry: e.registry, ...(e.insecure !== undefined ? { insecure: e.insecure } : {}), ...(e.credentials ? { credentials: e.credentials } : {}), ...(e.limits ? { limits: e.limits } : {}) });
   const publicKey = publicKeyRef(spec, opts.publicKey);
   const input: ReconcileInput = {
     name: spec.name,
     manifestFiles: spec.files,
     ...(opts.commit ? { commit: opts.commit } : {}),
     source: endpoint(spec.source),
-    destinations: spec.destinations.map((d) => ({
-      name: d.name,
-      ...endpoint(d),
-      ...(d.limits?.concurrency ? { concurrency: d.limits.concurrency } : {}),
-      ...(d.limits?.requestsPerSecond ? { requestsPerSecond: d.limits.requestsPerSecond } : {}),
-    })),
+    destinations: spec.destinations.map((d) => ({ name: d.name, ...endpoint(d) })),
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
     ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: endpoint(p.source), destinations: p.destinations })) } : {}),
     images,

@@ -5,12 +5,8 @@ import type { DesiredImage } from '../plan/desired';
 import type { DesiredRepo, DriftItem, DriftPolicy, DriftReport } from '../plan/drift';
 import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './types';
 
-export interface ReconcileDestination extends DestinationRef {
-  /** Concurrent repository reads at this registry inside one inventory activity. */
-  concurrency?: number;
-  /** Requests per second to this registry from one worker. */
-  requestsPerSecond?: number;
-}
+/** A destination with its manifest `limits` (EndpointRef.limits), which the inventory honours. */
+export type ReconcileDestination = DestinationRef;
 
 export interface ReconcileInput {
   name: string;

@@ -72,7 +72,7 @@ export function repairPromotions(input: ReconcileInput, items: readonly DriftIte
         manifestFiles: input.manifestFiles,
         ...(input.commit ? { commit: input.commit } : {}),
         source: input.source,
-        destinations: [{ name: dest.name, registry: dest.registry, ...(dest.insecure !== undefined ? { insecure: dest.insecure } : {}), ...(dest.credentials ? { credentials: dest.credentials } : {}) }],
+        destinations: [dest],
         phases: [{ name: phase, destinations: [dest.name], soakSeconds: 0, verify: true, approval: false }],
         items: [...runItems.values()],
         ...(input.projects?.length ? { projects: input.projects } : {}),
@@ -190,7 +190,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     await Promise.all(runs.filter((r) => r !== home).map(runOne));
 
     const sigItems = signatureRepairs(input, report.items);
-    const endpoints = [...input.destinations.map((d) => ({ name: d.name, registry: d.registry, ...(d.insecure !== undefined ? { insecure: d.insecure } : {}), ...(d.credentials ? { credentials: d.credentials } : {}) })), { name: 'source', ...input.source }];
+    const endpoints = [...input.destinations, { name: 'source', ...input.source }];
     for (let i = 0; i < sigItems.length; i += SIGNATURE_CHUNK) {
       const chunk = sigItems.slice(i, i + SIGNATURE_CHUNK);
       let results: Awaited<ReturnType<typeof repairSignatures>>['results'];
