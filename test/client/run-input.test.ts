@@ -1,0 +1,58 @@
+// Spec + plan → run input: only digests with work go into a run; the workflow ID is derived from the content;
+// signing settings resolve to a key reference and a signing home, never a key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Spec } from '../../src/manifest/spec';
+import { plan } from '../../src/plan/plan';
+import { inventoryFromJson } from '../../src/plan/inventory';
+import { runInputFromSpec, runSigning, workflowIdFor } from '../../src/client/run-input';
+import { CliError } from '../../src/client/exit-codes';
+
+const A = `sha256:${'a'.repeat(64)}` as const;
+const B = `sha256:${'b'.repeat(64)}` as const;
+
+function spec(over: Partial<Spec> = {}): Spec {
+  return {
+    name: 'demo',
+    source: { registry: 'staging.example/s' },
+    destinations: [
+      { name: 'prod', registry: 'prod.example/p', canonical: true },
+      { name: 'eu', registry: 'eu.example/m' },
+    ],
+    phases: [{ name: 'all', destinations: ['prod', 'eu'], soakSeconds: 0, gates: { verify: true, approval: false } }],
+    images: [
+      { name: 'app', dmap: { [A]: ['v1'] } },
+      { name: 'tool', dmap: { [B]: [] } },
+    ],
+    files: ['promotion.yaml'],
+    ...over,
+  };
+}
+
+test('only image digests with something to do enter the run', () => {
+  const s = spec();
+  const inv = inventoryFromJson({
+    repos: {
+      'prod.example/p/app': { tags: { v1: A } },
+      'eu.example/m/app': { tags: { v1: A } },
+    },
+  });
+  const input = runInputFromSpec(s, { plan: plan(s, inv) });
+  assert.deepEqual(input.items.map((i) => i.image), ['tool']);
+  assert.equal(runInputFromSpec(s).items.length, 2, 'without a plan, everything');
+});
+
+test('the workflow ID is readable, stable for the same content, and changes with it', () => {
+  const a = workflowIdFor(runInputFromSpec(spec()));
+  assert.match(a, /^promote\/demo\/[0-9a-f]{12}$/);
+  assert.equal(workflowIdFor(runInputFromSpec(spec())), a);
+  assert.notEqual(workflowIdFor(runInputFromSpec(spec({ images: [{ name: 'app', dmap: { [A]: ['v2'] } }] }))), a);
+  assert.match(workflowIdFor(runInputFromSpec(spec(), { commit: '0123456789abcdef' })), /^promote\/demo\/0123456789ab-[0-9a-f]{12}$/);
+});
+
+test('signing resolves to a key reference and the canonical destination as signing home', () => {
+  const r = runSigning(spec({ signing: { key: 'file://keys/cosign.key', attest: true, formats: ['cosign-tag', 'bundle-referrer'] } }));
+  assert.deepEqual(r, { key: 'file://keys/cosign.key', attest: true, bundles: true, dockerReference: 'prod.example/p', home: { name: 'prod', registry: 'prod.example/p', insecure: undefined, credentials: undefined } });
+  assert.throws(() => runSigning(spec({ signing: { keyless: { issuer: 'https://ci', subject: 'x' }, attest: true, formats: ['cosign-tag'] } })), (e: unknown) => e instanceof CliError && /keyless is not yet supported/.test(e.message));
+  assert.throws(() => runSigning(spec({ signing: { key: 'env://K', attest: false, formats: ['bundle-referrer'] } })), /always writes cosign-tag/);
+});
