@@ -18,7 +18,8 @@ import { findCosign, runCosign } from '../../src/testing/cosign-tools';
 import { loadSpec } from '../../src/manifest/load';
 import { runInputFromSpec } from '../../src/client/run-input';
 import { startPromotion } from '../../src/client/promote';
-import { EXIT } from '../../src/client/exit-codes';
+import { CliError, EXIT } from '../../src/client/exit-codes';
+import { main } from '../../src/client/cli';
 import type { ReconcileResult } from '../../src/workflows/reconcile-types';
 
 const MIRRORS = ['mirror-a', 'mirror-b', 'mirror-c'];
@@ -33,6 +34,19 @@ const image = buildImage({ seed: 'reconcile-app' });
 const intruder = buildImage({ seed: 'reconcile-pushed-by-hand' });
 const repo = (d: string) => ({ registry: env.registries[d]!, repository: 'mirror/app' });
 const temporal = () => ['--temporal-address', env.temporal!.address];
+
+/** `promoflow <argv>` in this process (as cli.test.ts does): the same parser and commands, without a node start-up. */
+async function cliIn(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
+  }
+}
 
 function skopeoDigest(ref: string): string {
   const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
@@ -81,7 +95,7 @@ after(async () => {
 
 describe('reconcile', () => {
   it('a clean promotion has no drift', async () => {
-    const r = await runCli(['reconcile', '-f', file, '--json', ...temporal()]);
+    const r = await cliIn(['reconcile', '-f', file, '--json', ...temporal()]);
     assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
     assert.equal(result.status, 'clean');
@@ -114,8 +128,9 @@ describe('reconcile', () => {
     // The latest report is in the Web UI: the drift count search attribute and the Markdown details.
     const d = await client.workflow.getHandle(workflowId).describe();
     assert.deepEqual(d.searchAttributes.PromoflowDriftCount, [3]);
-    const md = await runCli(['reconcile', '-f', file, '--markdown', ...temporal()]);
-    assert.match(md.stdout, /\| moved-tag \| mirror-c \| app \|/);
+    const meta = await client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(meta.currentDetails ?? '', /## promoflow reconcile: drift — drift/);
+    assert.match(meta.currentDetails ?? '', /\| missing-signature \| mirror-b \| app \| sha256:[0-9a-f]{12} \| {2}\| signatures \|/);
   });
 
   it('--repair restores the tag and the signature (skopeo, cosign) and leaves the moved tag as it is', async () => {
@@ -137,14 +152,14 @@ describe('reconcile', () => {
     }
 
     // What is left is the moved tag only.
-    const again = await runCli(['reconcile', '-f', file, '--json', ...temporal()]);
-    const left = (JSON.parse(again.stdout) as { result: ReconcileResult }).result;
-    assert.deepEqual(left.report.items.map((i) => `${i.kind} ${i.destination}`), ['moved-tag mirror-c']);
+    const again = await cliIn(['reconcile', '-f', file, '--markdown', ...temporal()]);
     assert.equal(again.code, EXIT.OK, 'report-only drift is not a failure');
+    assert.match(again.stdout, /1 finding\(s\) in 4 repositories · 0 repairable · moved-tag 1/);
+    assert.match(again.stdout, /\| moved-tag \| mirror-c \| app \| sha256:[0-9a-f]{12} \| v1\.0\.0 \| none \|/);
   });
 
   it('snapshot dumps a registry as kpromo images.yaml (which loads back as a kpromo manifest) and as CSV', async () => {
-    const y = await runCli(['snapshot', `${env.registries['mirror-c']}/mirror`]);
+    const y = await cliIn(['snapshot', `${env.registries['mirror-c']}/mirror`]);
     assert.equal(y.code, EXIT.OK, y.stderr);
     // mirror-c holds the promoted digest untagged (not listed) and the hand-pushed image under v1.0.0.
     assert.equal(y.stdout.trim(), `- name: app\n  dmap:\n    "${intruder.digest}": ["v1.0.0"]`);
@@ -154,7 +169,7 @@ describe('reconcile', () => {
     writeFileSync(join(dir, 'images.yaml'), y.stdout);
     const back = (await loadSpec(join(dir, 'promoter-manifest.yaml'))).spec;
     assert.deepEqual(back.images.map((i) => [i.name, i.dmap]), [['app', { [intruder.digest]: ['v1.0.0'] }]]);
-    const c = await runCli(['snapshot', `${env.registries.prod}/mirror`, '--format', 'csv']);
+    const c = await cliIn(['snapshot', `${env.registries.prod}/mirror`, '--format', 'csv']);
     assert.equal(c.stdout.trim(), `name,digest,tag\napp,${image.digest},v1.0.0`);
   });
 
@@ -162,7 +177,7 @@ describe('reconcile', () => {
     const args = ['schedule', 'create', 'drift-every-2s', '-f', file, '--every', '2s', '--catchup-window', '1m', ...temporal()];
     const first = await runCli(args);
     assert.equal(first.code, EXIT.OK, first.stdout + first.stderr);
-    const second = await runCli(args);
+    const second = await cliIn(args);
     assert.equal(second.code, EXIT.OK, second.stdout + second.stderr);
     assert.match(second.stdout, /already existed: updated/);
     try {
@@ -171,20 +186,32 @@ describe('reconcile', () => {
         return out.includes('reconcile/drift-every-2s') && /Completed/.test(out) && out;
       }, 30_000);
       assert.match(listed, /reconcile/);
-      const d = await runCli(['schedule', 'describe', 'drift-every-2s', '--json', ...temporal()]);
+      const d = await cliIn(['schedule', 'describe', 'drift-every-2s', '--json', ...temporal()]);
       assert.equal(d.code, EXIT.OK, d.stderr);
       const desc = JSON.parse(d.stdout) as { overlap: string; catchupWindowMs: number; actionsTaken: number };
       assert.equal(desc.overlap, 'SKIP');
       assert.equal(desc.catchupWindowMs, 60_000);
       assert.ok(desc.actionsTaken >= 1);
-      const p = await runCli(['schedule', 'pause', 'drift-every-2s', ...temporal()]);
+      const p = await cliIn(['schedule', 'pause', 'drift-every-2s', ...temporal()]);
       assert.equal(p.code, EXIT.OK, p.stderr);
     } finally {
-      const del = await runCli(['schedule', 'delete', 'drift-every-2s', ...temporal()]);
+      const del = await cliIn(['schedule', 'delete', 'drift-every-2s', ...temporal()]);
       assert.equal(del.code, EXIT.OK, del.stderr);
     }
-    const gone = await runCli(['schedule', 'describe', 'drift-every-2s', ...temporal()]);
+    const gone = await cliIn(['schedule', 'describe', 'drift-every-2s', ...temporal()]);
     assert.equal(gone.code, EXIT.INVALID);
     assert.match(gone.stderr, /does not exist/);
+  });
+
+  it('no reconcile history holds a private key or a password (the public key travels as a file reference)', () => {
+    const ids = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowType = 'reconcile'`, '--output', 'json', '--limit', '50'], { encoding: 'utf8' });
+    const runs = JSON.parse(ids) as Array<{ execution: { workflowId: string; runId: string } }>;
+    assert.ok(runs.length >= 5, `${runs.length} reconcile runs`);
+    for (const w of runs) {
+      const history = execFileSync(env.temporalServer!.binary, ['workflow', 'show', '--address', env.temporal!.address, '--workflow-id', w.execution.workflowId, '--run-id', w.execution.runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const decoded = history.replace(/"data":\s*"([A-Za-z0-9+/=]+)"/g, (_m, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+      for (const needle of ['PRIVATE KEY', 'PUBLIC KEY', PASSWORD]) assert.ok(!decoded.includes(needle), `${w.execution.workflowId} history contains ${needle}`);
+      assert.ok(decoded.includes('cosign.pub'), 'the key is named by reference');
+    }
   });
 });
