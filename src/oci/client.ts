@@ -2,6 +2,7 @@
 //   auth → redirect → retry → per-registry limits → HTTP (keep-alive pools)
 // and the one place that decides the URL scheme of a registry (HTTPS, plain HTTP only for loopback or insecure).
 import { AuthTransport, type Credential } from './auth';
+import { BlobCache, type BlobCacheOptions } from './cache';
 import { OciError } from './errors';
 import { LimitTransport, type RegistryLimits } from './limits';
 import { RedirectTransport } from './redirect';
@@ -26,6 +27,8 @@ export interface RegistryClientTuning {
   monolithicMaxBytes?: number;
   /** Blob transfers in flight per copy. */
   copyConcurrency?: number;
+  /** Share source reads between copies through a bounded local disk cache (see BlobCache). */
+  blobCache?: BlobCacheOptions;
 }
 
 export interface ClientRequest {
@@ -45,6 +48,7 @@ export class RegistryClient {
   readonly retry: RetryPolicy;
   readonly monolithicMaxBytes: number;
   readonly copyConcurrency: number;
+  readonly blobCache: BlobCache | undefined;
   private readonly http: HttpTransport;
   private readonly auth: AuthTransport;
   private readonly limited: LimitTransport;
@@ -55,6 +59,7 @@ export class RegistryClient {
     this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
     this.monolithicMaxBytes = tuning.monolithicMaxBytes ?? 4 << 20;
     this.copyConcurrency = tuning.copyConcurrency ?? 8;
+    this.blobCache = tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
     this.http = new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
     const limited = new LimitTransport(this.http, (r) => opts.limits?.(r));
     this.limited = limited;

@@ -258,7 +258,13 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
     });
     let sourceError: unknown;
     try {
-      const body = await fetchBlob(c, src, b.digest, { size: b.size, signal, reserved: true });
+      const fetch = async (): Promise<AsyncIterable<Uint8Array>> => {
+        const s = await fetchBlob(c, src, b.digest, { size: b.size, signal, reserved: true });
+        if (!waiting.has(src.registry)) slots.get(src.registry)?.();
+        return s;
+      };
+      const body = c.blobCache ? await c.blobCache.open(b.digest, b.size, fetch) : await fetch();
+      // A cache hit never touched the source: its slot goes back now.
       if (!waiting.has(src.registry)) slots.get(src.registry)?.();
       await pump(body, channels);
     } catch (e) {

@@ -8,6 +8,7 @@ export * from './copy';
 export * from './digest';
 export * from './mediatypes';
 export * from './tags';
+export { BlobCache, type BlobCacheOptions } from './cache';
 export * from './referrers';
 export * from './credentials';
 export { cancelUpload, completeUpload, startUpload, type StartResult } from './upload';

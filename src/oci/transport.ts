@@ -199,7 +199,10 @@ export class HttpTransport implements Transport {
         r.on('error', (e) => res.destroy(e));
         resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res });
       });
+      r.on('close', clear);
       const startHeadersTimer = (): void => {
+        // With Content-Length the server may answer as soon as the last byte arrives, before we get here.
+        if (settled) return;
         headersTimer = setTimeout(() => r.destroy(new TimeoutError(`no response headers ${this.o.headersTimeoutMs} ms after the request`, 'ETIMEDOUT')), this.o.headersTimeoutMs);
       };
       if (req.body === undefined || Buffer.isBuffer(req.body)) {

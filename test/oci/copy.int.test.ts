@@ -158,3 +158,30 @@ test('each source blob is read once, whatever the number of destination registri
     await proxy.stop();
   }
 });
+
+test('with a blob cache, concurrent single-destination copies read each source blob once', async () => {
+  const img = buildImage({ seed: 'cache', layers: 3, layerBytes: 1 << 20, uncompressed: true });
+  await pushImage(c, repo(0, 'cache/app'), img);
+  const cacheDir = join(dir, 'blob-cache');
+  const cached = new RegistryClient({}, { blobCache: { dir: cacheDir, maxBytes: 64 << 20 } });
+  const proxy = await startFaultProxy(regs[0]!.host);
+  try {
+    const src = { registry: proxy.host, repository: 'cache/app', digest: img.digest };
+    const targets = [repo(1, 'cache/a'), repo(2, 'cache/b'), repo(1, 'cache/c'), repo(2, 'cache/d')];
+    await Promise.all(targets.map((t) => copyImage(cached, src, [{ repo: t, tags: ['v1'] }])));
+    const gets = proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/sha256:'));
+    assert.equal(gets.length, img.blobs.length);
+    for (const t of targets) assert.equal((await getManifest(c, t, 'v1')).digest, img.digest);
+    // A corrupt source never enters the cache: the flipped download fails and the next copy reads the source again.
+    const img2 = buildImage({ seed: 'cache-flip', layerBytes: 1 << 20, uncompressed: true });
+    await pushImage(c, repo(0, 'cache/flip'), img2);
+    proxy.rules = [{ method: 'GET', path: new RegExp(img2.blobs[1]!.digest), fault: { kind: 'flipByte' }, times: 1 }];
+    const src2 = { registry: proxy.host, repository: 'cache/flip', digest: img2.digest };
+    await assert.rejects(copyImage(cached, src2, [{ repo: repo(1, 'cache/flip'), tags: [] }]));
+    await copyImage(cached, src2, [{ repo: repo(1, 'cache/flip'), tags: [] }]);
+    assert.equal((await headManifest(c, repo(1, 'cache/flip'), img2.digest))?.digest, img2.digest);
+  } finally {
+    cached.close();
+    await proxy.stop();
+  }
+});
