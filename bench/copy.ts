@@ -2,7 +2,8 @@
 // local registry to D registries, by promoflow, by `crane copy` and by `skopeo copy`, each at the same parallelism
 // (P concurrent copy commands: a promoflow command is one image to all D registries — it reads each source blob once
 // and tees it — while a crane/skopeo command is one image to one registry). Then a 1 GiB single-layer image to D
-// registries by promoflow alone, for peak RSS. Wall time and peak RSS (sum over the tool's live processes, polled
+// registries by promoflow alone, for peak RSS. `promoflow-edges` runs promoflow the way crane runs (P concurrent
+// one-image-to-one-registry copies) with the client's blob cache sharing source reads. Wall time and peak RSS (sum over the tool's live processes, polled
 // from /proc) are printed with ratios. Each tool writes to its own repositories, so every copy is a full copy.
 //
 // Run: npm run bench:copy [-- --images 20 --mb 400 --layers 4 --dests 21 --parallel 4 --big-mib 1024 --tools promoflow,crane,skopeo]
@@ -130,7 +131,15 @@ async function measure(tool: string, jobs: string[][], parallel: number): Promis
 
 async function child(): Promise<void> {
   // --child <json {images: Img[], dests: string[], repoPrefix, parallel}>
-  const spec = JSON.parse(arg('child', '{}')) as { images: Img[]; dests: string[]; prefix: string; parallel: number };
+  const spec = JSON.parse(arg('child', '{}')) as { images: Img[]; dests: string[]; prefix: string; parallel: number; edges?: boolean; cacheDir?: string };
+  if (spec.edges) {
+    // One copy per (image, registry) like crane and skopeo, sharing source reads through the client's blob cache.
+    const c = new RegistryClient({}, { blobCache: { dir: spec.cacheDir!, maxBytes: 1 << 30 } });
+    const edges = spec.images.flatMap((img, i) => spec.dests.map((registry) => ({ img, i, registry })));
+    await mapLimit(edges, spec.parallel, ({ img, i, registry }) => copyImage(c, { ...img.repo, digest: img.digest }, [{ repo: { registry, repository: `${spec.prefix}/img${i}` }, tags: ['bench'] }]));
+    c.close();
+    return;
+  }
   const c = new RegistryClient();
   await mapLimit(spec.images, spec.parallel, (img, i) =>
     copyImage(c, { ...img.repo, digest: img.digest }, spec.dests.map((registry) => ({ repo: { registry, repository: `${spec.prefix}/img${i}` }, tags: ['bench'] }))),
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
   const nDests = Number(arg('dests', '21'));
   const parallel = Number(arg('parallel', '4'));
   const bigMib = Number(arg('big-mib', '1024'));
-  const tools = arg('tools', 'promoflow,crane,skopeo').split(',');
+  const tools = arg('tools', 'promoflow,promoflow-edges,crane,skopeo').split(',');
   const layerSize = Math.floor((totalMb * 1e6) / nImages / layers);
   const stateDir = mkdtempSync(join(process.env.PROMOFLOW_BENCH_DIR ?? tmpdir(), 'promoflow-bench-copy-'));
   const regs: LocalRegistry[] = [];
@@ -178,18 +187,21 @@ async function main(): Promise<void> {
       if (tool === 'promoflow') {
         jobs = [[...self, '--child', JSON.stringify({ images, dests: dsts.map((d) => d.host), prefix: 'promoflow', parallel })]];
         results.push(await measure(tool, jobs, 1));
+      } else if (tool === 'promoflow-edges') {
+        jobs = [[...self, '--child', JSON.stringify({ images, dests: dsts.map((d) => d.host), prefix: 'edges', parallel, edges: true, cacheDir: join(stateDir, 'blob-cache') })]];
+        results.push(await measure(tool, jobs, 1));
       } else if (tool === 'crane' && existsSync(CRANE)) {
-        jobs = dsts.flatMap((d) => images.map((img, i) => [CRANE, 'copy', '--insecure', `${img.repo.registry}/${img.repo.repository}@${img.digest}`, `${d.host}/crane/img${i}:bench`]));
+        jobs = images.flatMap((img, i) => dsts.map((d) => [CRANE, 'copy', '--insecure', `${img.repo.registry}/${img.repo.repository}@${img.digest}`, `${d.host}/crane/img${i}:bench`]));
         results.push(await measure(tool, jobs, parallel));
       } else if (tool === 'skopeo' && existsSync(SKOPEO)) {
-        jobs = dsts.flatMap((d) => images.map((img, i) => [SKOPEO, 'copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${img.repo.registry}/${img.repo.repository}@${img.digest}`, `docker://${d.host}/skopeo/img${i}:bench`]));
+        jobs = images.flatMap((img, i) => dsts.map((d) => [SKOPEO, 'copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${img.repo.registry}/${img.repo.repository}@${img.digest}`, `docker://${d.host}/skopeo/img${i}:bench`]));
         results.push(await measure(tool, jobs, parallel));
       } else {
         console.log(`bench: ${tool} not available, skipped`);
         continue;
       }
       const r = results.at(-1)!;
-      console.log(`bench: ${tool.padEnd(9)} wall ${(r.wallMs / 1000).toFixed(1).padStart(6)} s   peak RSS ${mb(r.peakRss).padStart(8)}${r.ok ? '' : '   (FAILED)'}`);
+      console.log(`bench: ${tool.padEnd(15)} wall ${(r.wallMs / 1000).toFixed(1).padStart(6)} s   peak RSS ${mb(r.peakRss).padStart(8)}${r.ok ? '' : '   (FAILED)'}`);
     }
     const base = results.find((r) => r.tool === 'promoflow');
     if (base) for (const r of results.filter((x) => x !== base)) console.log(`bench: ${r.tool}/promoflow: wall ×${(r.wallMs / base.wallMs).toFixed(2)}, peak RSS ×${(r.peakRss / base.peakRss).toFixed(2)}`);
