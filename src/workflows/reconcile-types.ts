@@ -31,6 +31,8 @@ export interface ReconcileInput {
   batchSize?: number;
   /** Inventory activities in flight at once (default 8; at most one per destination at a time is not required). */
   concurrency?: number;
+  /** Continue as new after this many inventory waves (default: only when Temporal suggests it; tests set it low). */
+  maxWavesPerRun?: number;
   /** Set by continue-as-new only. */
   checkpoint?: ReconcileCheckpoint;
 }

@@ -135,6 +135,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
 
   // Inventory in waves of bounded concurrency; between waves, continue as new if the history is getting long.
   const concurrency = Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY);
+  let waves = 0;
   for (let next = cp?.nextBatch ?? 0; next < all.length; ) {
     const wave = all.slice(next, next + concurrency);
     const got = await Promise.all(
@@ -152,8 +153,9 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     );
     reports.push(...got);
     next += wave.length;
+    waves++;
     publish('inventory');
-    if (next < all.length && workflowInfo().continueAsNewSuggested) {
+    if (next < all.length && (workflowInfo().continueAsNewSuggested || (input.maxWavesPerRun !== undefined && waves >= input.maxWavesPerRun))) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof reconcile>({ ...input, checkpoint: { nextBatch: next, reports, runs: (cp?.runs ?? 0) + 1 } });
     }

@@ -20,6 +20,7 @@ import { runInputFromSpec } from '../../src/client/run-input';
 import { startPromotion } from '../../src/client/promote';
 import { CliError, EXIT } from '../../src/client/exit-codes';
 import { main } from '../../src/client/cli';
+import { reconcileInputFromSpec, startReconcile } from '../../src/client/reconcile';
 import type { ReconcileResult } from '../../src/workflows/reconcile-types';
 
 const MIRRORS = ['mirror-a', 'mirror-b', 'mirror-c'];
@@ -171,6 +172,18 @@ describe('reconcile', () => {
     assert.deepEqual(result.promotions, [], 'no promotion was needed');
     const after = await getManifest(oci, repo('mirror-b'), signatureTag(image.digest));
     assert.ok(after.bytes.equals(before.bytes), 'the signature is the same bytes as at prod');
+  });
+
+  it('continues as new between inventory waves and reports the same as one run', async () => {
+    const spec = (await loadSpec(file)).spec;
+    const input = reconcileInputFromSpec(spec, { repair: false });
+    const one = await (await startReconcile(client, input, 'reconcile/can-one')).result();
+    const handle = await startReconcile(client, { ...input, batchSize: 1, concurrency: 1, maxWavesPerRun: 1 }, 'reconcile/can-many');
+    const many = await handle.result();
+    assert.deepEqual(many.report, one.report);
+    const runs = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowId = 'reconcile/can-many'`, '--output', 'json'], { encoding: 'utf8' });
+    const statuses = (JSON.parse(runs) as Array<{ status: string | number }>).map((r) => String(r.status));
+    assert.equal(statuses.length, 4, `one run per destination batch: ${statuses.join(', ')}`);
   });
 
   it('snapshot dumps a registry as kpromo images.yaml (which loads back as a kpromo manifest) and as CSV', async () => {
