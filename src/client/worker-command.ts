@@ -27,9 +27,13 @@ export interface WorkerCommandOptions {
 
 export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<number> {
   const target = resolveTarget(opts);
-  let w;
   try {
     installRuntime({ metricsPort: opts.metricsPort });
+  } catch (e) {
+    throw new CliError(`cannot serve metrics on port ${opts.metricsPort}: ${(e as Error).message.split('\n')[0].replace(/^Failed to start prometheus metrics exporter: /, '')}`, EXIT.UNAVAILABLE);
+  }
+  let w;
+  try {
     w = await createWorker({
       address: target.address,
       namespace: target.namespace,
