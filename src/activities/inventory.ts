@@ -7,6 +7,7 @@ import { headManifest, listTags, OciError, type RegistryClient, type RepositoryR
 import { mapLimit } from '../oci/limits';
 import type { Spec } from '../manifest/spec';
 import { repoKey, type Inventory, type RepoState } from '../plan/inventory';
+import { isArtifactTag } from '../plan/drift';
 
 export interface RepoQuery {
   /** `<registry prefix>/<image>` as the planner keys it. */
@@ -55,34 +56,46 @@ async function tagsOf(client: RegistryClient, repo: RepositoryRef): Promise<stri
   }
 }
 
-export async function readRepoState(client: RegistryClient, q: RepoQuery, opts: { allTags?: boolean } = {}): Promise<RepoState & { allTags: string[] }> {
+/**
+ * One repository: the tags list walked once (.sig/.att presence read from it for free), then HEADs in parallel
+ * (distribution's tags list carries no digests, so a HEAD per resolved tag is the floor) for the declared tags, or
+ * every ordinary tag with `allTags`, and for declared digests no tag proved present.
+ */
+export async function readRepoState(
+  client: RegistryClient,
+  q: Pick<RepoQuery, 'repo' | 'digests' | 'tags'>,
+  opts: { allTags?: boolean; concurrency?: number } = {},
+): Promise<RepoState & { allTags: string[] }> {
   const listed = await tagsOf(client, q.repo);
   const present = new Set(listed);
-  const tags = new Map<string, string>();
-  const digests = new Set<string>();
   const signatures = new Set<string>();
   const attestations = new Set<string>();
   for (const t of listed) {
     const m = /^sha256-([0-9a-f]{64})\.(sig|att)$/.exec(t);
     if (m) (m[2] === 'sig' ? signatures : attestations).add(`sha256:${m[1]}`);
   }
-  const wanted = opts.allTags ? listed.filter((t) => !/^sha256-[0-9a-f]{64}(\.\w+)?$/.test(t)) : [...q.tags].filter((t) => present.has(t));
-  for (const t of wanted) {
-    const h = await headManifest(client, q.repo, t);
-    if (h) {
-      tags.set(t, h.digest);
-      digests.add(h.digest);
-    }
-  }
-  for (const d of q.digests) {
-    if (digests.has(d)) continue;
-    if (await headManifest(client, q.repo, d)) digests.add(d);
-  }
+  const n = opts.concurrency ?? 16;
+  const wanted = opts.allTags ? listed.filter((t) => !isArtifactTag(t)) : [...q.tags].filter((t) => present.has(t));
+  const heads = await mapLimit(wanted, n, (t) => headManifest(client, q.repo, t));
+  const tags = new Map<string, string>();
+  const digests = new Set<string>();
+  wanted.forEach((t, i) => {
+    const h = heads[i];
+    if (!h) return;
+    tags.set(t, h.digest);
+    digests.add(h.digest);
+  });
+  const unproven = [...q.digests].filter((d) => !digests.has(d));
+  const found = await mapLimit(unproven, n, (d) => headManifest(client, q.repo, d));
+  unproven.forEach((d, i) => {
+    if (found[i]) digests.add(d);
+  });
   return { tags, digests, signatures, attestations, allTags: listed };
 }
 
 export async function readInventory(client: RegistryClient, spec: Spec, opts: { concurrency?: number; allTags?: boolean } = {}): Promise<Inventory> {
   const queries = reposOfSpec(spec);
-  const states = await mapLimit(queries, opts.concurrency ?? 16, (q) => readRepoState(client, q, opts));
+  // Repositories 8 at a time, each with its own parallel HEADs: the per-registry limit in the client is the bound.
+  const states = await mapLimit(queries, 8, (q) => readRepoState(client, q, { allTags: opts.allTags, concurrency: opts.concurrency }));
   return { repos: new Map(queries.map((q, i) => [q.key, states[i]!])) };
 }

@@ -4,93 +4,28 @@
 // of the registries. `repairSignatures` repairs a missing or invalid signature/attestation by copying a copy
 // that verifies from a peer destination (or the source), byte-for-byte or merged: no private key is needed, and a
 // signature binds to the digest, not to the registry.
-import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { blobExists, fetchBlob, getManifest, headManifest, listTags, OciError, pushBlob, putManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import { OciError, type RegistryClient } from '../oci';
 import { mapLimit } from '../oci/limits';
 import { attestationTag, signatureTag, type Artifact } from '../signing/artifacts';
 import { loadPublicKey } from '../signing/keys';
 import { planMirrorPush, readCosignImage } from '../signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../signing/slsa-provenance';
-import { verifyImageAttestations, verifyImageSignatures, type ArtifactReader } from '../signing/verify';
-import { diffRepo, isArtifactTag, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
+import { verifyImageAttestations, verifyImageSignatures } from '../signing/verify';
+import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
 import type { EndpointRef } from '../workflows/types';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../workflows/reconcile-types';
 import { repoOf } from './copy';
+import { readRepoState } from './inventory';
+import { artifactReader, pushArtifact } from './artifacts';
+import { readKeyRef } from './key-refs';
 import { classify } from './failures';
 import type { ActivityDeps } from './index';
 
-/** Read a public key reference on the worker: `file://path` or `env://VAR` (PEM). */
+/** A public key from a reference (file://PATH or env://VAR), on the worker. */
 export function resolvePublicKey(ref: string): KeyObject {
-  let pem: string | undefined;
-  if (ref.startsWith('file://')) {
-    const path = ref.slice('file://'.length);
-    try {
-      pem = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new Error(`public key: cannot read ${path} on the worker (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  } else if (ref.startsWith('env://')) {
-    pem = process.env[ref.slice('env://'.length)];
-    if (!pem) throw new Error(`public key: environment variable ${ref.slice('env://'.length)} is not set on the worker`);
-  } else {
-    throw new Error(`public key: unsupported reference ${ref} (file://path or env://VAR)`);
-  }
-  return loadPublicKey(pem);
-}
-
-async function bufferOf(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of it) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
-
-export function artifactReader(client: RegistryClient, repo: RepositoryRef): ArtifactReader {
-  return {
-    manifest: async (tag) => {
-      try {
-        return (await getManifest(client, repo, tag)).bytes;
-      } catch (e) {
-        if (e instanceof OciError && (e.status === 404 || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN')) return null;
-        throw e;
-      }
-    },
-    blob: async (digest) => bufferOf(await fetchBlob(client, repo, digest)),
-  };
-}
-
-const ARTIFACT_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
-
-/**
- * One repository as reconciliation needs it: every ordinary tag resolved (HEADs in parallel: distribution's tags
- * list carries no digests, so a HEAD per tag is the floor), declared digests not proven by a tag checked by digest,
- * and .sig/.att presence from the tags list (free).
- */
-export async function observeRepo(client: RegistryClient, repo: RepositoryRef, digests: ReadonlySet<string>, concurrency: number) {
-  const listed = await listTags(client, repo);
-  const signatures = new Set<string>();
-  const attestations = new Set<string>();
-  for (const t of listed) {
-    const m = ARTIFACT_TAG.exec(t);
-    if (m) (m[2] === 'sig' ? signatures : attestations).add(`sha256:${m[1]}`);
-  }
-  const ordinary = listed.filter((t) => !isArtifactTag(t));
-  const heads = await mapLimit(ordinary, concurrency, (t) => headManifest(client, repo, t));
-  const tags = new Map<string, string>();
-  const present = new Set<string>();
-  ordinary.forEach((t, i) => {
-    const h = heads[i];
-    if (!h) return;
-    tags.set(t, h.digest);
-    present.add(h.digest);
-  });
-  const unproven = [...digests].filter((d) => !present.has(d));
-  const found = await mapLimit(unproven, concurrency, (d) => headManifest(client, repo, d));
-  unproven.forEach((d, i) => {
-    if (found[i]) present.add(d);
-  });
-  return { tags, digests: present, signatures, attestations, allTags: listed };
+  return loadPublicKey(readKeyRef(ref, 'public key'));
 }
 
 /** The body of `inventoryBatch`, without Temporal (the benchmark calls it directly). */
@@ -105,7 +40,7 @@ export async function inventoryRepos(client: RegistryClient, input: InventoryBat
     const q = { digests: new Set(want.entries.map((e) => e.digest)) };
     let observed: ObservedRepo;
     try {
-      const s = await observeRepo(client, repo, q.digests, input.destination.limits?.concurrency ?? 16);
+      const s = await readRepoState(client, { repo, digests: q.digests, tags: new Set() }, { allTags: true, concurrency: input.destination.limits?.concurrency ?? 16 });
       tagsRead += s.allTags.length;
       const signatures: Record<string, ArtifactState> = {};
       const attestations: Record<string, ArtifactState> = {};
@@ -185,8 +120,7 @@ export function reconcileActivities(deps: ActivityDeps) {
                 results.push({ ...at, status: 'present', from: found.from });
                 continue;
               }
-              for (const b of push.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
-              await putManifest(client, repo, tag, { bytes: push.manifest.bytes, mediaType: push.manifest.mediaType });
+              await pushArtifact(client, repo, tag, push);
               results.push({ ...at, status: 'repaired', from: found.from });
             }
           }

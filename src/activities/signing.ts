@@ -3,17 +3,17 @@
 // signature layers a mirror already has), and verify them in-process at each destination as a gate. Keys are
 // loaded here, inside the worker, from a reference (file:// or env://) with COSIGN_PASSWORD from the worker's
 // environment; nothing secret enters a workflow payload, result or log.
-import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { blobExists, fetchBlob, getManifest, ManifestUnknownError, pushBlob, putManifest, type RegistryClient, type RepositoryRef } from '../oci';
-import { listReferrers, pushReferrer } from '../oci/referrers';
+import { listReferrers } from '../oci/referrers';
 import {
   attestationTag, loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signatureTag, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
-  verifyImageBundles, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, type Artifact, type ArtifactReader, type Signer, type SubjectDescriptor,
+  verifyImageBundles, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, KeyDecryptionError, KeyFormatError, type Signer, type SubjectDescriptor,
 } from '../signing';
 import type { DestinationRef } from '../workflows/types';
 import { repoOf } from './copy';
+import { artifactReader, pushArtifact, pushReferrerArtifact } from './artifacts';
+import { KeyRefError, readKeyRef } from './key-refs';
 import { PROMOFLOW_VERSION } from '../version';
 import { classify } from './failures';
 import type { ActivityDeps } from './index';
@@ -70,58 +70,12 @@ export function signerFor(keyRef: string): Promise<Signer> {
   let s = signers.get(keyRef);
   if (!s) {
     s = (async () => {
-      const password = process.env.COSIGN_PASSWORD;
-      let pem: string | undefined;
-      if (keyRef.startsWith('file://')) {
-        const path = keyRef.slice('file://'.length);
-        try {
-          pem = readFileSync(path, 'utf8');
-        } catch (e) {
-          throw new Error(`signing key ${keyRef}: cannot read it on the worker (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-        }
-      } else if (keyRef.startsWith('env://')) {
-        pem = process.env[keyRef.slice('env://'.length)];
-        if (!pem) throw new Error(`signing key ${keyRef}: the variable is not set on the worker`);
-      } else {
-        throw new Error(`signing key ${keyRef}: unsupported reference (use file://PATH or env://VAR; KMS signers plug in through the Signer interface)`);
-      }
-      return loadPrivateKey(pem, password);
+      return loadPrivateKey(readKeyRef(keyRef, 'signing key'), process.env.COSIGN_PASSWORD);
     })();
     s.catch(() => signers.delete(keyRef));
     signers.set(keyRef, s);
   }
   return s;
-}
-
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of it) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
-
-export function artifactReader(client: RegistryClient, repo: RepositoryRef): ArtifactReader {
-  return {
-    manifest: async (tag) => {
-      try {
-        return (await getManifest(client, repo, tag)).bytes;
-      } catch (e) {
-        if (e instanceof ManifestUnknownError) return null;
-        throw e;
-      }
-    },
-    blob: async (digest) => collect(await fetchBlob(client, repo, digest)),
-  };
-}
-
-async function pushArtifact(client: RegistryClient, repo: RepositoryRef, tag: string, a: Artifact): Promise<void> {
-  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
-  await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
-}
-
-/** A bundle referrer: its blobs, then the manifest by digest, then the referrers index (serialised per subject). */
-async function pushReferrerArtifact(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
-  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
-  await pushReferrer(client, repo, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
 }
 
 const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -169,7 +123,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         }
         return result;
       } catch (e) {
-        if (e instanceof Error && e.message.startsWith('signing key ')) throw nonRetryable('SigningKeyUnavailable', e.message);
+        if (e instanceof KeyRefError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) throw nonRetryable('SigningKeyUnavailable', e.message);
         throw classify(e);
       }
     },
@@ -238,7 +192,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         }
         return problems;
       } catch (e) {
-        if (e instanceof Error && e.message.startsWith('signing key ')) throw nonRetryable('SigningKeyUnavailable', e.message);
+        if (e instanceof KeyRefError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) throw nonRetryable('SigningKeyUnavailable', e.message);
         throw classify(e);
       }
     },
