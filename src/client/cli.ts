@@ -23,6 +23,7 @@ const USAGE = `promoflow: declarative, durable container image promotion on Temp
 
 Usage:
   promoflow promote -f <manifest> [--confirm] [--no-wait] [--json] [--commit SHA] [--concurrency N]
+                    [--skip-invalid] [--diff-base REV [--diff-head REV]]
   promoflow plan -f <manifest> [--json]
   promoflow status <workflow-id> [--json]
   promoflow watch <workflow-id> [--interval SECONDS] [--json]
@@ -110,12 +111,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
         commit: { type: 'string' },
         concurrency: { type: 'string' },
         'skip-invalid': { type: 'boolean', default: false },
+        'diff-base': { type: 'string' },
+        'diff-head': { type: 'string' },
       });
       if (values.help) return (io.stdout(USAGE), EXIT.OK);
       const file = check(z.string({ error: 'promote needs -f <manifest>' }).min(1, 'promote needs -f <manifest>'), values.file, 'promote');
       const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
       return runPromote(
-        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, skipInvalid: values['skip-invalid'], stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
+        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, skipInvalid: values['skip-invalid'], diffBase: values['diff-base'], diffHead: values['diff-head'], stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
         io,
       );
     }

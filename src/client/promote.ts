@@ -3,6 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { loadSpec } from '../manifest/load';
+import { loadDiffScoped } from '../manifest/git';
 import { ManifestLoadError, formatError } from '../manifest/errors';
 import { plan, changeCount, problemCount, type Plan } from '../plan/plan';
 import type { Inventory } from '../plan/inventory';
@@ -28,6 +29,8 @@ export interface PromoteOptions {
   commit?: string;
   concurrency?: number;
   skipInvalid?: boolean;
+  diffBase?: string;
+  diffHead?: string;
   stateDir: string;
   temporalAddress?: string;
   namespace?: string;
@@ -38,9 +41,11 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
-export async function loadSpecOrFail(file: string, io?: Io, opts: { skipInvalid?: boolean } = {}): Promise<Spec> {
+export async function loadSpecOrFail(file: string, io?: Io, opts: { skipInvalid?: boolean; diffBase?: string; diffHead?: string } = {}): Promise<Spec> {
   try {
-    const r = await loadSpec(file, opts);
+    // Diff-scoped (like kpromo's Prow diff): only digests added or changed since diffBase, so an old bad entry
+    // elsewhere cannot block a new promotion.
+    const r = opts.diffBase ? await loadDiffScoped(file, opts.diffBase, opts.diffHead, { skipInvalid: opts.skipInvalid }) : await loadSpec(file, opts);
     for (const w of r.warnings) io?.stderr(`warning: ${formatError(w)}`);
     for (const e of r.errors) io?.stderr(`skipped: ${formatError(e)}`);
     return r.spec;
@@ -89,7 +94,7 @@ export async function startPromotion(client: Client, input: PromotionRunInput) {
 }
 
 export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> {
-  const spec = await loadSpecOrFail(opts.file, io, { skipInvalid: opts.skipInvalid });
+  const spec = await loadSpecOrFail(opts.file, io, { skipInvalid: opts.skipInvalid, diffBase: opts.diffBase, diffHead: opts.diffHead });
   const p = await planAgainstRegistries(spec);
   const refused = problemCount(p.counts);
   if (!opts.confirm) {
