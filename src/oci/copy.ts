@@ -102,7 +102,8 @@ export async function copyImage(
   if (!src.digest) throw new OciError(`copy source ${formatReference(src)} has no digest: promotion is by digest only`);
   const rootDigest = src.digest;
   const srcRepo: RepositoryRef = { registry: src.registry, repository: src.repository };
-  // One failure stops the whole copy: the controller also cancels in-flight transfers for the other destinations.
+  // The caller's signal cancels everything in flight. A failure stops new work; blob transfers already in flight
+  // finish first (their progress is reported, so a retry resumes from them), then the first error is thrown.
   const ac = new AbortController();
   // Every in-flight request listens on this one signal.
   setMaxListeners(0, ac.signal);
