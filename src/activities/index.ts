@@ -1,5 +1,8 @@
 // All activities a promoflow worker registers, built over shared dependencies (one OCI client per worker, so
 // connection pools, token caches and per-registry limits are shared by every concurrent activity).
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RegistryClient } from '../oci';
 import { CredentialStore } from './credentials';
 import { RegistryLimitStore } from './registry-limits';
@@ -15,10 +18,27 @@ export interface ActivityDeps {
   limits?: RegistryLimitStore;
 }
 
+/**
+ * A bounded, content-addressed blob cache private to this process, so that the per-destination copy activities of
+ * one image read each source blob once, not once per destination. PROMOFLOW_BLOB_CACHE_BYTES sets the bound
+ * (default 1 GiB; 0 turns it off).
+ */
+function blobCacheOptions(): { dir: string; maxBytes: number } | undefined {
+  const maxBytes = Number(process.env.PROMOFLOW_BLOB_CACHE_BYTES ?? 1 << 30);
+  if (!Number.isFinite(maxBytes) || maxBytes <= 0) return undefined;
+  const dir = join(process.env.PROMOFLOW_BLOB_CACHE_DIR ?? tmpdir(), `promoflow-blobs-${process.pid}`);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, maxBytes };
+}
+
 export function createActivityDeps(): ActivityDeps {
   const limits = new RegistryLimitStore();
   const credentials = new CredentialStore(limits);
-  const client = new RegistryClient({ credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry) });
+  const cache = blobCacheOptions();
+  const client = new RegistryClient(
+    { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry) },
+    cache ? { blobCache: cache } : {},
+  );
   return { client, credentials, limits };
 }
 
