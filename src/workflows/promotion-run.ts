@@ -134,6 +134,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
       }
     : undefined;
   let drain = false;
+  let childrenThisRun = 0;
   for (let pi = cp?.phaseIndex ?? 0; pi < input.phases.length; pi++) {
     const phase = input.phases[pi]!;
     currentPhase = phase.name;
@@ -163,7 +164,8 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
           edges.push(...r.edges);
           recordEdges(r.edges);
           if (r.edges.some((e) => e.status === 'failed' || e.status === 'lost')) blocked.add(keyOf(item));
-          if (workflowInfo().continueAsNewSuggested) drain = true;
+          childrenThisRun++;
+          if (workflowInfo().continueAsNewSuggested || (input.tuning?.childrenPerRun !== undefined && childrenThisRun >= input.tuning.childrenPerRun)) drain = true;
           publish();
         }
       };

@@ -65,6 +65,8 @@ export interface PromotionRunInput {
 export interface ActivityTuning {
   /** Heartbeat timeout of copy activities: how fast a dead worker's copy is retried elsewhere (default 30). */
   heartbeatSeconds?: number;
+  /** Continue as new after this many children in one run (tests; production follows Temporal's suggestion). */
+  childrenPerRun?: number;
 }
 
 export type EdgeStatus = 'promoted' | 'present' | 'failed' | 'lost' | 'skipped';

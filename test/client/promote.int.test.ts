@@ -68,8 +68,12 @@ test('promote without --confirm is a dry run: it plans against the registries, p
 });
 
 test('promote --confirm copies a multi-platform image to production and two mirrors, verified by skopeo', async () => {
-  const r = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);
+  const summary = join(env.stateDir, 'step-summary.md');
+  const r = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()], { env: { GITHUB_STEP_SUMMARY: summary } });
   assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
+  const md = readFileSync(summary, 'utf8');
+  assert.match(md, /^## promoflow: e2e — succeeded/m);
+  assert.match(md, /\| app \| `sha256:[0-9a-f]{12}` \| v1\.0\.0 \| mirror-b \| promoted \|/);
   assert.match(r.stdout, /e2e: SUCCEEDED/);
   assert.match(r.stdout, /total: 3 promoted, 0 already present, 0 failed, 0 lost, 0 skipped/);
   for (const ref of [`${env.registries.prod}/prod/app`, `${env.registries['mirror-a']}/mirror/app`, `${env.registries['mirror-b']}/mirror/app`]) {
@@ -82,6 +86,11 @@ test('promote --confirm copies a multi-platform image to production and two mirr
   const list = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowId = '${id}'`], { encoding: 'utf8' });
   assert.match(list, /Completed/);
   assert.ok(list.includes(id));
+
+  // `watch` on an ended run prints its account and exits with the run's code.
+  const watched = await runCli(['watch', id, ...temporal()]);
+  assert.equal(watched.code, EXIT.OK, watched.stderr);
+  assert.match(watched.stdout, /e2e: SUCCEEDED/);
 
   // Running the same promotion again plans nothing and starts nothing.
   const again = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);

@@ -161,3 +161,16 @@ test('the Web UI view: search attributes, static summary and details, activity s
     .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
   assert.deepEqual(summaries, [`check source webui-app@sha256:${image.digest.slice(7, 19)}`, `copy webui-app@sha256:${image.digest.slice(7, 19)} → prod`]);
 });
+
+test('continue-as-new carries progress: a run split into several executions gives the same complete account', async () => {
+  const images = Array.from({ length: 5 }, (_, i) => ({ name: `can-${i}`, image: buildImage({ seed: `can-${i}` }) }));
+  for (const i of images) await stage(i.name, i.image);
+  const handle = await startPromotion(client, { ...input('can', images), concurrency: 1, tuning: { childrenPerRun: 2 } });
+  const result = await handle.result();
+  assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
+  assert.equal(result.edges.length, 10);
+  assert.deepEqual([...new Set(result.edges.map((e) => e.image))].sort(), images.map((i) => i.name).sort());
+  const runs: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(wf.runId);
+  assert.ok(runs.length >= 4, `${runs.length} executions in the chain`);
+});
