@@ -42,12 +42,20 @@ export function hostOf(registryPrefix: string): string {
  */
 export class CredentialStore {
   private readonly refs = new Map<string, CredentialRef>();
+  private readonly plainHttp = new Set<string>();
 
   constructor(private readonly limits?: RegistryLimitStore) {}
 
   register(endpoint: EndpointRef): void {
-    if (endpoint.credentials) this.refs.set(hostOf(endpoint.registry), endpoint.credentials);
+    const host = hostOf(endpoint.registry);
+    if (endpoint.credentials) this.refs.set(host, endpoint.credentials);
+    // A manifest that marks a registry insecure allows plain HTTP to it (loopback always may).
+    if (endpoint.insecure) this.plainHttp.add(host);
     this.limits?.register(endpoint);
+  }
+
+  insecure(host: string): boolean {
+    return this.plainHttp.has(host);
   }
 
   lookup(host: string): Secret | undefined {

@@ -36,7 +36,7 @@ export function createActivityDeps(): ActivityDeps {
   const credentials = new CredentialStore(limits);
   const cache = blobCacheOptions();
   const client = new RegistryClient(
-    { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry) },
+    { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
     cache ? { blobCache: cache } : {},
   );
   return { client, credentials, limits };
