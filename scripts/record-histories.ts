@@ -1,7 +1,7 @@
 // Records workflow histories as replay fixtures (test/fixtures/histories). Run it only when a workflow change is
 // meant to be incompatible and is guarded by patched()/deprecatePatch: old fixtures stay, new ones are added, and
 // test/workflows/replay.test.ts proves every recorded history still replays on the current code.
-//   node --import tsx scripts/record-histories.ts <label>
+//   node --import tsx scripts/record-histories.ts <label> [--sign]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RegistryClient } from '../src/oci';
@@ -10,6 +10,7 @@ import { REPO_ROOT, eventually, startTestEnvironment, startTestWorker, testClien
 import { startPromotion } from '../src/client/promote';
 import { sendControl } from '../src/client/control';
 import { progressQuery } from '../src/workflows';
+import { writeKeyPair } from '../src/signing';
 import { execFileSync } from 'node:child_process';
 
 async function main(): Promise<void> {
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
     const single = buildImage({ seed: 'fixture-single' });
     await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/app' }, index);
     await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/tool' }, single);
+    // Signing exercises the sign/replicate/verify steps (patched) too; the key lives in the throwaway state dir.
+    const keys = join(env.stateDir, 'keys');
+    await writeKeyPair(keys, 'fixture-password');
+    process.env.COSIGN_PASSWORD = 'fixture-password';
     const handle = await startPromotion(client, {
       name: `fixture-${label}`,
       manifestFiles: ['fixture.yaml'],
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
         { image: 'gone', digest: `sha256:${'0'.repeat(64)}`, tags: ['v0'] },
       ],
       concurrency: 2,
+      ...(!process.argv.includes('--sign') ? {} : { signing: { key: `file://${join(keys, 'cosign.key')}`, attest: true, dockerReference: 'registry.example.io/fixture', home: { name: 'prod', registry: `${env.registries.prod}/prod` } } }),
     });
     await eventually('gate', async () => (await handle.query(progressQuery)).status === 'awaiting-approval');
     await sendControl(client, handle.workflowId, 'pause', { by: 'recorder' });

@@ -2,7 +2,7 @@
 // tags. Each destination is its own activity, so one slow or broken mirror never holds back the others. Progress
 // (blobs and manifests done) is heartbeated, so a retry after a worker crash resumes instead of starting over.
 import { Context } from '@temporalio/activity';
-import { copyImage, headManifest, getManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import { copyImage, headManifest, getManifest, ManifestUnknownError, type RegistryClient, type RepositoryRef } from '../oci';
 import type { DestinationRef, EndpointRef } from '../workflows/types';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
@@ -109,6 +109,14 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         recordCopy(ctx, input.destination.name, d.bytesCopied, d.blobsCopied + d.blobsMounted);
         return { status: wrote ? 'promoted' : 'present', bytesCopied: d.bytesCopied, blobsCopied: d.blobsCopied + d.blobsMounted, manifestsWritten: d.manifestsWritten };
       } catch (e) {
+        // Runs without signing or a source policy skip checkSource: an unknown manifest is then a lost source
+        // when the source really lacks the digest (one HEAD, on the error path only).
+        if (e instanceof ManifestUnknownError) {
+          const repo = repoOf(input.source, input.image);
+          if (!(await headManifest(client, repo, input.digest).catch(() => 'unknown'))) {
+            throw classify(new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`));
+          }
+        }
         throw classify(e);
       }
     },
