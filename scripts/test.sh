@@ -6,11 +6,15 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --interop
 echo "== type-check"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint --max-warnings=0 .
+servers() { pgrep -f 'docker-registry serve .*promoflow-test|temporal server start-dev .*promoflow-test' | sort || true; }
+before=$(servers)
 echo "== tests"; node scripts/run-tests.mjs all
 echo "== leftover processes"
-if pgrep -f 'docker-registry serve .*promoflow-test' >/dev/null || pgrep -f 'temporal server start-dev .*promoflow-test' >/dev/null; then
+# Only servers started by this run count (a developer may have others running).
+left=$(comm -13 <(echo "$before") <(servers) | grep -v '^$' || true)
+if [ -n "$left" ]; then
   echo "a temporal or docker-registry process outlived the tests:" >&2
-  pgrep -af 'docker-registry serve|temporal server start-dev' >&2 || true
+  for p in $left; do ps -o pid=,args= -p "$p" >&2 || true; done
   exit 1
 fi
 echo "none"
