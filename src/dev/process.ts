@@ -1,9 +1,11 @@
 // Child processes of the embedded environment (temporal, docker-registry): started in their own process group,
 // tracked in a pid file under the state directory, and stopped on exit, Ctrl-C, SIGTERM or teardown, so that none
-// outlives promoflow. A pid file left by a run that was SIGKILLed is swept at the next start.
+// outlives promoflow, even when promoflow itself is SIGKILLed (parent-death signal). A pid file left behind is
+// swept at the next start as a last resort.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { findExecutable } from './which';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -77,7 +79,10 @@ export function startProcess(opts: { name: string; command: string; args: string
   installHooks();
   mkdirSync(opts.stateDir, { recursive: true });
   const log = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(opts.command, opts.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+  // setpriv --pdeathsig (util-linux) makes the server die with us even when we are SIGKILLed, where no exit hook runs.
+  const setpriv = findExecutable('setpriv');
+  const [command, args] = setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', opts.command, ...opts.args]] : [opts.command, opts.args];
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   let exitReason: string | undefined;

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { startTestEnvironment, testStateDir } from '../../src/testing/harness';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT, startTestEnvironment, testStateDir } from '../../src/testing/harness';
 import { isNativeBinary, resolveTemporalBinary } from '../../src/dev/temporal';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
@@ -52,4 +53,19 @@ test('temporal binary resolution refuses script shims and finds the real binary'
   const real = resolveTemporalBinary(shim);
   assert.notEqual(real, shim);
   assert.equal(isNativeBinary(real), true);
+});
+
+test('servers die with their parent even when it is SIGKILLed (no exit hook can run)', async () => {
+  const stateDir = testStateDir('orphan');
+  const script = `require('tsx/cjs'); require(${JSON.stringify(join(REPO_ROOT, 'src', 'dev', 'registry.ts'))}).startRegistry({ name: 'orphan', stateDir: ${JSON.stringify(stateDir)} }).then((r) => { console.log(r.process.pid); });`;
+  const child = spawn(process.execPath, ['-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.on('exit', () => reject(new Error('the parent exited before starting the registry')));
+  });
+  assert.ok(alive(pid), 'the registry runs');
+  child.kill('SIGKILL');
+  const deadline = Date.now() + 10_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(pid), false, 'the registry died with its parent');
 });
