@@ -31,7 +31,7 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
     manifestFiles: spec.files,
     commit: opts.commit,
     source: { registry: spec.source.registry, insecure: spec.source.insecure, credentials: spec.source.credentials, ...limitsOf(spec.source) },
-    destinations: spec.destinations.map((d) => ({ name: d.name, registry: d.registry, insecure: d.insecure, credentials: d.credentials, ...limitsOf(d) })),
+    destinations: spec.destinations.map((d) => ({ name: d.name, registry: d.registry, insecure: d.insecure, credentials: d.credentials, ...limitsOf(d), ...(d.taskQueue ? { taskQueue: d.taskQueue } : {}) })),
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
     items,
     ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials, ...limitsOf(p.source) }, destinations: p.destinations })) } : {}),

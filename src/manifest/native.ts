@@ -66,7 +66,21 @@ const documentShape = {
   kind: z.literal(KIND),
   metadata: z.strictObject({ name, description: z.string().optional() }),
   source: z.strictObject(endpoint),
-  destinations: z.array(z.strictObject({ ...endpoint, name, region: z.string().optional(), canonical: z.boolean().optional() })).min(1),
+  destinations: z
+    .array(
+      z.strictObject({
+        ...endpoint,
+        name,
+        region: z.string().optional(),
+        canonical: z.boolean().optional(),
+        taskQueue: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, says('is not a task queue name', 'letters, digits, ., _ and -'))
+          .optional()
+          .describe('registry-group task queue: copies to this destination run only on workers polling it (rate-limited with --queue-rps)'),
+      }),
+    )
+    .min(1),
   phases: z.array(phase).min(1).optional().describe('rollout order; default: one phase "all" with every destination'),
   signing: signing.optional(),
   sourcePolicy: sourcePolicy.optional(),
@@ -115,6 +129,7 @@ export function readNative(y: YamlFile): ReadResult {
   const destinations: Destination[] = m.destinations.map((d) => {
     const out: Destination = { ...toEndpoint(d), name: d.name };
     if (d.region !== undefined) out.region = d.region;
+    if (d.taskQueue !== undefined) out.taskQueue = d.taskQueue;
     if (d.canonical !== undefined) out.canonical = d.canonical;
     return out;
   });

@@ -32,6 +32,8 @@ export interface Destination extends RegistryEndpoint {
   region?: string;
   /** The canonical destination: its reference is the docker-reference written into signatures. */
   canonical?: boolean;
+  /** Registry-group task queue: registry work for this destination runs only on workers polling it. */
+  taskQueue?: string;
 }
 
 export interface PhaseGates {

@@ -7,7 +7,7 @@ import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURES } from './failure-types';
 import { edgeLabel } from './format';
-import type { EdgeResult, ImagePromotionInput, ImagePromotionResult } from './types';
+import type { DestinationRef, EdgeResult, ImagePromotionInput, ImagePromotionResult } from './types';
 
 const { checkSource } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -22,11 +22,15 @@ const COPY_OPTIONS = {
 } as const;
 const { copyToDestination } = proxyActivities<Activities>(COPY_OPTIONS);
 
-const { signAtHome, replicateSignatures, verifySignatures } = proxyActivities<Activities>({
+const SIGN_OPTIONS = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '60 seconds',
   retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'SigningKeyUnavailable', 'SignatureMissing'] },
-});
+};
+const { signAtHome, replicateSignatures, verifySignatures } = proxyActivities<Activities>(SIGN_OPTIONS);
+
+/** A destination's registry work runs on its registry-group task queue when it has one (rate-limited there). */
+const onQueue = (d: DestinationRef): { taskQueue?: string } => (d.taskQueue ? { taskQueue: d.taskQueue } : {});
 
 export function failureOf(e: unknown): { type: string; message: string } {
   const cause = e instanceof ActivityFailure ? e.cause : e;
@@ -65,7 +69,7 @@ export async function imagePromotion(input: ImagePromotionInput): Promise<ImageP
   const edges = await Promise.all(
     destinations.map(async (d) => {
       try {
-        const r = await copyToDestination.executeWithOptions({ ...COPY_OPTIONS, ...(input.tuning?.heartbeatSeconds ? { heartbeatTimeout: input.tuning.heartbeatSeconds * 1000 } : {}), summary: `copy ${label} → ${d.name}` }, [
+        const r = await copyToDestination.executeWithOptions({ ...COPY_OPTIONS, ...(input.tuning?.heartbeatSeconds ? { heartbeatTimeout: input.tuning.heartbeatSeconds * 1000 } : {}), ...onQueue(d), summary: `copy ${label} → ${d.name}` }, [
           { image: item.image, digest: item.digest, tags: item.tags, allowTagMove: item.allowTagMove, source, destination: d },
         ]);
         return edge(d.name, { status: r.status, bytesCopied: r.bytesCopied, blobsCopied: r.blobsCopied, manifestsWritten: r.manifestsWritten });
@@ -129,11 +133,11 @@ async function signAndReplicate(input: ImagePromotionInput, children: string[], 
       const dest = input.destinations.find((d) => d.name === e.destination)!;
       try {
         if (dest.name !== signing.home.name) {
-          await replicateSignatures.executeWithOptions({ summary: `replicate signatures ${label} → ${dest.name}` }, [
+          await replicateSignatures.executeWithOptions({ ...SIGN_OPTIONS, ...onQueue(dest), summary: `replicate signatures ${label} → ${dest.name}` }, [
             { image: item.image, digests, attest: signing.attest, ...(signing.bundles ? { bundles: true } : {}), from: signing.home, to: dest },
           ]);
         }
-        const problems = await verifySignatures.executeWithOptions({ summary: `verify signatures ${label} at ${dest.name}` }, [{ image: item.image, digests, destination: dest, signing: ref }]);
+        const problems = await verifySignatures.executeWithOptions({ ...SIGN_OPTIONS, ...onQueue(dest), summary: `verify signatures ${label} at ${dest.name}` }, [{ image: item.image, digests, destination: dest, signing: ref }]);
         if (problems.length) fail(e, 'SignatureInvalid', problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
         else e.signature = 'verified';
       } catch (err) {

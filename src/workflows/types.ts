@@ -15,6 +15,8 @@ export interface EndpointRef {
 
 export interface DestinationRef extends EndpointRef {
   name: string;
+  /** Registry-group task queue for this destination's registry work (copy, replicate, verify); default: the run's. */
+  taskQueue?: string;
 }
 
 export interface PhaseRef {

@@ -175,3 +175,20 @@ test('continue-as-new carries progress: a run split into several executions give
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(wf.runId);
   assert.ok(runs.length >= 4, `${runs.length} executions in the chain`);
 });
+
+test('a destination with a registry-group task queue has its copies run only by workers polling that queue', async () => {
+  const image = buildImage({ seed: 'group-queue' });
+  await stage('grouped', image);
+  const group = await startTestWorker(env, { taskQueue: 'registry-group-mirror' });
+  try {
+    const base = input('group', [{ name: 'grouped', image }]);
+    const handle = await startPromotion(client, { ...base, destinations: base.destinations.map((d) => (d.name === 'mirror' ? { ...d, taskQueue: 'registry-group-mirror' } : d)) });
+    const result = await handle.result();
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
+    const child = client.workflow.getHandle(`${handle.workflowId}/mirrors/grouped@sha256:${image.digest.slice(7, 19)}`);
+    const queues = ((await child.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.taskQueue!.name);
+    assert.deepEqual(queues, ['registry-group-mirror']);
+  } finally {
+    await group.stop();
+  }
+});
