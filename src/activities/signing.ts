@@ -5,12 +5,15 @@
 // environment; nothing secret enters a workflow payload, result or log.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { RegistryClient, RepositoryRef } from '../oci';
 import { listReferrers } from '../oci/referrers';
 import {
   attestationTag, loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signatureTag, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
-  verifyImageBundles, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, KeyDecryptionError, KeyFormatError, type Signer, type SubjectDescriptor,
+  verifyImageBundles, signImageKeyless, trustMaterialFromTrustedRoot, verifyKeylessBundle, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, KeyDecryptionError, KeyFormatError, type Signer, type SubjectDescriptor,
 } from '../signing';
 import type { DestinationRef } from '../workflows/types';
+import type { KeylessPolicy } from '../manifest/spec';
+import type { TrustMaterial } from '@sigstore/verify';
 import { repoOf } from './copy';
 import { artifactReader, pushArtifact, pushReferrerArtifact } from './artifacts';
 import { KeyRefError, readKeyRef } from './key-refs';
@@ -21,7 +24,9 @@ import type { ActivityDeps } from './index';
 
 export interface SigningRef {
   /** `file://<path>` (cosign.key or PKCS#8 PEM) or `env://<VAR>` (the PEM itself); decrypted with COSIGN_PASSWORD. */
-  key: string;
+  key?: string;
+  /** Keyless instead of a key: bundles only, the OIDC token read from the worker's environment. */
+  keyless?: KeylessPolicy;
   attest: boolean;
   /** Also sigstore bundle v0.3 referrers (cosign v3's format), signed with the same key. */
   bundles?: boolean;
@@ -52,6 +57,8 @@ export interface ReplicateInput {
   digests: string[];
   attest: boolean;
   bundles?: boolean;
+  /** Keyless runs hold bundles only: no .sig/.att images to copy. */
+  keyless?: boolean;
   from: DestinationRef;
   to: DestinationRef;
 }
@@ -78,6 +85,72 @@ export function signerFor(keyRef: string): Promise<Signer> {
   return s;
 }
 
+const keyOf = (r: SigningRef): string => {
+  if (!r.key) throw new KeyRefError('signing key: none configured (neither key nor keyless)');
+  return r.key;
+};
+
+const trustCache = new Map<string, TrustMaterial>();
+
+/** The trust material a keyless policy names (a trusted_root.json on the worker), parsed once per worker. */
+function trustFor(policy: KeylessPolicy): TrustMaterial {
+  let t = trustCache.get(policy.trustedRoot);
+  if (!t) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readKeyRef(policy.trustedRoot, 'trusted root'));
+    } catch (e) {
+      if (e instanceof KeyRefError) throw e;
+      throw new KeyRefError(`trusted root ${policy.trustedRoot}: not JSON`);
+    }
+    t = trustMaterialFromTrustedRoot(json);
+    trustCache.set(policy.trustedRoot, t);
+  }
+  return t;
+}
+
+/** Does a keyless bundle referrer for `digest`, by the policy's identity, verify against the trusted root? */
+async function verifyKeylessAt(client: RegistryClient, repo: RepositoryRef, digest: string, policy: KeylessPolicy, predicateType: string): Promise<{ ok: boolean; reason: string }> {
+  const reader = artifactReader(client, repo);
+  const reasons: string[] = [];
+  for (const d of await listReferrers(client, repo, digest, { artifactType: BUNDLE_V03 })) {
+    const bytes = await reader.manifest(d.digest);
+    const layer = bytes && (JSON.parse(bytes.toString('utf8')) as { layers: Array<{ digest: string; mediaType: string }> }).layers.find((l) => l.mediaType === BUNDLE_V03);
+    if (!layer) continue;
+    const v = verifyKeylessBundle(await reader.blob(layer.digest), trustFor(policy), { digest, predicateType, identity: { subjectAlternativeName: policy.subject, issuer: policy.issuer } });
+    if (v.ok) return { ok: true, reason: '' };
+    reasons.push(v.reason);
+  }
+  return { ok: false, reason: reasons.length ? reasons.join('; ') : 'no sigstore bundle referrer' };
+}
+
+/** Keyless: per digest that lacks a verifying bundle, Fulcio certificate + Rekor entry, pushed as referrers. */
+async function signKeyless(client: RegistryClient, repo: RepositoryRef, input: SignInput, policy: KeylessPolicy): Promise<SignResult> {
+  const result: SignResult = { signed: 0, attested: 0, alreadySigned: 0 };
+  const predicateType = input.signing.attest ? SLSA_PROVENANCE_V1 : COSIGN_SIGN_PREDICATE;
+  const subjects: SubjectDescriptor[] = [];
+  for (const s of input.subjects ?? []) {
+    if ((await verifyKeylessAt(client, repo, s.digest, policy, predicateType)).ok) result.alreadySigned++;
+    else subjects.push(s);
+  }
+  if (subjects.length === 0) return result;
+  const tokenEnv = policy.tokenEnv ?? 'SIGSTORE_ID_TOKEN';
+  const identityToken = process.env[tokenEnv];
+  if (!identityToken) throw new KeyRefError(`keyless signing: ${tokenEnv} is not set on the worker (the CI's OIDC token)`);
+  const signed = await signImageKeyless({
+    subjects,
+    created: input.provenance.finishedOn,
+    ...(input.signing.attest ? { provenance: { ...input.provenance, promoflowVersion: PROMOFLOW_VERSION } } : {}),
+    keyless: { fulcioURL: policy.fulcioURL ?? 'https://fulcio.sigstore.dev', rekorURL: policy.rekorURL ?? 'https://rekor.sigstore.dev', identityToken },
+  });
+  for (const d of signed) {
+    for (const r of d.referrers) await pushReferrerArtifact(client, repo, r.artifact);
+    result.signed++;
+    if (input.signing.attest) result.attested++;
+  }
+  return result;
+}
+
 const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 export function signingActivities({ client, credentials }: ActivityDeps) {
@@ -86,8 +159,9 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
       try {
         credentials.register(input.home);
         const repo = repoOf(input.home, input.image);
+        if (input.signing.keyless) return await signKeyless(client, repo, input, input.signing.keyless);
         const reader = artifactReader(client, repo);
-        const signer = await signerFor(input.signing.key);
+        const signer = await signerFor(keyOf(input.signing));
         const publicKey = await signer.publicKeyPem();
         const dockerReference = `${input.signing.dockerReference}/${input.image}`;
         const result: SignResult = { signed: 0, attested: 0, alreadySigned: 0 };
@@ -138,7 +212,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         let pushed = 0;
         let upToDate = 0;
         for (const digest of input.digests) {
-          for (const tag of input.attest ? [signatureTag(digest), attestationTag(digest)] : [signatureTag(digest)]) {
+          for (const tag of input.keyless ? [] : input.attest ? [signatureTag(digest), attestationTag(digest)] : [signatureTag(digest)]) {
             const src = await readCosignImage(from, tag);
             if (!src) throw nonRetryable('SignatureMissing', `${input.from.name} has no ${tag} for ${input.image}: nothing to replicate (was signing skipped?)`);
             const plan = await planMirrorPush(src, to, tag);
@@ -174,8 +248,17 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
     async verifySignatures(input: VerifySignaturesInput): Promise<Array<{ digest: string; problem: string }>> {
       try {
         credentials.register(input.destination);
-        const reader = artifactReader(client, repoOf(input.destination, input.image));
-        const publicKey = await (await signerFor(input.signing.key)).publicKeyPem();
+        const repo = repoOf(input.destination, input.image);
+        if (input.signing.keyless) {
+          const problems: Array<{ digest: string; problem: string }> = [];
+          for (const digest of input.digests) {
+            const v = await verifyKeylessAt(client, repo, digest, input.signing.keyless, input.signing.attest ? SLSA_PROVENANCE_V1 : COSIGN_SIGN_PREDICATE);
+            if (!v.ok) problems.push({ digest, problem: `keyless bundle does not verify: ${v.reason}` });
+          }
+          return problems;
+        }
+        const reader = artifactReader(client, repo);
+        const publicKey = await (await signerFor(keyOf(input.signing))).publicKeyPem();
         const dockerReference = `${input.signing.dockerReference}/${input.image}`;
         const problems: Array<{ digest: string; problem: string }> = [];
         for (const digest of input.digests) {

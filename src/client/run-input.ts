@@ -44,17 +44,16 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
 /** The run's signing settings: the key reference as written, and the signing home (the canonical destination). */
 export function runSigning(spec: Spec): RunSigning {
   const policy = spec.signing!;
-  if (!policy.key) {
-    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.keyless is not yet supported for promotions (sign with a key reference: file://PATH or env://VAR)`, EXIT.INVALID);
+  if (!policy.formats.includes('cosign-tag') && policy.key) {
+    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.formats: [${policy.formats.join(', ')}] — key-based signing always writes cosign-tag signatures; list cosign-tag, optionally with bundle-referrer`, EXIT.INVALID);
   }
   const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
-  if (!policy.formats.includes('cosign-tag')) {
-    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.formats: [${policy.formats.join(', ')}] — promoflow always writes cosign-tag signatures; list cosign-tag, optionally with bundle-referrer`, EXIT.INVALID);
-  }
   return {
-    key: policy.key,
+    ...(policy.key ? { key: policy.key } : {}),
+    // Keyless writes sigstore bundles only (cosign v3's format), as keyless cosign does.
+    ...(policy.keyless ? { keyless: policy.keyless } : {}),
     attest: policy.attest,
-    ...(policy.formats.includes('bundle-referrer') ? { bundles: true } : {}),
+    ...(policy.formats.includes('bundle-referrer') || policy.keyless ? { bundles: true } : {}),
     dockerReference: policy.dockerReference ?? home.registry,
     home: { name: home.name, registry: home.registry, insecure: home.insecure, credentials: home.credentials },
   };

@@ -46,7 +46,16 @@ const keyRef = z
   .regex(/^(env:\/\/[A-Za-z_][A-Za-z0-9_]*|file:\/\/.+|(awskms|gcpkms|azurekms|hashivault|k8s):\/\/.+)$/, says('is not a key reference', 'env://VAR, file://path or a KMS URI (never the key itself)'));
 const signing = z.strictObject({
   key: keyRef.optional(),
-  keyless: z.strictObject({ issuer: z.url(), subject: z.string().min(1) }).optional(),
+  keyless: z
+    .strictObject({
+      issuer: z.url().describe('OIDC issuer of the signing identity (also enforced on verification)'),
+      subject: z.string().min(1).describe('the identity (certificate SAN) that signs, e.g. the CI workflow'),
+      fulcioURL: z.url().optional().describe('Fulcio (default: the public-good instance)'),
+      rekorURL: z.url().optional().describe('Rekor (default: the public-good instance)'),
+      tokenEnv: envVar.optional().describe('worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN)'),
+      trustedRoot: z.string().regex(/^file:\/\/.+$/, says('is not a file reference', 'file://path to a sigstore trusted_root.json')).describe('trusted root for verification: file://trusted_root.json'),
+    })
+    .optional(),
   attest: z.boolean().optional().describe('attach a SLSA provenance attestation (default true)'),
   formats: z.array(z.enum(['cosign-tag', 'bundle-referrer'])).min(1).optional().describe('signature storage formats (default [cosign-tag])'),
   dockerReference: z.string().optional(),

@@ -51,10 +51,22 @@ export interface Phase {
   gates: PhaseGates;
 }
 
+/** Keyless signing: Fulcio certificate for the worker's OIDC identity, Rekor entry; references and URLs only. */
+export interface KeylessPolicy {
+  issuer: string;
+  subject: string;
+  fulcioURL?: string;
+  rekorURL?: string;
+  /** Worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN). */
+  tokenEnv?: string;
+  /** `file://` reference to the sigstore trusted_root.json that verification trusts. */
+  trustedRoot: string;
+}
+
 export interface SigningPolicy {
   /** Key reference (`env://VAR`, `file://path`, or a KMS URI) or keyless. */
   key?: string;
-  keyless?: { issuer: string; subject: string };
+  keyless?: KeylessPolicy;
   attest: boolean;
   /** Signature storage formats to write. */
   formats: Array<'cosign-tag' | 'bundle-referrer'>;

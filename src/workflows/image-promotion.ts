@@ -91,7 +91,7 @@ async function signAndReplicate(input: ImagePromotionInput, children: string[], 
   const digests = [...children, item.digest];
   const ok = (e: EdgeResult) => e.status === 'promoted' || e.status === 'present';
   const fail = (e: EdgeResult, type: string, message: string) => Object.assign(e, { status: 'failed', errorType: type, error: message });
-  const ref = { key: signing.key, attest: signing.attest, dockerReference: signing.dockerReference, ...(signing.bundles ? { bundles: true } : {}) };
+  const ref = { ...(signing.key ? { key: signing.key } : {}), ...(signing.keyless ? { keyless: signing.keyless } : {}), attest: signing.attest, dockerReference: signing.dockerReference, ...(signing.bundles ? { bundles: true } : {}) };
   // Sign where the home is in this phase (normally the first); later phases find the signatures there already.
   const homeEdge = edges.find((e) => e.destination === signing.home.name);
   if (homeEdge) {
@@ -134,7 +134,7 @@ async function signAndReplicate(input: ImagePromotionInput, children: string[], 
       try {
         if (dest.name !== signing.home.name) {
           await replicateSignatures.executeWithOptions({ ...SIGN_OPTIONS, ...onQueue(dest), summary: `replicate signatures ${label} → ${dest.name}` }, [
-            { image: item.image, digests, attest: signing.attest, ...(signing.bundles ? { bundles: true } : {}), from: signing.home, to: dest },
+            { image: item.image, digests, attest: signing.attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest },
           ]);
         }
         const problems = await verifySignatures.executeWithOptions({ ...SIGN_OPTIONS, ...onQueue(dest), summary: `verify signatures ${label} at ${dest.name}` }, [{ image: item.image, digests, destination: dest, signing: ref }]);

@@ -1,6 +1,6 @@
 // Inputs, results and progress of promoflow's workflows. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
-import type { CredentialRef, RegistryLimits } from '../manifest/spec';
+import type { CredentialRef, KeylessPolicy, RegistryLimits } from '../manifest/spec';
 
 /** A registry location as the workflow sees it: a repository prefix and how to find its credentials. */
 export interface EndpointRef {
@@ -103,8 +103,10 @@ export interface ImagePromotionInput {
 
 /** How a run signs: a key reference (never the key), attestation on/off, and where signatures are first written. */
 export interface RunSigning {
-  /** `file://PATH` or `env://VAR`, resolved on the worker (password from COSIGN_PASSWORD there). */
-  key: string;
+  /** `file://PATH` or `env://VAR`, resolved on the worker (password from COSIGN_PASSWORD there). Absent: keyless. */
+  key?: string;
+  /** Keyless: Fulcio + Rekor URLs, the expected identity, where the worker finds its OIDC token, the trusted root. */
+  keyless?: KeylessPolicy;
   attest: boolean;
   /** docker-reference prefix for payloads (the image name is appended), e.g. the canonical public name. */
   dockerReference: string;

@@ -53,6 +53,8 @@ test('the workflow ID is readable, stable for the same content, and changes with
 test('signing resolves to a key reference and the canonical destination as signing home', () => {
   const r = runSigning(spec({ signing: { key: 'file://keys/cosign.key', attest: true, formats: ['cosign-tag', 'bundle-referrer'] } }));
   assert.deepEqual(r, { key: 'file://keys/cosign.key', attest: true, bundles: true, dockerReference: 'prod.example/p', home: { name: 'prod', registry: 'prod.example/p', insecure: undefined, credentials: undefined } });
-  assert.throws(() => runSigning(spec({ signing: { keyless: { issuer: 'https://ci', subject: 'x' }, attest: true, formats: ['cosign-tag'] } })), (e: unknown) => e instanceof CliError && /keyless is not yet supported/.test(e.message));
-  assert.throws(() => runSigning(spec({ signing: { key: 'env://K', attest: false, formats: ['bundle-referrer'] } })), /always writes cosign-tag/);
+  const keyless = { issuer: 'https://ci.example', subject: 'ci@example.com', trustedRoot: 'file://trusted_root.json' };
+  const k = runSigning(spec({ signing: { keyless, attest: true, formats: ['cosign-tag'] } }));
+  assert.deepEqual([k.key, k.keyless, k.bundles], [undefined, keyless, true], 'keyless: bundles, no key');
+  assert.throws(() => runSigning(spec({ signing: { key: 'env://K', attest: false, formats: ['bundle-referrer'] } })), (e: unknown) => e instanceof CliError && /always writes cosign-tag/.test(e.message));
 });

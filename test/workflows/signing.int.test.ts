@@ -13,11 +13,15 @@ import { writeKeyPair, signatureTag } from '../../src/signing';
 import { buildIndex, buildImage, pushImage } from '../../src/testing/image-builder';
 import { startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/testing/cosign-tools';
+import { startMockSigstore } from '../../src/testing/sig-sigstore-mock';
 import { startPromotion } from '../../src/client/promote';
 import type { PromotionRunInput } from '../../src/workflows/types';
 
 const DESTS = ['prod', 'mirror-1', 'mirror-2', 'mirror-3'];
 const PASSWORD = 'correct horse battery staple 42';
+const b64url = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+/** An OIDC token as CI hands it to the worker (the mock Fulcio trusts its claims). */
+const OIDC_TOKEN = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'ci@example.com', iss: 'https://ci.example', aud: 'sigstore', exp: 4102444800 })}.c2ln`;
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
 let worker: { stop(): Promise<void> };
 let client: Client;
@@ -147,6 +151,46 @@ describe('signing through the workflows', () => {
     }
   });
 
+  it('keyless: Fulcio certificate + Rekor entry (mock servers on loopback), bundles replicated and verified, cosign v3 agrees', async () => {
+    const mock = await startMockSigstore();
+    try {
+      const root = join(env.stateDir, 'trusted_root.json');
+      writeFileSync(root, JSON.stringify(mock.trustedRoot));
+      process.env.SIGSTORE_ID_TOKEN = OIDC_TOKEN; // as CI provides it to the worker
+      const img = buildImage({ seed: 'keyless-promotion' });
+      await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/keyless' }, img);
+      const keyless = { issuer: 'https://ci.example', subject: 'ci@example.com', fulcioURL: mock.url, rekorURL: mock.url, trustedRoot: `file://${root}` };
+      const result = await (
+        await startPromotion(client, {
+          ...input,
+          name: 'keyless',
+          phases: [
+            { name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false },
+            { name: 'mirrors', destinations: ['mirror-2'], soakSeconds: 0, verify: true, approval: false },
+          ],
+          items: [{ image: 'keyless', digest: img.digest, tags: ['v1'] }],
+          signing: { keyless, attest: true, bundles: true, dockerReference: 'registry.example.io/k8s', home: input.signing!.home },
+        })
+      ).result();
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
+      for (const e of result.edges) assert.equal(e.signature, 'verified', e.destination);
+      const c3 = findCosign('v3.1.2');
+      if (c3.bin) {
+        const home = join(env.stateDir, 'home-keyless');
+        mkdirSync(home, { recursive: true });
+        const ref = `${env.registries['mirror-2']}/k8s/keyless@${img.digest}`;
+        const ident = ['--trusted-root', root, '--certificate-identity', 'ci@example.com', '--certificate-oidc-issuer', 'https://ci.example', '--allow-insecure-registry'];
+        const v = await runCosign(c3.bin, ['verify', ...ident, ref], { home });
+        assert.equal(v.code, 0, `cosign v3 verify (keyless) ${ref}: ${v.stderr}`);
+        const wrong = await runCosign(c3.bin, ['verify', '--trusted-root', root, '--certificate-identity', 'someone@else.com', '--certificate-oidc-issuer', 'https://ci.example', '--allow-insecure-registry', ref], { home });
+        assert.notEqual(wrong.code, 0, 'another identity does not verify');
+      }
+    } finally {
+      delete process.env.SIGSTORE_ID_TOKEN;
+      await mock.stop();
+    }
+  });
+
   const cosign2 = findCosign('v2.6.4');
   it('source policy: an image signed by `cosign sign --key` is promoted; an unsigned one is refused before any copy', { skip: cosign2.skip }, async () => {
     const builder = join(keyDir, 'builder');
@@ -188,7 +232,7 @@ describe('signing through the workflows', () => {
     for (const w of workflows) {
       const history = execFileSync(env.temporalServer!.binary, ['workflow', 'show', '--address', env.temporal!.address, '--workflow-id', w.execution.workflowId, '--run-id', w.execution.runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
       const decoded = history.replace(/"data":\s*"([A-Za-z0-9+/=]+)"/g, (_m, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
-      for (const needle of ['PRIVATE KEY', PASSWORD, 'COSIGN_PASSWORD', 'Bearer ', 'Authorization']) {
+      for (const needle of ['PRIVATE KEY', PASSWORD, 'COSIGN_PASSWORD', 'Bearer ', 'Authorization', OIDC_TOKEN, OIDC_TOKEN.split('.')[1]!]) {
         assert.ok(!history.includes(needle) && !decoded.includes(needle), `${w.execution.workflowId} history contains ${needle}`);
       }
     }
