@@ -2,7 +2,8 @@
 // destination in parallel; a failure at one destination never stops the others. When the run signs: sign and
 // attest once at the signing home (the digest and, for an index, each child), replicate the signature images to
 // the phase's other destinations, and verify them at every destination; a destination whose signatures do not
-// verify is failed, never counted as promoted. Returns an outcome per destination.
+// verify is failed, never counted as promoted. Returns an outcome per destination. Large runs hand one child a
+// batch of image digests, each promoted exactly as a child of its own would be.
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE_FAILURES } from './failure-types';
@@ -40,6 +41,14 @@ export function failureOf(e: unknown): { type: string; message: string } {
 }
 
 export async function imagePromotion(input: ImagePromotionInput): Promise<ImagePromotionResult> {
+  if (input.batch) {
+    const results = await Promise.all(input.batch.map((e) => promoteOne({ ...input, ...e, batch: undefined })));
+    return { image: input.item.image, digest: input.item.digest, edges: results.flatMap((r) => r.edges), batch: results };
+  }
+  return promoteOne(input);
+}
+
+async function promoteOne(input: ImagePromotionInput): Promise<ImagePromotionResult> {
   const { item, source, destinations } = input;
   const label = edgeLabel(item.image, item.digest);
   const edge = (destination: string, rest: Partial<EdgeResult> & Pick<EdgeResult, 'status'>): EdgeResult => ({

@@ -5,7 +5,7 @@
 // goes on. The run continues as new when Temporal suggests it, carrying its progress. Its result is an exact
 // account of every image × destination, and the Web UI shows it live (details, search attributes, summaries).
 import {
-  condition, continueAsNew, executeChild, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo, allHandlersFinished,
+  condition, continueAsNew, patched, executeChild, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { imagePromotion, failureOf } from './image-promotion';
@@ -17,10 +17,13 @@ import { recordEdges, recordPhase } from './metrics';
 import { NON_RETRYABLE_FAILURES } from './failure-types';
 import {
   countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
-  type PromotionRunInput, type PromotionRunResult, type RunStatus,
+  type PromotionRunInput, type PromotionRunResult, type RunStatus, type DestinationRef,
 } from './types';
 
 const DEFAULT_CONCURRENCY = 50;
+/** Runs with at least this many image digests batch them into children (one workflow per digest costs ~30 events). */
+const BATCH_THRESHOLD = 100;
+const DEFAULT_BATCH = 8;
 /** Items per verification activity: keeps each activity's input far below the 2 MB payload limit. */
 const VERIFY_CHUNK = 500;
 
@@ -135,6 +138,9 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
     : undefined;
   let drain = false;
   let childrenThisRun = 0;
+  // Batching changes the commands of large runs only, so it is versioned; small runs keep one child per image.
+  const wantBatch = input.batchSize ?? (input.items.length >= BATCH_THRESHOLD ? DEFAULT_BATCH : 1);
+  const batchSize = wantBatch > 1 && patched('batched-children-v1') ? wantBatch : 1;
   for (let pi = cp?.phaseIndex ?? 0; pi < input.phases.length; pi++) {
     const phase = input.phases[pi]!;
     currentPhase = phase.name;
@@ -149,21 +155,44 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
         for (;;) {
           await condition(() => !paused || aborted);
           if (aborted || drain || next >= input.items.length) return;
-          const item = input.items[next++]!;
-          const itemDests = dests.filter((d) => inProject(item, d.name));
-          if (itemDests.length === 0) continue;
-          if (blocked.has(keyOf(item))) {
-            for (const d of itemDests) edges.push({ image: item.image, digest: item.digest, destination: d.name, phase: phase.name, tags: item.tags, status: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
-            continue;
+          const taken: Array<{ item: PromotionItem; dests: DestinationRef[] }> = [];
+          while (taken.length < batchSize && next < input.items.length) {
+            const item = input.items[next++]!;
+            const itemDests = dests.filter((d) => inProject(item, d.name));
+            if (itemDests.length === 0) continue;
+            if (blocked.has(keyOf(item))) {
+              for (const d of itemDests) edges.push({ image: item.image, digest: item.digest, destination: d.name, phase: phase.name, tags: item.tags, status: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
+              continue;
+            }
+            taken.push({ item, dests: itemDests });
           }
+          if (taken.length === 0) continue;
+          const [first] = taken as [{ item: PromotionItem; dests: DestinationRef[] }];
+          const label = edgeLabel(first.item.image, first.item.digest);
           const r = await executeChild(imagePromotion, {
-            workflowId: `${info.workflowId}/${phase.name}/${edgeLabel(item.image, item.digest)}`,
-            args: [{ item, source: sourceFor(item), destinations: itemDests, phase: phase.name, tuning: input.tuning, ...(signingFor ? { signing: signingFor } : {}), ...(input.sourceSignedBy ? { sourceSignedBy: input.sourceSignedBy } : {}) }],
-            staticSummary: `promote ${edgeLabel(item.image, item.digest)} → ${phase.name} (${itemDests.length > 3 ? `${itemDests.length} destinations` : itemDests.map((d) => d.name).join(', ')})`,
+            workflowId: `${info.workflowId}/${phase.name}/${label}${taken.length > 1 ? `+${taken.length - 1}` : ''}`,
+            args: [
+              {
+                item: first.item,
+                source: sourceFor(first.item),
+                destinations: first.dests,
+                phase: phase.name,
+                tuning: input.tuning,
+                ...(signingFor ? { signing: signingFor } : {}),
+                ...(input.sourceSignedBy ? { sourceSignedBy: input.sourceSignedBy } : {}),
+                ...(taken.length > 1 ? { batch: taken.map((t) => ({ item: t.item, source: sourceFor(t.item), destinations: t.dests })) } : {}),
+              },
+            ],
+            staticSummary:
+              taken.length > 1
+                ? `promote ${label} and ${taken.length - 1} more → ${phase.name}`
+                : `promote ${label} → ${phase.name} (${first.dests.length > 3 ? `${first.dests.length} destinations` : first.dests.map((d) => d.name).join(', ')})`,
           });
-          edges.push(...r.edges);
-          recordEdges(r.edges);
-          if (r.edges.some((e) => e.status === 'failed' || e.status === 'lost')) blocked.add(keyOf(item));
+          for (const one of r.batch ?? [r]) {
+            edges.push(...one.edges);
+            recordEdges(one.edges);
+            if (one.edges.some((e) => e.status === 'failed' || e.status === 'lost')) blocked.add(`${one.image}@${one.digest}`);
+          }
           childrenThisRun++;
           if (workflowInfo().continueAsNewSuggested || (input.tuning?.childrenPerRun !== undefined && childrenThisRun >= input.tuning.childrenPerRun)) drain = true;
           publish();

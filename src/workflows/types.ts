@@ -58,6 +58,8 @@ export interface PromotionRunInput {
   sourceSignedBy?: string;
   /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
   concurrency?: number;
+  /** Image digests per ImagePromotion child (default: 1 below 100 items, else 8: fewer workflows per edge). */
+  batchSize?: number;
   /** Set by continue-as-new only. */
   checkpoint?: PromotionRunCheckpoint;
   tuning?: ActivityTuning;
@@ -96,6 +98,8 @@ export interface ImagePromotionInput {
   source: EndpointRef;
   destinations: DestinationRef[];
   phase: string;
+  /** Large runs: several image digests in one child, each promoted as if it were its own (orchestration cost). */
+  batch?: Array<{ item: PromotionItem; source: EndpointRef; destinations: DestinationRef[] }>;
   tuning?: ActivityTuning;
   sourceSignedBy?: string;
   signing?: RunSigning & { run: { workflowId: string; runId: string; namespace: string; startedOn: string; manifestPath: string; commit?: string; allDestinations: string[] } };
@@ -120,6 +124,8 @@ export interface ImagePromotionResult {
   image: string;
   digest: string;
   edges: EdgeResult[];
+  /** One result per batch entry, when the child promoted a batch. */
+  batch?: ImagePromotionResult[];
 }
 
 export type RunStatus = 'running' | 'paused' | 'awaiting-approval' | 'succeeded' | 'failed' | 'rejected' | 'aborted';

@@ -192,3 +192,20 @@ test('a destination with a registry-group task queue has its copies run only by 
     await group.stop();
   }
 });
+
+test('batched children (large runs): each image digest is promoted and accounted for as if alone; a lost one blocks only itself', async () => {
+  const images = Array.from({ length: 4 }, (_, i) => ({ name: `batch-${i}`, image: buildImage({ seed: `batch-${i}` }) }));
+  for (const i of images) await stage(i.name, i.image);
+  const base = input('batched', images);
+  const lost = { image: 'batch-lost', digest: `sha256:${'e'.repeat(64)}`, tags: ['v1'] };
+  const handle = await startPromotion(client, { ...base, items: [...base.items.slice(0, 2), lost, ...base.items.slice(2)], batchSize: 3 });
+  const result = await handle.result();
+  assert.equal(result.edges.length, 10);
+  const byImage = (name: string) => result.edges.filter((e) => e.image === name).map((e) => `${e.phase}:${e.status}`);
+  for (const i of images) assert.deepEqual(byImage(i.name), ['production:promoted', 'mirrors:promoted'], i.name);
+  assert.deepEqual(byImage('batch-lost'), ['production:lost', 'mirrors:skipped']);
+  const children: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'imagePromotion' AND WorkflowId STARTS_WITH '${handle.workflowId}/'` })) children.push(wf.workflowId);
+  assert.equal(children.length, 4, `2 batches per phase: ${children.join(', ')}`);
+  assert.ok(children.some((id) => id.endsWith('+2')), 'a batch child names its first image and how many more');
+});
