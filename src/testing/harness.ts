@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { startEnvironment, type Environment, type EnvironmentOptions } from '../dev/environment';
 import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../worker/worker';
+import type { PromotionRunInput } from '../workflows/types';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'promoflow.js');
@@ -103,4 +104,31 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * The run input most workflow tests use: staging → `production` (prod) → `mirrors` (mirror), tags v1, on an
+ * environment started with registries staging, prod and mirror.
+ */
+export function twoPhaseRun(
+  env: Environment,
+  name: string,
+  images: Array<{ name: string; digest: string }>,
+  opts: { approval?: boolean; soakSeconds?: number; concurrency?: number } = {},
+): PromotionRunInput {
+  return {
+    name,
+    manifestFiles: ['test'],
+    source: { registry: `${env.registries.staging}/staging` },
+    destinations: [
+      { name: 'prod', registry: `${env.registries.prod}/prod` },
+      { name: 'mirror', registry: `${env.registries.mirror}/mirror` },
+    ],
+    phases: [
+      { name: 'production', destinations: ['prod'], soakSeconds: opts.soakSeconds ?? 0, verify: true, approval: opts.approval ?? false },
+      { name: 'mirrors', destinations: ['mirror'], soakSeconds: 0, verify: true, approval: false },
+    ],
+    items: images.map((i) => ({ image: i.name, digest: i.digest, tags: ['v1'] })),
+    concurrency: opts.concurrency ?? 4,
+  };
 }

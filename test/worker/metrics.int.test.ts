@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { RegistryClient } from '../../src/oci';
 import { buildIndex, pushImage } from '../../src/testing/image-builder';
-import { eventually, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
+import { eventually, startCliWorker, startTestEnvironment, testClient, twoPhaseRun } from '../../src/testing/harness';
 import { freePort } from '../../src/dev/ports';
 import { startPromotion } from '../../src/client/promote';
 
@@ -45,20 +45,7 @@ test('promoflow worker --metrics-port: runtime metrics and promoflow counters wi
   const oci = new RegistryClient();
   const image = buildIndex({ seed: 'metrics' });
   await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/metered' }, image);
-  const handle = await startPromotion(client, {
-    name: 'metrics',
-    manifestFiles: ['test'],
-    source: { registry: `${env.registries.staging}/staging` },
-    destinations: [
-      { name: 'prod', registry: `${env.registries.prod}/prod` },
-      { name: 'mirror', registry: `${env.registries.mirror}/mirror` },
-    ],
-    phases: [
-      { name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false },
-      { name: 'mirrors', destinations: ['mirror'], soakSeconds: 0, verify: true, approval: false },
-    ],
-    items: [{ image: 'metered', digest: image.digest, tags: ['v1'] }],
-  });
+  const handle = await startPromotion(client, twoPhaseRun(env, 'metrics', [{ name: 'metered', digest: image.digest }]));
   const result = await handle.result();
   assert.equal(result.status, 'succeeded');
   const bytes = (d: string) => result.edges.find((e) => e.destination === d)!.bytesCopied!;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
 import { buildImage, pushImage, type BuiltImage } from '../../src/testing/image-builder';
-import { eventually, runCli, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
+import { eventually, runCli, startCliWorker, startTestEnvironment, testClient, twoPhaseRun } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { EXIT } from '../../src/client/exit-codes';
 import { createWorker } from '../../src/worker/worker';
@@ -35,21 +35,7 @@ after(async () => {
 const cli = (...args: string[]) => runCli([...args, '--temporal-address', env.temporal!.address], { timeoutMs: 30_000 });
 
 function input(name: string, image: BuiltImage): PromotionRunInput {
-  return {
-    name,
-    manifestFiles: ['test'],
-    source: { registry: `${env.registries.staging}/staging` },
-    destinations: [
-      { name: 'prod', registry: `${env.registries.prod}/prod` },
-      { name: 'mirror', registry: `${env.registries.mirror}/mirror` },
-    ],
-    phases: [
-      { name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: true },
-      { name: 'mirrors', destinations: ['mirror'], soakSeconds: 0, verify: true, approval: false },
-    ],
-    items: [{ image: name, digest: image.digest, tags: ['v1'] }],
-    concurrency: 2,
-  };
+  return twoPhaseRun(env, name, [{ name, digest: image.digest }], { approval: true, concurrency: 2 });
 }
 
 /** The build ID that completed each workflow task of a workflow, from its history. */

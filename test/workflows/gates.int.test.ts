@@ -8,7 +8,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
 import { buildIndex, buildImage, pushImage, type BuiltImage } from '../../src/testing/image-builder';
-import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
+import { eventually, runCli, startTestEnvironment, startTestWorker, testClient, twoPhaseRun } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { EXIT } from '../../src/client/exit-codes';
 import { progressQuery } from '../../src/workflows';
@@ -36,21 +36,7 @@ async function stage(name: string, image: BuiltImage): Promise<void> {
 }
 
 function input(name: string, images: Array<{ name: string; image: BuiltImage }>, gates: { approval?: boolean; soakSeconds?: number } = {}): PromotionRunInput {
-  return {
-    name,
-    manifestFiles: ['test'],
-    source: { registry: `${env.registries.staging}/staging` },
-    destinations: [
-      { name: 'prod', registry: `${env.registries.prod}/prod` },
-      { name: 'mirror', registry: `${env.registries.mirror}/mirror` },
-    ],
-    phases: [
-      { name: 'production', destinations: ['prod'], soakSeconds: gates.soakSeconds ?? 0, verify: true, approval: gates.approval ?? false },
-      { name: 'mirrors', destinations: ['mirror'], soakSeconds: 0, verify: true, approval: false },
-    ],
-    items: images.map((i) => ({ image: i.name, digest: i.image.digest, tags: ['v1'] })),
-    concurrency: 4,
-  };
+  return twoPhaseRun(env, name, images.map((i) => ({ name: i.name, digest: i.image.digest })), gates);
 }
 
 const cli = (...args: string[]) => runCli([...args, '--temporal-address', env.temporal!.address]);
