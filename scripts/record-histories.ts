@@ -13,6 +13,12 @@ import { progressQuery } from '../src/workflows';
 import { writeKeyPair } from '../src/signing';
 import { execFileSync } from 'node:child_process';
 
+function scrubStacks(o: unknown): unknown {
+  if (Array.isArray(o)) return o.map(scrubStacks);
+  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, k === 'stackTrace' && typeof v === 'string' ? '' : scrubStacks(v)]));
+  return o;
+}
+
 async function main(): Promise<void> {
   const label = process.argv[2] ?? 'v1';
   const out = join(REPO_ROOT, 'test', 'fixtures', 'histories');
@@ -61,7 +67,8 @@ async function main(): Promise<void> {
       const history = execFileSync(env.temporalServer!.binary, ['workflow', 'show', '--address', env.temporal!.address, '--workflow-id', id, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
       const type = id === handle.workflowId ? 'promotionRun' : 'imagePromotion';
       const file = join(out, `${label}-${type}-${id.split('/').slice(2).join('-').replace(/[^A-Za-z0-9.-]+/g, '_')}.json`);
-      writeFileSync(file, history);
+      // Failure stack traces name this machine's paths and play no part in replay: drop them.
+      writeFileSync(file, JSON.stringify(scrubStacks(JSON.parse(history)), null, 2) + '\n');
       recorded[basename(file)] = id;
       console.log(`wrote ${file}`);
     }
