@@ -94,17 +94,19 @@ const trustCache = new Map<string, TrustMaterial>();
 
 /** The trust material a keyless policy names (a trusted_root.json on the worker), parsed once per worker. */
 function trustFor(policy: KeylessPolicy): TrustMaterial {
-  let t = trustCache.get(policy.trustedRoot);
+  const ref = policy.trustedRoot;
+  if (!ref) throw new KeyRefError('keyless verification: signing.keyless.trustedRoot is not set');
+  let t = trustCache.get(ref);
   if (!t) {
     let json: unknown;
     try {
-      json = JSON.parse(readKeyRef(policy.trustedRoot, 'trusted root'));
+      json = JSON.parse(readKeyRef(ref, 'trusted root'));
     } catch (e) {
       if (e instanceof KeyRefError) throw e;
-      throw new KeyRefError(`trusted root ${policy.trustedRoot}: not JSON`);
+      throw new KeyRefError(`trusted root ${ref}: not JSON`);
     }
     t = trustMaterialFromTrustedRoot(json);
-    trustCache.set(policy.trustedRoot, t);
+    trustCache.set(ref, t);
   }
   return t;
 }

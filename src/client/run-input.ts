@@ -47,6 +47,9 @@ export function runSigning(spec: Spec): RunSigning {
   if (!policy.formats.includes('cosign-tag') && policy.key) {
     throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.formats: [${policy.formats.join(', ')}] — key-based signing always writes cosign-tag signatures; list cosign-tag, optionally with bundle-referrer`, EXIT.INVALID);
   }
+  if (policy.keyless && !policy.keyless.trustedRoot) {
+    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.keyless.trustedRoot is required to promote with keyless signing: every destination's bundles are verified against it (file://trusted_root.json)`, EXIT.INVALID);
+  }
   const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
   return {
     ...(policy.key ? { key: policy.key } : {}),

@@ -53,7 +53,11 @@ const signing = z.strictObject({
       fulcioURL: z.url().optional().describe('Fulcio (default: the public-good instance)'),
       rekorURL: z.url().optional().describe('Rekor (default: the public-good instance)'),
       tokenEnv: envVar.optional().describe('worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN)'),
-      trustedRoot: z.string().regex(/^file:\/\/.+$/, says('is not a file reference', 'file://path to a sigstore trusted_root.json')).describe('trusted root for verification: file://trusted_root.json'),
+      trustedRoot: z
+        .string()
+        .regex(/^file:\/\/.+$/, says('is not a file reference', 'file://path to a sigstore trusted_root.json'))
+        .optional()
+        .describe('trusted root for verification: file://trusted_root.json (required to promote with keyless signing)'),
     })
     .optional(),
   attest: z.boolean().optional().describe('attach a SLSA provenance attestation (default true)'),

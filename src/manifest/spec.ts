@@ -59,8 +59,8 @@ export interface KeylessPolicy {
   rekorURL?: string;
   /** Worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN). */
   tokenEnv?: string;
-  /** `file://` reference to the sigstore trusted_root.json that verification trusts. */
-  trustedRoot: string;
+  /** `file://` reference to the sigstore trusted_root.json that verification trusts (needed to promote). */
+  trustedRoot?: string;
 }
 
 export interface SigningPolicy {
