@@ -2,10 +2,8 @@
 // (`- name: X` / `dmap: {"sha256:…": [tags]}`) or as CSV (name,digest,tag). Repositories come from the catalog
 // API (paginated), tags from the tags list; cosign and referrers tags are artifacts of an image, not images, and
 // are left out. A snapshot of production is the starting manifest for adopting promoflow on an existing registry.
-import { z } from 'zod';
-import { headManifest, listTags, nextLink, OciError, RegistryClient, type RepositoryRef } from '../oci';
+import { headManifest, listRepositories, listTags, RegistryClient } from '../oci';
 import { mapLimit } from '../oci/limits';
-import { readBody, discard, header } from '../oci/transport';
 import { isArtifactTag } from '../plan/drift';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';
@@ -13,28 +11,6 @@ import type { Io } from './promote';
 export interface SnapshotImage {
   name: string;
   dmap: Record<string, string[]>;
-}
-
-const Catalog = z.object({ repositories: z.array(z.string()).nullable().optional() }).loose();
-
-/** Every repository of a registry (catalog API, following Link pagination). */
-export async function listRepositories(client: RegistryClient, registry: string): Promise<string[]> {
-  const at: RepositoryRef = { registry, repository: '' };
-  let url = new URL('/v2/_catalog?n=1000', await client.base(registry));
-  const out: string[] = [];
-  for (let page = 0; page < 100_000; page++) {
-    const res = await client.send(at, { method: 'GET', path: url, headers: { accept: 'application/json' }, scopes: ['registry:catalog:*'] });
-    if (res.status !== 200) {
-      if (res.status === 404) await discard(res);
-      throw res.status === 404 ? new OciError(`${registry} has no catalog API: name the repository (registry/repo) instead`) : await client.error(res, { what: `list repositories of ${registry}`, registry });
-    }
-    const body = Catalog.parse(JSON.parse((await readBody(res, 16 << 20)).toString('utf8')));
-    out.push(...(body.repositories ?? []));
-    const next = nextLink(header(res, 'link'));
-    if (!next) break;
-    url = new URL(next, url);
-  }
-  return out;
 }
 
 /** Snapshot every repository under `prefix` (`host[:port][/path]`); names are relative to the prefix. */

@@ -8,6 +8,7 @@ export * from './copy';
 export * from './digest';
 export * from './mediatypes';
 export * from './tags';
+export * from './catalog';
 export { BlobCache, type BlobCacheOptions } from './cache';
 export * from './referrers';
 export * from './credentials';
