@@ -3,7 +3,7 @@
 // image with OCI media types: OCI manifest, OCI config whose rootfs lists one diff_id and one (empty) history
 // entry per layer, layer annotations as a sorted Go map. Also merging into an existing image without duplicates.
 import { z } from 'zod';
-import { assertDigest, b64, goJson, sha256Digest, sortedRecord, utf8 } from './encoding';
+import { assertDigest, b64, goJson, parseJsonWith, sha256Digest, sortedRecord, utf8 } from './encoding';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
@@ -166,15 +166,7 @@ export type ImageManifest = z.infer<typeof ImageManifestSchema>;
 
 /** Parse a manifest read from a registry (untrusted). */
 export function parseImageManifest(bytes: Uint8Array): ImageManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new Error('manifest is not JSON');
-  }
-  const parsed = ImageManifestSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`not an image manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseJsonWith(bytes, ImageManifestSchema, 'manifest is not JSON', (issues) => `not an image manifest: ${issues}`);
 }
 
 export interface MergeResult {

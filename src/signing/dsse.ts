@@ -1,7 +1,7 @@
 // DSSE (Dead Simple Signing Envelope) v1: the pre-authentication encoding that is actually signed, and the
 // envelope JSON cosign stores in .att layers (go-securesystemslib field order, keyid always present).
 import { z } from 'zod';
-import { b64, fromB64, goJson, utf8 } from './encoding';
+import { b64, fromB64, goJson, parseJsonWith, utf8 } from './encoding';
 import type { Signer } from './signer';
 
 export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -43,17 +43,10 @@ export interface DecodedEnvelope {
 }
 
 export function parseEnvelope(bytes: Uint8Array): DecodedEnvelope {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new Error('DSSE envelope is not JSON');
-  }
-  const parsed = EnvelopeSchema.safeParse(json);
-  if (!parsed.success) throw new Error('DSSE envelope is malformed');
+  const envelope = parseJsonWith(bytes, EnvelopeSchema, 'DSSE envelope is not JSON', () => 'DSSE envelope is malformed');
   return {
-    envelope: parsed.data,
-    payload: fromB64(parsed.data.payload, 'DSSE payload'),
-    signatures: parsed.data.signatures.map((s) => fromB64(s.sig, 'DSSE signature')),
+    envelope,
+    payload: fromB64(envelope.payload, 'DSSE payload'),
+    signatures: envelope.signatures.map((s) => fromB64(s.sig, 'DSSE signature')),
   };
 }

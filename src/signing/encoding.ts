@@ -1,6 +1,7 @@
 // Byte-level encodings shared by every signing module: digests, base64, and JSON written the way Go's
 // encoding/json writes it, because cosign (Go) produced the formats we must match byte-for-byte.
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 
 export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
@@ -47,4 +48,20 @@ export function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
 
 export function utf8(text: string): Buffer {
   return Buffer.from(text, 'utf8');
+}
+
+/**
+ * Untrusted JSON bytes (registry blobs, envelopes, payloads) → a validated value. `notJson` is the error when the
+ * bytes do not parse; `invalid` builds it from the schema's issues (path: message; …) when they do not validate.
+ */
+export function parseJsonWith<T>(bytes: Uint8Array, schema: z.ZodType<T>, notJson: string, invalid: (issues: string) => string, topPath = ''): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new Error(notJson);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(invalid(parsed.error.issues.map((i) => `${i.path.join('.') || topPath}: ${i.message}`).join('; ')));
+  return parsed.data;
 }

@@ -1,7 +1,7 @@
 // in-toto attestation statements. cosign >= 3.0.6 parses statements strictly (protojson): exactly _type,
 // subject, predicateType, predicate at the top, so nothing else is ever written.
 import { z } from 'zod';
-import { assertDigest, goJson, utf8 } from './encoding';
+import { assertDigest, goJson, parseJsonWith, utf8 } from './encoding';
 
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
@@ -44,13 +44,5 @@ export const StatementSchema = z
 export type ParsedStatement = z.infer<typeof StatementSchema>;
 
 export function parseStatement(bytes: Uint8Array): ParsedStatement {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new Error('in-toto statement is not JSON');
-  }
-  const parsed = StatementSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`in-toto statement is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseJsonWith(bytes, StatementSchema, 'in-toto statement is not JSON', (issues) => `in-toto statement is malformed: ${issues}`, '(top)');
 }

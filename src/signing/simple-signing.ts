@@ -1,7 +1,7 @@
 // The cosign "simple signing" payload: the bytes a legacy .sig layer holds and its signature covers. Written
 // byte-for-byte as cosign writes it (sigstore/sigstore pkg/signature/payload, Go encoding/json).
 import { z } from 'zod';
-import { assertDigest, goJson, sortedRecord, utf8 } from './encoding';
+import { assertDigest, goJson, parseJsonWith, sortedRecord, utf8 } from './encoding';
 
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 
@@ -49,14 +49,7 @@ export const SimpleSigningSchema = z.object({
 export type SimpleSigning = z.infer<typeof SimpleSigningSchema>;
 
 export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigning {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new Error('simple signing payload is not JSON');
-  }
-  const parsed = SimpleSigningSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`simple signing payload is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  if (parsed.data.critical.type !== COSIGN_SIGNATURE_TYPE) throw new Error(`simple signing payload has unknown type ${JSON.stringify(parsed.data.critical.type)}`);
-  return parsed.data;
+  const payload = parseJsonWith(bytes, SimpleSigningSchema, 'simple signing payload is not JSON', (issues) => `simple signing payload is malformed: ${issues}`);
+  if (payload.critical.type !== COSIGN_SIGNATURE_TYPE) throw new Error(`simple signing payload has unknown type ${JSON.stringify(payload.critical.type)}`);
+  return payload;
 }
