@@ -13,7 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../src/dev/registry';
-import { copyImage, pushBlob, putManifest, RegistryClient, sha256, type RepositoryRef } from '../src/oci';
+import { copyImage, pushBlob, putManifest, RegistryClient, sha256 } from '../src/oci';
+import { type RepositoryRef } from '../src/model';
 import { mapLimit } from '../src/oci/limits';
 
 const LAYER_MT = 'application/vnd.oci.image.layer.v1.tar';

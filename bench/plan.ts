@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { loadSpec } from '../src/manifest/load';
-import type { Digest, ImageSpec, Spec } from '../src/manifest/spec';
+import type { Digest } from '../src/model';
+import type { ImageSpec, Spec } from '../src/manifest/spec';
 import { repoKey, type Inventory, type RepoState } from '../src/plan/inventory';
 import { plan } from '../src/plan/plan';
 

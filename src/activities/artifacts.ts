@@ -1,6 +1,7 @@
 // Registry I/O for signature artifacts, shared by signing, source policy and reconciliation: an ArtifactReader over
 // the OCI client (a missing tag or repository reads as null), and pushing a .sig/.att image or a bundle referrer.
-import { blobExists, fetchBlob, getManifest, OciError, pushBlob, putManifest, type RegistryClient, type RepositoryRef } from '../oci';
+import { blobExists, fetchBlob, getManifest, OciError, pushBlob, putManifest, type RegistryClient } from '../oci';
+import { type RepositoryRef } from '../model';
 import { pushReferrer } from '../oci/referrers';
 import type { Artifact, ArtifactReader } from '../signing';
 

@@ -2,7 +2,8 @@
 // tags. Each destination is its own activity, so one slow or broken mirror never holds back the others. Progress
 // (blobs and manifests done) is heartbeated, so a retry after a worker crash resumes instead of starting over.
 import { Context } from '@temporalio/activity';
-import { copyImage, headManifest, getManifest, ManifestUnknownError, type RegistryClient, type RepositoryRef } from '../oci';
+import { copyImage, headManifest, getManifest, ManifestUnknownError, type RegistryClient } from '../oci';
+import { repositoryIn } from '../model';
 import type { DestinationRef, EndpointRef } from '../workflows/types';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
@@ -34,11 +35,6 @@ export interface SourceInfo {
   descriptors: Array<{ digest: string; size: number; mediaType: string }>;
 }
 
-export function repoOf(endpoint: EndpointRef, image: string): RepositoryRef {
-  const [registry, ...path] = endpoint.registry.split('/');
-  return { registry: registry!, repository: [...path, image].filter(Boolean).join('/') };
-}
-
 interface Heartbeat {
   done: string[];
 }
@@ -50,7 +46,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
       try {
         recordAttempt(Context.current());
         credentials.register(input.source);
-        const repo = repoOf(input.source, input.image);
+        const repo = repositoryIn(input.source.registry, input.image);
         const head = await headManifest(client, repo, input.digest);
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
         if (input.requireSignedBy) await requireSourceSignature(client, repo, input.digest, input.requireSignedBy);
@@ -73,8 +69,8 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
       try {
         credentials.register(input.source);
         credentials.register(input.destination);
-        const src = { ...repoOf(input.source, input.image), digest: input.digest as `sha256:${string}` };
-        const dst = repoOf(input.destination, input.image);
+        const src = { ...repositoryIn(input.source.registry, input.image), digest: input.digest as `sha256:${string}` };
+        const dst = repositoryIn(input.destination.registry, input.image);
         // A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed.
         if (!input.allowTagMove) {
           for (const tag of input.tags) {
@@ -112,7 +108,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         // Runs without signing or a source policy skip checkSource: an unknown manifest is then a lost source
         // when the source really lacks the digest (one HEAD, on the error path only).
         if (e instanceof ManifestUnknownError) {
-          const repo = repoOf(input.source, input.image);
+          const repo = repositoryIn(input.source.registry, input.image);
           if (!(await headManifest(client, repo, input.digest).catch(() => 'unknown'))) {
             throw classify(new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`));
           }

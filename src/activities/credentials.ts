@@ -1,6 +1,7 @@
 // Resolves credential references (an env var or a file name from the manifest) into secrets, inside the worker
 // process only. Secrets never leave this module except as the Authorization the OCI client sends to that registry.
 import { readFileSync } from 'node:fs';
+import { hostOf } from '../model';
 import type { CredentialRef } from '../manifest/spec';
 import type { EndpointRef } from '../workflows/types';
 import type { RegistryLimitStore } from './registry-limits';
@@ -29,11 +30,6 @@ export function resolveCredentialRef(ref: CredentialRef): Secret | undefined {
     case 'docker-config':
       return undefined; // the OCI client's own docker config lookup applies
   }
-}
-
-/** Host of a repository prefix (`host[:port][/path]`). */
-export function hostOf(registryPrefix: string): string {
-  return registryPrefix.split('/')[0]!;
 }
 
 /**

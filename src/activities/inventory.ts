@@ -3,11 +3,11 @@
 // tags list as sha256-<hex>.sig / .att, so they cost no extra request). One tags-list walk per repository, then a
 // HEAD per declared tag found and per declared digest not already proven by a tag. With `allTags`, every tag is
 // resolved (reconciliation needs unexpected tags too).
-import { headManifest, listTags, OciError, type RegistryClient, type RepositoryRef } from '../oci';
+import { headManifest, listTags, OciError, type RegistryClient } from '../oci';
+import { isArtifactTag, parseCosignTag, splitRepositoryKey, type RepositoryRef } from '../model';
 import { mapLimit } from '../oci/limits';
 import type { Spec } from '../manifest/spec';
 import { repoKey, type Inventory, type RepoState } from '../plan/inventory';
-import { isArtifactTag } from '../plan/drift';
 
 export interface RepoQuery {
   /** `<registry prefix>/<image>` as the planner keys it. */
@@ -15,11 +15,6 @@ export interface RepoQuery {
   repo: RepositoryRef;
   digests: Set<string>;
   tags: Set<string>;
-}
-
-export function splitRepo(full: string): RepositoryRef {
-  const i = full.indexOf('/');
-  return { registry: full.slice(0, i), repository: full.slice(i + 1) };
 }
 
 /** Every repository a spec touches (sources and destinations), with the digests and tags declared for it. */
@@ -30,7 +25,7 @@ export function reposOfSpec(spec: Spec): RepoQuery[] {
   const add = (registry: string, image: string, digest: string, tags: string[]) => {
     const key = repoKey(registry, image);
     let q = byKey.get(key);
-    if (!q) byKey.set(key, (q = { key, repo: splitRepo(key), digests: new Set(), tags: new Set() }));
+    if (!q) byKey.set(key, (q = { key, repo: splitRepositoryKey(key), digests: new Set(), tags: new Set() }));
     q.digests.add(digest);
     for (const t of tags) q.tags.add(t);
   };
@@ -71,8 +66,8 @@ export async function readRepoState(
   const signatures = new Set<string>();
   const attestations = new Set<string>();
   for (const t of listed) {
-    const m = /^sha256-([0-9a-f]{64})\.(sig|att)$/.exec(t);
-    if (m) (m[2] === 'sig' ? signatures : attestations).add(`sha256:${m[1]}`);
+    const artifact = parseCosignTag(t);
+    if (artifact) (artifact.kind === 'sig' ? signatures : attestations).add(artifact.subject);
   }
   const n = opts.concurrency ?? 16;
   const wanted = opts.allTags ? listed.filter((t) => !isArtifactTag(t)) : [...q.tags].filter((t) => present.has(t));

@@ -8,7 +8,8 @@ import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { OciError, type RegistryClient } from '../oci';
 import { mapLimit } from '../oci/limits';
-import { attestationTag, signatureTag, type Artifact } from '../signing/artifacts';
+import { attestationTag, repositoryIn, signatureTag } from '../model';
+import type { Artifact } from '../signing';
 import { loadPublicKey } from '../signing/keys';
 import { planMirrorPush, readCosignImage } from '../signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../signing/slsa-provenance';
@@ -16,7 +17,6 @@ import { verifyImageAttestations, verifyImageSignatures } from '../signing/verif
 import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
 import type { EndpointRef } from '../workflows/types';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../workflows/reconcile-types';
-import { repoOf } from './copy';
 import { readRepoState } from './inventory';
 import { artifactReader, pushArtifact } from './artifacts';
 import { readKeyRef } from './key-refs';
@@ -36,7 +36,7 @@ export async function inventoryRepos(client: RegistryClient, input: InventoryBat
   const items: DriftItem[] = [];
   // Repositories one after another, each with the registry's concurrency: the per-registry limit is the bound.
   await mapLimit(input.repos, 2, async (want) => {
-    const repo = repoOf(input.destination, want.image);
+    const repo = repositoryIn(input.destination.registry, want.image);
     const q = { digests: new Set(want.entries.map((e) => e.digest)) };
     let observed: ObservedRepo;
     try {
@@ -96,7 +96,7 @@ export function reconcileActivities(deps: ActivityDeps) {
             for (const name of it.from) {
               const peer = endpoints.get(name);
               if (!peer) continue;
-              const reader = artifactReader(client, repoOf(peer, it.image));
+              const reader = artifactReader(client, repositoryIn(peer.registry, it.image));
               if (key) {
                 const v = kind === 'sig' ? await verifyImageSignatures(reader, { publicKey: key, digest: it.digest }) : await verifyImageAttestations(reader, { publicKey: key, digest: it.digest, predicateType: SLSA_PROVENANCE_V1 });
                 if (!v.ok) continue;
@@ -114,7 +114,7 @@ export function reconcileActivities(deps: ActivityDeps) {
                 results.push({ ...at, status: 'failed', error: `no destination or source holds a ${key ? 'valid ' : ''}${kind === 'sig' ? 'signature' : 'attestation'} to copy: it must be signed again (promote)` });
                 continue;
               }
-              const repo = repoOf(d, it.image);
+              const repo = repositoryIn(d.registry, it.image);
               const push = await planMirrorPush(found.artifact, artifactReader(client, repo), tag);
               if (!push) {
                 results.push({ ...at, status: 'present', from: found.from });

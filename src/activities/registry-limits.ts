@@ -2,9 +2,9 @@
 // inputs, like credentials). Registered by every activity before it touches a registry and read by the worker's one
 // shared OCI client, so a limit holds across all concurrent activities of the worker. Across workers, Temporal's
 // task-queue rate limit does the job (README: "Rate limits across workers").
-import type { RegistryLimits } from '../manifest/spec';
+import type { RegistryLimits } from '../model';
 import type { EndpointRef } from '../workflows/types';
-import { hostOf } from './credentials';
+import { hostOf } from '../model';
 
 /** The stricter of two limits, field by field: two manifests naming one registry never loosen each other. */
 export function stricter(a: RegistryLimits | undefined, b: RegistryLimits): RegistryLimits {

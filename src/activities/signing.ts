@@ -5,16 +5,16 @@
 // environment; nothing secret enters a workflow payload, result or log.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { RegistryClient, RepositoryRef } from '../oci';
+import type { RegistryClient } from '../oci';
+import { attestationTag, repositoryIn, signatureTag, type RepositoryRef } from '../model';
 import { listReferrers } from '../oci/referrers';
 import {
-  attestationTag, loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signatureTag, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
+  loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
   verifyImageBundles, signImageKeyless, trustMaterialFromTrustedRoot, verifyKeylessBundle, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, KeyDecryptionError, KeyFormatError, type Signer, type SubjectDescriptor,
 } from '../signing';
 import type { DestinationRef } from '../workflows/types';
 import type { KeylessPolicy } from '../manifest/spec';
 import type { TrustMaterial } from '@sigstore/verify';
-import { repoOf } from './copy';
 import { artifactReader, pushArtifact, pushReferrerArtifact } from './artifacts';
 import { KeyRefError, readKeyRef } from './key-refs';
 import { PROMOFLOW_VERSION } from '../version';
@@ -160,7 +160,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
     async signAtHome(input: SignInput): Promise<SignResult> {
       try {
         credentials.register(input.home);
-        const repo = repoOf(input.home, input.image);
+        const repo = repositoryIn(input.home.registry, input.image);
         if (input.signing.keyless) return await signKeyless(client, repo, input, input.signing.keyless);
         const reader = artifactReader(client, repo);
         const signer = await signerFor(keyOf(input.signing));
@@ -208,8 +208,8 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
       try {
         credentials.register(input.from);
         credentials.register(input.to);
-        const from = artifactReader(client, repoOf(input.from, input.image));
-        const toRepo = repoOf(input.to, input.image);
+        const from = artifactReader(client, repositoryIn(input.from.registry, input.image));
+        const toRepo = repositoryIn(input.to.registry, input.image);
         const to = artifactReader(client, toRepo);
         let pushed = 0;
         let upToDate = 0;
@@ -224,7 +224,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
             } else upToDate++;
           }
           if (input.bundles) {
-            const fromRepo = repoOf(input.from, input.image);
+            const fromRepo = repositoryIn(input.from.registry, input.image);
             const have = new Set((await listReferrers(client, toRepo, digest, { artifactType: BUNDLE_V03 })).map((d) => d.digest));
             for (const d of await listReferrers(client, fromRepo, digest, { artifactType: BUNDLE_V03 })) {
               if (have.has(d.digest)) {
@@ -250,7 +250,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
     async verifySignatures(input: VerifySignaturesInput): Promise<Array<{ digest: string; problem: string }>> {
       try {
         credentials.register(input.destination);
-        const repo = repoOf(input.destination, input.image);
+        const repo = repositoryIn(input.destination.registry, input.image);
         if (input.signing.keyless) {
           const problems: Array<{ digest: string; problem: string }> = [];
           for (const digest of input.digests) {

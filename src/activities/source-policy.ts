@@ -1,7 +1,8 @@
 // The source policy: before anything is copied, the staging image must carry a cosign signature that verifies
 // with the trusted builder's public key. Unsigned or invalid → SignatureVerificationError (SourceUnsigned,
 // never retried), named with the image and digest.
-import type { RegistryClient, RepositoryRef } from '../oci';
+import type { RegistryClient } from '../oci';
+import { type RepositoryRef } from '../model';
 import { requireSignedImage } from '../signing';
 import { artifactReader } from './artifacts';
 import { readKeyRef } from './key-refs';

@@ -2,8 +2,8 @@
 // at its digest? Read-only; returns the problems found (an empty list means verified).
 import { Context } from '@temporalio/activity';
 import { headManifest } from '../oci';
+import { repositoryIn } from '../model';
 import type { DestinationRef } from '../workflows/types';
-import { repoOf } from './copy';
 import { classify } from './failures';
 import type { ActivityDeps } from './index';
 
@@ -26,7 +26,7 @@ export function verifyActivities({ client, credentials }: ActivityDeps) {
         credentials.register(input.destination);
         const problems: VerifyProblem[] = [];
         for (const it of input.items) {
-          const repo = repoOf(input.destination, it.image);
+          const repo = repositoryIn(input.destination.registry, it.image);
           const byDigest = await headManifest(client, repo, it.digest);
           if (!byDigest) {
             problems.push({ image: it.image, digest: it.digest, problem: `${repo.registry}/${repo.repository}@${it.digest} is missing` });

@@ -1,15 +1,11 @@
 // Before a run starts: every registry the spec names must answer /v2/ (any HTTP status counts: 401 means auth,
 // which activities handle). An unreachable registry is one clear line and exit 3, not a run that retries for minutes.
 import type { Spec } from '../manifest/spec';
+import { hostOf, isLoopback } from '../model';
 import { CliError, EXIT } from './exit-codes';
 
-function isLoopback(host: string): boolean {
-  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\./.test(h);
-}
-
 export function baseUrl(registryPrefix: string, insecure?: boolean): string {
-  const host = registryPrefix.split('/')[0]!;
+  const host = hostOf(registryPrefix);
   return `${insecure || isLoopback(host) ? 'http' : 'https'}://${host}`;
 }
 
@@ -28,7 +24,7 @@ export async function preflight(spec: Spec, timeoutMs = 5000): Promise<void> {
       } catch (err) {
         const c = (err as { cause?: { code?: string; message?: string } }).cause;
         const cause = (err as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (c?.code ?? c?.message ?? (err as Error).message);
-        problems.push(`registry ${e.registry.split('/')[0]} (${e.what} in ${spec.files[0] ?? 'the manifest'}) is unreachable (${cause}): check the address or the network`);
+        problems.push(`registry ${hostOf(e.registry)} (${e.what} in ${spec.files[0] ?? 'the manifest'}) is unreachable (${cause}): check the address or the network`);
       }
     }),
   );

@@ -4,7 +4,7 @@
 // are left out. A snapshot of production is the starting manifest for adopting promoflow on an existing registry.
 import { headManifest, listRepositories, listTags, RegistryClient } from '../oci';
 import { mapLimit } from '../oci/limits';
-import { isArtifactTag } from '../plan/drift';
+import { isArtifactTag, parseRegistryPrefix } from '../model';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';
 
@@ -15,12 +15,11 @@ export interface SnapshotImage {
 
 /** Snapshot every repository under `prefix` (`host[:port][/path]`); names are relative to the prefix. */
 export async function snapshot(client: RegistryClient, prefix: string, opts: { concurrency?: number } = {}): Promise<SnapshotImage[]> {
-  const [registry, ...rest] = prefix.split('/');
-  const path = rest.join('/');
-  const all = await listRepositories(client, registry!);
+  const { host: registry, path } = parseRegistryPrefix(prefix);
+  const all = await listRepositories(client, registry);
   const repos = path ? all.filter((r) => r === path || r.startsWith(`${path}/`)) : all;
   const images = await mapLimit(repos.sort(), opts.concurrency ?? 4, async (repository) => {
-    const repo = { registry: registry!, repository };
+    const repo = { registry, repository };
     const tags = (await listTags(client, repo)).filter((t) => !isArtifactTag(t));
     const heads = await mapLimit(tags, 8, async (t) => [t, (await headManifest(client, repo, t))?.digest] as const);
     const dmap: Record<string, string[]> = {};

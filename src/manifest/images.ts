@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { ManifestError } from './errors';
 import { digestSchema, imageNameSchema, says, tagSchema, zodErrors } from './rules';
-import type { Digest, ImageSpec } from './spec';
+import type { Digest } from '../model';
+import type { ImageSpec } from './spec';
 import { pathString, type PathSeg, type YamlFile } from './yamldoc';
 
 export interface Skipped {

@@ -4,6 +4,7 @@
 // thin manifests too (kpromo skips them there), and nothing outside the layout root can be read.
 import * as path from 'node:path';
 import { z } from 'zod';
+import { hostOf } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import type { ReadResult } from './native';
@@ -29,7 +30,7 @@ const plainSchema = z.strictObject({ ...manifestShape, images: z.unknown().optio
 
 /** Region of a destination from its host: `europe-west1-docker.pkg.dev/...` → europe-west1, `eu.gcr.io/...` → eu. */
 export function regionOf(registry: string): string | undefined {
-  const host = registry.split('/')[0]!;
+  const host = hostOf(registry);
   return /^([a-z]+-[a-z]+\d+)-docker\.pkg\.dev$/.exec(host)?.[1] ?? /^(us|eu|asia)\.gcr\.io$/.exec(host)?.[1];
 }
 

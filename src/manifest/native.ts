@@ -1,6 +1,7 @@
 // The native manifest format (apiVersion promoflow.dev/v1alpha1, kind Promotion): its zod schema (also the source
 // of the generated JSON Schema) and its reading into a Spec, with cross-field checks (names, phases, canonical).
 import { z } from 'zod';
+import { DIGEST_RE, TAG_RE } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import { durationSchema, findInlineSecrets, parseDuration, registrySchema, says, zodErrors } from './rules';
@@ -69,7 +70,7 @@ const sourcePolicy = z.strictObject({
 }).describe('refuse to promote a source image unless its cosign signature verifies');
 const imageEntry = z.strictObject({
   name: z.string(),
-  dmap: z.record(z.string().regex(/^sha256:[0-9a-f]{64}$/), z.array(z.string().regex(/^\w[\w.-]{0,127}$/))),
+  dmap: z.record(z.string().regex(DIGEST_RE), z.array(z.string().regex(TAG_RE))),
   allowTagMove: z.boolean().optional().describe('allow moving a tag that points to another digest at a destination'),
 });
 

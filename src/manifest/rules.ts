@@ -1,18 +1,17 @@
 // The value rules shared by every manifest format (digests, tags, names, registries, durations, secret detection)
 // and the translation of zod issues into located ManifestErrors.
 import { z } from 'zod';
+import { COMPONENT_PATTERN, DIGEST_RE, TAG_RE } from '../model';
 import type { ManifestError } from './errors';
 import { pathString, pathString as shown, type PathSeg, type YamlFile } from './yamldoc';
 
 /** zod messages carry "problem|expected" so one string yields both halves of a ManifestError. */
 export const says = (problem: string, expected: string): string => `${problem}|${expected}`;
 
-export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-export const TAG_RE = /^\w[\w.-]{0,127}$/;
 /** OCI distribution repository path components. */
-export const IMAGE_NAME_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+export const IMAGE_NAME_RE = new RegExp(`^${COMPONENT_PATTERN}(?:/${COMPONENT_PATTERN})*$`);
 /** host[:port][/path], lowercase. */
-export const REGISTRY_RE = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+export const REGISTRY_RE = new RegExp(`^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?(?:/${COMPONENT_PATTERN})*$`);
 
 export const digestSchema = z.string({ error: says('is not a digest', 'a string sha256:<64 hex>') }).regex(DIGEST_RE, says('is not a digest', 'sha256: followed by 64 lowercase hex characters'));
 export const tagSchema = z.string({ error: says('is not a tag', 'a string') }).regex(TAG_RE, says('is not a valid tag', 'a tag matching ^\\w[\\w.-]{0,127}$'));

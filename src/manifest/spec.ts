@@ -1,21 +1,13 @@
 // The validated promotion spec: the one in-memory shape that every manifest format (native, kpromo) loads into,
 // and the only manifest type the planner, workflows and CLI see. Pure data: no I/O, no secrets (credentials are
 // references to env vars or files, resolved inside activities).
-
-export type Digest = `sha256:${string}`;
+import type { Digest, RegistryLimits } from '../model';
 
 /** Where a credential comes from. Never the secret itself. */
 export type CredentialRef =
   | { kind: 'env'; username?: string; usernameEnv?: string; passwordEnv: string }
   | { kind: 'file'; path: string }
   | { kind: 'docker-config' };
-
-export interface RegistryLimits {
-  /** Concurrent requests to this registry from one worker. */
-  concurrency?: number;
-  /** Requests per second to this registry from one worker. */
-  requestsPerSecond?: number;
-}
 
 export interface RegistryEndpoint {
   /** Repository prefix: host[:port][/path]. An image `name` is appended as `<registry>/<name>`. */

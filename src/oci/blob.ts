@@ -2,7 +2,7 @@
 import type { RegistryClient } from './client';
 import { sha256, verifying } from './digest';
 import { DigestMismatchError, OciError } from './errors';
-import { formatRepository, isDigest, type RepositoryRef } from './reference';
+import { formatRepository, isDigest, type RepositoryRef } from '../model';
 import { withRetry } from './retry';
 import { discard, type RequestBody } from './transport';
 import { completeUpload, startUpload } from './upload';

@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, st
 import { rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { isDigest } from '../model';
 
 export interface BlobCacheOptions {
   dir: string;
@@ -55,7 +56,7 @@ export class BlobCache {
    * a mismatch), recording them on the way when the blob fits the budget.
    */
   async open(digest: string, size: number, fetch: () => Promise<AsyncIterable<Uint8Array>>): Promise<AsyncIterable<Uint8Array>> {
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest) || size > this.maxBytes / 4) return fetch();
+    if (!isDigest(digest) || size > this.maxBytes / 4) return fetch();
     for (;;) {
       const hit = this.entries.get(digest);
       if (hit) return this.read(digest, hit);

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { RegistryClient } from './client';
 import { OciError } from './errors';
-import type { RepositoryRef } from './reference';
+import type { RepositoryRef } from '../model';
 import { nextLink } from './tags';
 import { discard, header, readBody } from './transport';
 

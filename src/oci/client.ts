@@ -4,9 +4,9 @@
 import { AuthTransport, type Credential } from './auth';
 import { BlobCache, type BlobCacheOptions } from './cache';
 import { OciError } from './errors';
-import { LimitTransport, type RegistryLimits } from './limits';
+import { apiHost, isLoopback, type RegistryLimits, type RepositoryRef } from '../model';
+import { LimitTransport } from './limits';
 import { RedirectTransport } from './redirect';
-import { apiHost, isLoopback, type RepositoryRef } from './reference';
 import { errorFromResponse, type ErrorContext } from './response';
 import { DEFAULT_RETRY, RetryTransport, type RetryPolicy } from './retry';
 import { HttpTransport, type HttpRequest, type HttpResponse, type HttpTransportOptions, type RequestBody } from './transport';

@@ -5,12 +5,11 @@
 import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
-import type { Digest } from './digest';
+import { formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
 import { DigestMismatchError, OciError } from './errors';
 import { mapLimit } from './limits';
 import { getManifest, headManifest, putManifest } from './manifest';
-import { isForeignLayer, parseManifest, type Descriptor } from './mediatypes';
-import { formatReference, formatRepository, type Reference, type RepositoryRef } from './reference';
+import { parseManifest } from './mediatypes';
 import { backoff, sleep } from './retry';
 import { Channel, pump } from './tee';
 import { completeUpload, startUpload } from './upload';

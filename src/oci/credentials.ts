@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { IDENTITY_TOKEN_USER, type Credential, type CredentialSource } from './auth';
-import { DOCKER_HUB, normaliseRegistry } from './reference';
+import { DOCKER_HUB, normaliseRegistry } from '../model';
 
 
 const AuthEntry = z

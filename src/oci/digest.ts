@@ -1,9 +1,8 @@
-// Content digests: sha256 of bytes, and a verifying stream wrapper that hashes as bytes pass and fails at the end
+// Content digests (the name grammar is src/model's): sha256 of bytes, and a verifying stream wrapper that hashes as bytes pass and fails at the end
 // (or as soon as the size is exceeded), before a consumer can commit anything it forwarded.
 import { createHash } from 'node:crypto';
+import type { Digest } from '../model';
 import { DigestMismatchError } from './errors';
-
-export type Digest = `sha256:${string}`;
 
 export function sha256(bytes: Uint8Array): Digest {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -24,12 +24,6 @@ export class OciError extends Error {
   }
 }
 
-export class InvalidReferenceError extends OciError {
-  constructor(message: string, init: OciErrorInit = {}) {
-    super(message, { ...init, retryable: false });
-  }
-}
-
 export class DigestMismatchError extends OciError {
   constructor(message: string, init: OciErrorInit = {}) {
     super(message, { code: 'DIGEST_INVALID', ...init, retryable: false });

@@ -1,6 +1,5 @@
 // Public surface of the OCI client.
 export * from './errors';
-export * from './reference';
 export * from './client';
 export * from './manifest';
 export * from './blob';
@@ -16,4 +15,3 @@ export { cancelUpload, completeUpload, startUpload, type StartResult } from './u
 export { mergeScopes, parseChallenge, type Credential, type CredentialSource } from './auth';
 export { parseRetryAfter } from './response';
 export type { RetryPolicy } from './retry';
-export type { RegistryLimits } from './limits';

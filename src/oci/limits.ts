@@ -1,12 +1,8 @@
 // Per-registry request limits: a concurrency semaphore and a token-bucket request rate. A slot is held until the
 // response headers arrive (not the whole body), so a long download from one registry cannot deadlock uploads to the
 // same registry when a caller pipes one into the other.
+import type { RegistryLimits } from '../model';
 import type { HttpRequest, HttpResponse, Transport } from './transport';
-
-export interface RegistryLimits {
-  concurrency?: number;
-  requestsPerSecond?: number;
-}
 
 export class Semaphore {
   private active = 0;

@@ -1,9 +1,8 @@
 // Manifest GET/HEAD/PUT of exact bytes. Fetches by digest are verified against the digest; sizes are capped.
-import { sha256, type Digest } from './digest';
+import { formatRepository, isDigest, isTag, MANIFEST_ACCEPT, type Digest, type RepositoryRef } from '../model';
+import { sha256 } from './digest';
 import type { RegistryClient } from './client';
 import { DigestMismatchError, ManifestTooLargeError, OciError } from './errors';
-import { MANIFEST_ACCEPT } from './mediatypes';
-import { formatRepository, isDigest, isTag, type RepositoryRef } from './reference';
 import { repositoryScope } from './auth';
 import { discard, header, readBody } from './transport';
 

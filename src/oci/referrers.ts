@@ -2,16 +2,17 @@
 // (`sha256-<hex>` tag holding an OCI index), maintained by read-modify-write serialised per subject in this process
 // and re-checked after each write, since distribution offers no conditional PUT to guard against other writers.
 import type { RegistryClient } from './client';
-import { sha256, type Digest } from './digest';
+import { formatRepository, ImageIndex, isDigest, OCI_INDEX, referrersTag as referrersTagOf, type Descriptor, type Digest, type RepositoryRef } from '../model';
+import { sha256 } from './digest';
 import { ManifestUnknownError, OciError } from './errors';
 import { getManifest, putManifest } from './manifest';
-import { ImageIndex, OCI_INDEX, parseManifest, type Descriptor } from './mediatypes';
-import { formatRepository, isDigest, type RepositoryRef } from './reference';
+import { parseManifest } from './mediatypes';
 import { discard, header, readBody } from './transport';
 
-export function referrersTag(subject: string): string {
+/** The referrers-schema tag of a subject; a subject that is not a digest is an OciError here (not retryable). */
+function referrersTag(subject: string): string {
   if (!isDigest(subject)) throw new OciError(`referrers: subject ${JSON.stringify(subject)} is not a sha256 digest`);
-  return subject.replace(':', '-');
+  return referrersTagOf(subject);
 }
 
 const support = new WeakMap<RegistryClient, Map<string, boolean>>();

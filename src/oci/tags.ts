@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { RegistryClient } from './client';
 import { OciError } from './errors';
-import { formatRepository, type RepositoryRef } from './reference';
+import { formatRepository, type RepositoryRef } from '../model';
 import { discard, header, readBody } from './transport';
 
 const TagList = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() }).loose();

@@ -3,7 +3,7 @@
 // against the request URL; a session that fails is cancelled with DELETE.
 import type { RegistryClient } from './client';
 import { OciError } from './errors';
-import { formatRepository, type RepositoryRef } from './reference';
+import { formatRepository, type RepositoryRef } from '../model';
 import { discard, header, type HttpResponse, type RequestBody } from './transport';
 
 export type StartResult = { mounted: true } | { mounted: false; location: URL };

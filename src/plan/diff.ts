@@ -2,7 +2,8 @@
 // revisions of the manifests, and tell new errors from old ones, so one bad old entry cannot block a new promotion.
 // Pure: both revisions arrive already loaded (see manifest/git.ts).
 import type { ManifestError } from '../manifest/errors';
-import type { Digest, ImageSpec, Spec } from '../manifest/spec';
+import type { Digest } from '../model';
+import type { ImageSpec, Spec } from '../manifest/spec';
 
 export interface DiffScope {
   /** The head spec restricted to added/changed digests (images left with none are dropped). */

@@ -2,6 +2,7 @@
 // classified by whether reconciliation may repair it. Pure (no I/O, no Temporal), so the Reconcile workflow, the
 // CLI and unit tests share it. Moved tags and unexpected tags are never repaired unless the manifest's policy says
 // so: a person pushed them, and resetting them silently would break whoever depends on them.
+import { isArtifactTag } from '../model';
 
 /** One digest a destination repository must hold, with its tags. */
 export interface DesiredEntry {
@@ -83,9 +84,6 @@ export interface DriftReport {
   repairable: number;
   repos: number;
 }
-
-const COSIGN_OR_REFERRERS = /^sha256-[0-9a-f]{64}(\.\w+)?$/;
-export const isArtifactTag = (tag: string): boolean => COSIGN_OR_REFERRERS.test(tag);
 
 const short = (d: string) => `sha256:${d.replace(/^sha256:/, '').slice(0, 12)}`;
 

@@ -2,7 +2,7 @@
 // registry plus the image name), tags → digest, the digests present, and which digests have a signature and an
 // attestation. Pure data; reading registries is someone else's job. Also the JSON form for `plan --inventory`.
 import { z } from 'zod';
-import { DIGEST_RE, TAG_RE } from '../manifest/rules';
+import { DIGEST_RE, TAG_RE } from '../model';
 
 export interface RepoState {
   tags: ReadonlyMap<string, string>;

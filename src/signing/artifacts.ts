@@ -2,11 +2,9 @@
 // `sha256-<hex>.att` (DSSE layers). Shapes follow what cosign builds with go-containerregistry on an empty
 // image with OCI media types: OCI manifest, OCI config whose rootfs lists one diff_id and one (empty) history
 // entry per layer, layer annotations as a sorted Go map. Also merging into an existing image without duplicates.
-import { z } from 'zod';
-import { assertDigest, b64, goJson, parseJsonWith, sha256Digest, sortedRecord, utf8 } from './encoding';
-
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+import { ImageManifest, OCI_CONFIG, OCI_MANIFEST, type Descriptor } from '../model';
+import { sha256 as sha256Digest } from '../oci';
+import { b64, goJson, parseJsonWith, sortedRecord, utf8 } from './encoding';
 export const SIMPLE_SIGNING_LAYER = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const DSSE_LAYER = 'application/vnd.dsse.envelope.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -38,30 +36,12 @@ export interface TaggedArtifact extends Artifact {
   tag: string;
 }
 
-export interface Descriptor {
-  mediaType: string;
-  size: number;
-  digest: string;
-  annotations?: Record<string, string>;
-  artifactType?: string;
-}
-
 /** One cosign layer before it is placed in a manifest: the blob bytes and its annotations. */
 export interface CosignLayer {
   mediaType: string;
   bytes: Buffer;
   annotations: Record<string, string>;
 }
-
-function tagBase(digest: string): string {
-  assertDigest(digest, 'subject digest');
-  return digest.replace(':', '-');
-}
-
-export const signatureTag = (digest: string): string => `${tagBase(digest)}.sig`;
-export const attestationTag = (digest: string): string => `${tagBase(digest)}.att`;
-/** OCI referrers tag schema (fallback when the registry has no referrers API). */
-export const referrersTag = (digest: string): string => tagBase(digest);
 
 export function signatureLayer(payload: Buffer, derSignature: Buffer, extra: Record<string, string> = {}): CosignLayer {
   return { mediaType: SIMPLE_SIGNING_LAYER, bytes: payload, annotations: { ...extra, [SIGNATURE_ANNOTATION]: b64(derSignature) } };
@@ -144,29 +124,9 @@ function uniqueBlobs(blobs: Blob[]): Blob[] {
   return blobs.filter((b) => (seen.has(b.digest) ? false : (seen.add(b.digest), true)));
 }
 
-const DescriptorSchema = z.object({
-  mediaType: z.string(),
-  size: z.number().int().nonnegative(),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  annotations: z.record(z.string(), z.string()).optional(),
-  artifactType: z.string().optional(),
-});
-
-export const ImageManifestSchema = z.object({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  config: DescriptorSchema,
-  layers: z.array(DescriptorSchema),
-  subject: DescriptorSchema.optional(),
-  artifactType: z.string().optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-
-export type ImageManifest = z.infer<typeof ImageManifestSchema>;
-
 /** Parse a manifest read from a registry (untrusted). */
 export function parseImageManifest(bytes: Uint8Array): ImageManifest {
-  return parseJsonWith(bytes, ImageManifestSchema, 'manifest is not JSON', (issues) => `not an image manifest: ${issues}`);
+  return parseJsonWith(bytes, ImageManifest, 'manifest is not JSON', (issues) => `not an image manifest: ${issues}`);
 }
 
 export interface MergeResult {
@@ -186,14 +146,14 @@ export function mergeCosignImage(existing: Uint8Array | null, ours: Artifact | C
         const d = descriptorOf(l);
         return { d, blob: { digest: d.digest, mediaType: l.mediaType, bytes: l.bytes } };
       })
-    : parseImageManifest(ours.manifest.bytes).layers.map((d) => ({ d: d as Descriptor, blob: ours.blobs.find((b) => b.digest === d.digest) }));
+    : parseImageManifest(ours.manifest.bytes).layers.map((d) => ({ d, blob: ours.blobs.find((b) => b.digest === d.digest) }));
   for (const o of oursLayers) if (!o.blob) throw new Error(`merge: blob ${o.d.digest} of our artifact is missing`);
   if (existing === null) {
     const all = dedupe(oursLayers);
     return { artifact: assemble(all.map((o) => o.d), uniqueBlobs(all.map((o) => o.blob as Blob))), added: all.length };
   }
   const current = parseImageManifest(existing);
-  let kept: Descriptor[] = current.layers.map((d) => d as Descriptor);
+  let kept: Descriptor[] = current.layers;
   const before = kept.length;
   if (drop) kept = kept.filter((d) => !drop(d));
   const have = new Set(kept.map(layerKey));

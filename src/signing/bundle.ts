@@ -6,17 +6,16 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { bundleFromJSON, bundleToJSON, isBundleWithDsseEnvelope, type Bundle } from '@sigstore/bundle';
 import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from '@sigstore/sign';
 import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
-import { z } from 'zod';
-import { OCI_MANIFEST, serializeImageManifest, type Artifact, type Descriptor } from './artifacts';
+import { assertDigest, ImageIndex, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, type Descriptor } from '../model';
+import { sha256 as sha256Digest } from '../oci';
+import { serializeImageManifest, type Artifact, type BuiltManifest } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE } from './dsse';
-import { assertDigest, goJson, sha256Digest, sortedRecord, utf8 } from './encoding';
+import { goJson, parseJsonWith, sortedRecord, utf8 } from './encoding';
 import { parseStatement, serializeStatement, statement, subjectForDigest } from './intoto';
 import { loadPublicKey } from './keys';
 import type { Signer } from './signer';
 
 export const BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 export const BUNDLE_CONTENT_ANNOTATION = 'dev.sigstore.bundle.content';
 export const BUNDLE_PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
@@ -89,37 +88,17 @@ export function bundleReferrer(bundleBytes: Buffer, predicateType: string, subje
   };
 }
 
-const IndexSchema = z.object({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  manifests: z.array(
-    z.object({
-      mediaType: z.string(),
-      size: z.number().int().nonnegative(),
-      digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-      artifactType: z.string().optional(),
-      annotations: z.record(z.string(), z.string()).optional(),
-    }),
-  ),
-});
-
 /**
  * Referrers tag schema (`sha256-<hex>` → OCI index) read-modify-write: add our referrer unless listed. Returns
  * null when nothing changes. The caller serialises calls per subject (two writers would lose an entry).
  */
-export function mergeReferrersIndex(existing: Uint8Array | null, referrer: Artifact, artifactType = BUNDLE_V03, annotations?: Record<string, string>): BuiltIndex | null {
-  const entries = existing ? IndexSchema.parse(JSON.parse(Buffer.from(existing).toString('utf8'))).manifests : [];
+export function mergeReferrersIndex(existing: Uint8Array | null, referrer: Artifact, artifactType = BUNDLE_V03, annotations?: Record<string, string>): BuiltManifest | null {
+  const entries = existing ? parseJsonWith(existing, ImageIndex, 'referrers index is not JSON', (issues) => `not a referrers index: ${issues}`).manifests : [];
   if (entries.some((e) => e.digest === referrer.manifest.digest)) return null;
   const added = { mediaType: referrer.manifest.mediaType, size: referrer.manifest.bytes.length, digest: referrer.manifest.digest, artifactType, ...(annotations ? { annotations: sortedRecord(annotations) } : {}) };
   const manifests = [...entries, added].map((e) => ({ mediaType: e.mediaType, size: e.size, digest: e.digest, ...(e.annotations ? { annotations: sortedRecord(e.annotations) } : {}), ...(e.artifactType ? { artifactType: e.artifactType } : {}) }));
   const bytes = utf8(goJson({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
   return { bytes, mediaType: OCI_INDEX, digest: sha256Digest(bytes) };
-}
-
-export interface BuiltIndex {
-  bytes: Buffer;
-  mediaType: string;
-  digest: string;
 }
 
 export interface BundleCheck {

@@ -1,17 +1,7 @@
-// Byte-level encodings shared by every signing module: digests, base64, and JSON written the way Go's
-// encoding/json writes it, because cosign (Go) produced the formats we must match byte-for-byte.
-import { createHash } from 'node:crypto';
+// Byte-level encodings shared by every signing module: base64, and JSON written the way Go's encoding/json writes
+// it, because cosign (Go) produced the formats we must match byte-for-byte. (Digests are src/model's; hashing is
+// src/oci's.)
 import type { z } from 'zod';
-
-export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-export function assertDigest(digest: string, what = 'digest'): void {
-  if (!DIGEST_RE.test(digest)) throw new Error(`${what} must match sha256:<64 hex>, got ${JSON.stringify(digest)}`);
-}
 
 /** Standard, padded base64: what cosign writes in annotations and what DSSE uses. */
 export function b64(bytes: Uint8Array): string {

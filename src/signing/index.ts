@@ -7,9 +7,6 @@ export { pae, signEnvelope, serializeEnvelope, parseEnvelope, INTOTO_PAYLOAD_TYP
 export { statement, subjectForDigest, serializeStatement, parseStatement, INTOTO_STATEMENT_V1 } from './intoto';
 export { promotionProvenance, promotionProvenanceStatement, SLSA_PROVENANCE_V1, PROMOTION_BUILD_TYPE, type PromotionProvenanceInput, type ProvenanceV1 } from './slsa-provenance';
 export {
-  signatureTag,
-  attestationTag,
-  referrersTag,
   buildCosignImage,
   mergeCosignImage,
   parseImageManifest,

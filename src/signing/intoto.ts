@@ -1,7 +1,8 @@
 // in-toto attestation statements. cosign >= 3.0.6 parses statements strictly (protojson): exactly _type,
 // subject, predicateType, predicate at the top, so nothing else is ever written.
 import { z } from 'zod';
-import { assertDigest, goJson, parseJsonWith, utf8 } from './encoding';
+import { assertDigest } from '../model';
+import { goJson, parseJsonWith, utf8 } from './encoding';
 
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 

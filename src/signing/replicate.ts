@@ -2,7 +2,8 @@
 // adding duplicates (ECDSA signatures are randomised: signing twice gives two different layers). Registry access
 // is through an ArtifactReader passed in; the results are pure plans for the activity to push.
 import { mergeCosignImage, parseImageManifest, type Artifact, type Blob } from './artifacts';
-import { sha256Digest } from './encoding';
+import { OCI_MANIFEST } from '../model';
+import { sha256 as sha256Digest } from '../oci';
 import { verifyImageAttestations, verifyImageSignatures, type ArtifactReader, type PublicKeyInput } from './verify';
 
 /** Read a .sig/.att image with every blob (digest-checked), or null when the tag does not exist. */
@@ -16,7 +17,7 @@ export async function readCosignImage(reader: ArtifactReader, tag: string): Prom
     if (sha256Digest(b) !== d.digest) throw new Error(`${tag}: blob ${d.digest} does not match its digest`);
     blobs.push({ digest: d.digest, mediaType: d.mediaType, bytes: b });
   }
-  return { manifest: { bytes, mediaType: m.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', digest: sha256Digest(bytes) }, blobs };
+  return { manifest: { bytes, mediaType: m.mediaType ?? OCI_MANIFEST, digest: sha256Digest(bytes) }, blobs };
 }
 
 /**

@@ -2,9 +2,9 @@
 // digest and, for an index, for each child manifest (as `cosign sign --recursive`). The activity pushes blobs,
 // then manifests under their tags, merging with what a registry already has (mergeCosignImage).
 import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, toSigstoreSigner, type SubjectDescriptor } from './bundle';
-import { attestationLayer, attestationTag, buildCosignImage, signatureLayer, signatureTag, type Artifact, type TaggedArtifact } from './artifacts';
+import { attestationLayer, buildCosignImage, signatureLayer, type Artifact, type TaggedArtifact } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from './dsse';
-import { assertDigest } from './encoding';
+import { assertDigest, attestationTag, signatureTag } from '../model';
 import { serializeStatement } from './intoto';
 import { promotionProvenanceStatement, SLSA_PROVENANCE_V1, type PromotionProvenanceInput } from './slsa-provenance';
 import { simpleSigningPayload } from './simple-signing';

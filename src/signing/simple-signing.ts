@@ -1,7 +1,8 @@
 // The cosign "simple signing" payload: the bytes a legacy .sig layer holds and its signature covers. Written
 // byte-for-byte as cosign writes it (sigstore/sigstore pkg/signature/payload, Go encoding/json).
 import { z } from 'zod';
-import { assertDigest, goJson, parseJsonWith, sortedRecord, utf8 } from './encoding';
+import { assertDigest } from '../model';
+import { goJson, parseJsonWith, sortedRecord, utf8 } from './encoding';
 
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 

@@ -1,7 +1,7 @@
 // SLSA provenance v1 predicate for a promotion: what was copied (source digest), where to, from which manifest
 // commit, by which promoflow and which Temporal run. Pure: timestamps and IDs come from the caller, so a retried
 // activity rebuilds identical bytes.
-import { assertDigest } from './encoding';
+import { assertDigest } from '../model';
 import { statement, subjectForDigest, type Statement } from './intoto';
 
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';

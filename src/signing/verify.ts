@@ -2,9 +2,10 @@
 // this .sig / .att image hold a valid signature by this key for this digest", reading registry content only
 // through the functions passed in (untrusted bytes: every blob is digest-checked and every JSON zod-parsed).
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { sha256Digest, fromB64 } from './encoding';
-import { z } from 'zod';
-import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_LAYER, attestationTag, parseImageManifest, referrersTag, signatureTag, type Descriptor } from './artifacts';
+import { attestationTag, ImageIndex, referrersTag, signatureTag, type Descriptor } from '../model';
+import { sha256 as sha256Digest } from '../oci';
+import { fromB64, parseJsonWith } from './encoding';
+import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_LAYER, parseImageManifest } from './artifacts';
 import { BUNDLE_V03, verifyBundleWithKey } from './bundle';
 import { INTOTO_PAYLOAD_TYPE, pae, parseEnvelope } from './dsse';
 import { parseStatement } from './intoto';
@@ -185,7 +186,7 @@ export async function verifyImageBundles(reader: ArtifactReader, check: Attestat
   if (raw === null) return { ok: false, verified: [], rejected: [], reason: `no bundle referrers (tag ${referrersTag(check.digest)} not found)` };
   let index;
   try {
-    index = ReferrersIndexSchema.parse(JSON.parse(raw.toString('utf8')));
+    index = parseJsonWith(raw, ImageIndex, 'referrers index is not JSON', (issues) => `not a referrers index: ${issues}`);
   } catch {
     return { ok: false, verified: [], rejected: [], reason: 'referrers index is malformed' };
   }
@@ -209,8 +210,3 @@ export async function verifyImageBundles(reader: ArtifactReader, check: Attestat
   if (verified.length > 0) return { ok: true, verified, rejected };
   return { ok: false, verified, rejected, reason: rejected.length ? `no valid bundle: ${rejected.map((r) => r.reason).join('; ')}` : 'no sigstore bundle referrer' };
 }
-
-const ReferrersIndexSchema = z.object({
-  schemaVersion: z.literal(2),
-  manifests: z.array(z.object({ mediaType: z.string(), digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), size: z.number(), artifactType: z.string().optional() })),
-});

@@ -3,7 +3,8 @@
 // the uncompressed tars, image manifests, and multi-platform indexes. pushImage() writes one to a registry.
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { RegistryClient, RepositoryRef } from '../oci';
+import type { RegistryClient } from '../oci';
+import { type RepositoryRef } from '../model';
 import { pushBlob, putManifest, blobExists } from '../oci';
 
 export const MT = {

@@ -1,7 +1,8 @@
 // Minimal fetch-based OCI pusher/reader for the signing interop tests, independent of src/oci so those tests
 // stand alone: monolithic blob upload, manifest put/get, and tiny single- and multi-platform images.
 import { createHash } from 'node:crypto';
-import { referrersTag, type Artifact } from '../signing/artifacts';
+import { referrersTag } from '../model';
+import type { Artifact } from '../signing';
 import { mergeReferrersIndex } from '../signing/bundle';
 import type { ArtifactReader } from '../signing/verify';
 

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
-import { blobExists, copyImage, fetchBlob, getManifest, headManifest, pushBlob, RegistryClient, ManifestUnknownError, type CopyProgress, type RepositoryRef } from '../../src/oci';
+import { blobExists, copyImage, fetchBlob, getManifest, headManifest, pushBlob, RegistryClient, ManifestUnknownError, type CopyProgress } from '../../src/oci';
+import { type RepositoryRef } from '../../src/model';
 import { buildImage, buildIndex, pushImage } from '../../src/testing/image-builder';
 import { startFaultProxy } from '../../src/testing/fault-proxy';
 

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
-import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, sha256, TooManyRequestsError, type RepositoryRef } from '../../src/oci';
+import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, sha256, TooManyRequestsError } from '../../src/oci';
+import { type RepositoryRef } from '../../src/model';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
 import { buildImage, pushImage } from '../../src/testing/image-builder';
 

@@ -8,7 +8,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
-import { copyImage, getManifest, RegistryClient, sha256, type RepositoryRef } from '../../src/oci';
+import { copyImage, getManifest, RegistryClient, sha256 } from '../../src/oci';
+import { type RepositoryRef } from '../../src/model';
 import { buildImage, buildIndex, pushImage, type BuiltImage } from '../../src/testing/image-builder';
 
 const run = promisify(execFile);

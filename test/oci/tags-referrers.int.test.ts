@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
-import { getManifest, listReferrers, listTags, pushBlob, pushReferrer, referrersTag, RegistryClient, sha256, type RepositoryRef } from '../../src/oci';
+import { getManifest, listReferrers, listTags, pushBlob, pushReferrer, RegistryClient, sha256 } from '../../src/oci';
+import { referrersTag, type RepositoryRef } from '../../src/model';
 import { buildImage, pushImage } from '../../src/testing/image-builder';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
 

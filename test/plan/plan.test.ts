@@ -1,7 +1,8 @@
 // The planner: each edge kind, phase assignment, overlap across images, and that no-ops are only counted.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Digest, Spec } from '../../src/manifest/spec';
+import type { Digest } from '../../src/model';
+import type { Spec } from '../../src/manifest/spec';
 import { inventoryFromJson } from '../../src/plan/inventory';
 import { plan } from '../../src/plan/plan';
 

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { attestationLayer, attestationTag, buildCosignImage, cosignConfig, mergeCosignImage, parseImageManifest, referrersTag, signatureLayer, signatureTag, SIGNATURE_ANNOTATION } from '../../src/signing/artifacts';
-import { sha256Digest } from '../../src/signing/encoding';
+import { attestationLayer, buildCosignImage, cosignConfig, mergeCosignImage, parseImageManifest, signatureLayer, SIGNATURE_ANNOTATION } from '../../src/signing/artifacts';
+import { attestationTag, referrersTag, signatureTag } from '../../src/model';
+import { sha256 as sha256Digest } from '../../src/oci';
 
 const D = 'sha256:' + '0f'.repeat(32);
 

@@ -1,6 +1,12 @@
 // Image references: parsing and normalisation of `[registry/]repository[:tag][@sha256:…]` following the Docker
 // reference grammar, with docker.io defaults (docker.io, library/ for single-component names).
-import { InvalidReferenceError } from './errors';
+import { isDigest, type Digest } from './digest';
+
+/** A reference that does not parse: never retryable (the OCI client and activities classify it by name). */
+export class InvalidReferenceError extends Error {
+  override name = 'InvalidReferenceError';
+  readonly retryable = false;
+}
 
 export interface RepositoryRef {
   /** host[:port]; Docker Hub is always `docker.io`. */
@@ -10,21 +16,20 @@ export interface RepositoryRef {
 
 export interface Reference extends RepositoryRef {
   tag?: string;
-  digest?: `sha256:${string}`;
+  digest?: Digest;
 }
 
 export const DOCKER_HUB = 'docker.io';
 const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** One repository path component (distribution's grammar, without anchors so that larger patterns reuse it). */
+export const COMPONENT_PATTERN = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const COMPONENT = new RegExp(`^${COMPONENT_PATTERN}$`);
+/** The one tag regex: a word character, then up to 127 word characters, dots or dashes. */
+export const TAG_RE = /^\w[\w.-]{0,127}$/;
+const TAG = TAG_RE;
 // host (DNS labels or IPv4), or a bracketed IPv6 literal; optional port.
 const HOST = /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
-
-export function isDigest(s: string): s is `sha256:${string}` {
-  return DIGEST.test(s);
-}
 
 export function isTag(s: string): boolean {
   return TAG.test(s);
@@ -51,7 +56,7 @@ export function parseReference(s: string): Reference {
   if (s.length > 512) fail(s.slice(0, 64) + '…', 'longer than 512 characters');
   if (/\s/.test(s)) fail(s, 'contains whitespace');
   let rest = s;
-  let digest: `sha256:${string}` | undefined;
+  let digest: Digest | undefined;
   const at = rest.indexOf('@');
   if (at >= 0) {
     const d = rest.slice(at + 1);

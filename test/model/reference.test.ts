@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatReference, InvalidReferenceError, isLoopback, parseReference } from '../../src/oci';
+import { formatReference, InvalidReferenceError, isLoopback, parseReference } from '../../src/model';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
