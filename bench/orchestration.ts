@@ -17,7 +17,7 @@ import { mapLimit } from '../src/oci/limits';
 import { buildImage, pushImage } from '../src/testing/image-builder';
 import { createWorker } from '../src/worker/worker';
 import { startPromotion } from '../src/client/promote';
-import type { PromotionRunInput } from '../src/workflows/types';
+import type { PromotionRunInput } from '../src/contract';
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 if it is gone). */
 function cpuOf(pid: number): number {

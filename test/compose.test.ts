@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { REPO_ROOT } from '../src/testing/harness';
-import { SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../src/contract';
 
 const service = z.object({
   image: z.string().optional(),

@@ -4,36 +4,11 @@
 import { Context } from '@temporalio/activity';
 import { copyImage, headManifest, getManifest, ManifestUnknownError, type RegistryClient } from '../oci';
 import { repositoryIn } from '../model';
-import type { DestinationRef, EndpointRef } from '../workflows/types';
+import type { CheckSourceInput, CopyActivityInput, CopyActivityResult, SourceInfo } from '../contract';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
 import type { CredentialStore } from './credentials';
 import { recordAttempt, recordCopy } from './metrics';
-
-export interface CopyActivityInput {
-  image: string;
-  digest: string;
-  tags: string[];
-  allowTagMove?: boolean;
-  source: EndpointRef;
-  destination: DestinationRef;
-}
-
-export interface CopyActivityResult {
-  /** `promoted`: something was written; `present`: the destination already had everything. */
-  status: 'promoted' | 'present';
-  bytesCopied: number;
-  blobsCopied: number;
-  manifestsWritten: number;
-}
-
-export interface SourceInfo {
-  mediaType: string;
-  /** Digests of the platform manifests when the source is an index. */
-  children: string[];
-  /** Descriptors of the manifest and its children (subjects of signature referrers). */
-  descriptors: Array<{ digest: string; size: number; mediaType: string }>;
-}
 
 interface Heartbeat {
   done: string[];
@@ -42,7 +17,7 @@ interface Heartbeat {
 export function copyActivities(deps: { client: RegistryClient; credentials: CredentialStore }) {
   const { client, credentials } = deps;
   return {
-    async checkSource(input: { image: string; digest: string; source: EndpointRef; requireSignedBy?: string }): Promise<SourceInfo> {
+    async checkSource(input: CheckSourceInput): Promise<SourceInfo> {
       try {
         recordAttempt(Context.current());
         credentials.register(input.source);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostOf } from '../model';
 import type { CredentialRef } from '../manifest/spec';
-import type { EndpointRef } from '../workflows/types';
+import type { EndpointRef } from '../contract';
 import type { RegistryLimitStore } from './registry-limits';
 
 export type Secret = { username: string; password: string } | { token: string };

@@ -1,11 +1,9 @@
 // Error classification at the activity boundary: OCI and domain errors become typed Temporal ApplicationFailures,
-// retryable or not, with one-line messages that carry no credentials. Workflows branch on these type names.
+// retryable or not, with one-line messages that carry no credentials. The type names are the contract's
+// (src/contract/failures.ts); workflows branch on them.
 import { ApplicationFailure } from '@temporalio/common';
+import type { FailureType } from '../contract';
 import { OciError } from '../oci';
-
-/** Failure types that retrying cannot fix. Listed in the activity retry policy too. */
-export const NON_RETRYABLE = ['SourceLost', 'DigestMismatch', 'Unauthorized', 'TagMove', 'InvalidManifest', 'InvalidReference', 'ManifestTooLarge', 'SourceUnsigned'] as const; // keep in step with workflows/failure-types.ts
-export type FailureType = (typeof NON_RETRYABLE)[number] | 'RegistryUnavailable' | 'TooManyRequests' | 'RegistryError';
 
 export class TagMoveError extends Error {
   override name = 'TagMoveError';

@@ -1,49 +1,13 @@
-// All activities a promoflow worker registers, built over shared dependencies (one OCI client per worker, so
-// connection pools, token caches and per-registry limits are shared by every concurrent activity).
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RegistryClient } from '../oci';
-import { CredentialStore } from './credentials';
-import { RegistryLimitStore } from './registry-limits';
+// All activities a promoflow worker registers (the contract's Activities), built over shared dependencies.
+import type { Activities } from '../contract';
+import { createActivityDeps, type ActivityDeps } from './deps';
 import { copyActivities } from './copy';
 import { verifyActivities } from './verify';
 import { reconcileActivities } from './reconcile';
 import { signingActivities } from './signing';
 
-export interface ActivityDeps {
-  client: RegistryClient;
-  credentials: CredentialStore;
-  /** Per-registry limits from the manifests, filled as endpoints are registered with `credentials`. */
-  limits?: RegistryLimitStore;
-}
+export { createActivityDeps, type ActivityDeps } from './deps';
 
-/**
- * A bounded, content-addressed blob cache private to this process, so that the per-destination copy activities of
- * one image read each source blob once, not once per destination. PROMOFLOW_BLOB_CACHE_BYTES sets the bound
- * (default 1 GiB; 0 turns it off).
- */
-function blobCacheOptions(): { dir: string; maxBytes: number } | undefined {
-  const maxBytes = Number(process.env.PROMOFLOW_BLOB_CACHE_BYTES ?? 1 << 30);
-  if (!Number.isFinite(maxBytes) || maxBytes <= 0) return undefined;
-  const dir = join(process.env.PROMOFLOW_BLOB_CACHE_DIR ?? tmpdir(), `promoflow-blobs-${process.pid}`);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { dir, maxBytes };
-}
-
-export function createActivityDeps(): ActivityDeps {
-  const limits = new RegistryLimitStore();
-  const credentials = new CredentialStore(limits);
-  const cache = blobCacheOptions();
-  const client = new RegistryClient(
-    { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
-    cache ? { blobCache: cache } : {},
-  );
-  return { client, credentials, limits };
-}
-
-export function createActivities(deps: ActivityDeps = createActivityDeps()) {
+export function createActivities(deps: ActivityDeps = createActivityDeps()): Activities {
   return { ...copyActivities(deps), ...verifyActivities(deps), ...signingActivities(deps), ...reconcileActivities(deps) };
 }
-
-export type Activities = ReturnType<typeof createActivities>;

@@ -15,13 +15,13 @@ import { planMirrorPush, readCosignImage } from '../signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../signing/slsa-provenance';
 import { verifyImageAttestations, verifyImageSignatures } from '../signing/verify';
 import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
-import type { EndpointRef } from '../workflows/types';
-import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../workflows/reconcile-types';
+import type { EndpointRef } from '../contract';
+import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
 import { readRepoState } from './inventory';
 import { artifactReader, pushArtifact } from './artifacts';
 import { readKeyRef } from './key-refs';
 import { classify } from './failures';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 
 /** A public key from a reference (file://PATH or env://VAR), on the worker. */
 export function resolvePublicKey(ref: string): KeyObject {

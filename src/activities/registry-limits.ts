@@ -3,7 +3,7 @@
 // shared OCI client, so a limit holds across all concurrent activities of the worker. Across workers, Temporal's
 // task-queue rate limit does the job (README: "Rate limits across workers").
 import type { RegistryLimits } from '../model';
-import type { EndpointRef } from '../workflows/types';
+import type { EndpointRef } from '../contract';
 import { hostOf } from '../model';
 
 /** The stricter of two limits, field by field: two manifests naming one registry never loosen each other. */

@@ -6,69 +6,21 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RegistryClient } from '../oci';
-import { attestationTag, repositoryIn, signatureTag, type RepositoryRef } from '../model';
+import { attestationTag, repositoryIn, signatureTag, type RepositoryRef, type SubjectDescriptor } from '../model';
 import { listReferrers } from '../oci/referrers';
 import {
   loadPrivateKey, mergeCosignImage, planMirrorPush, readCosignImage, signDigest, signingNeeds, verifyImageAttestations, verifyImageSignatures,
-  verifyImageBundles, signImageKeyless, trustMaterialFromTrustedRoot, verifyKeylessBundle, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, KeyDecryptionError, KeyFormatError, type Signer, type SubjectDescriptor,
+  verifyImageBundles, signImageKeyless, trustMaterialFromTrustedRoot, verifyKeylessBundle, BUNDLE_V03, COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, KeyDecryptionError, KeyFormatError, type Signer,
 } from '../signing';
-import type { DestinationRef } from '../workflows/types';
+import { SIGNATURE_MISSING, SIGNING_KEY_UNAVAILABLE, type ReplicateInput, type ReplicateResult, type SignatureProblem, type SignInput, type SignResult, type SigningRef, type VerifySignaturesInput } from '../contract';
 import type { KeylessPolicy } from '../manifest/spec';
 import type { TrustMaterial } from '@sigstore/verify';
 import { artifactReader, pushArtifact, pushReferrerArtifact } from './artifacts';
 import { KeyRefError, readKeyRef } from './key-refs';
 import { PROMOFLOW_VERSION } from '../version';
 import { classify } from './failures';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 
-
-export interface SigningRef {
-  /** `file://<path>` (cosign.key or PKCS#8 PEM) or `env://<VAR>` (the PEM itself); decrypted with COSIGN_PASSWORD. */
-  key?: string;
-  /** Keyless instead of a key: bundles only, the OIDC token read from the worker's environment. */
-  keyless?: KeylessPolicy;
-  attest: boolean;
-  /** Also sigstore bundle v0.3 referrers (cosign v3's format), signed with the same key. */
-  bundles?: boolean;
-  /** docker-reference prefix written into payloads; the image name is appended. */
-  dockerReference: string;
-}
-
-export interface SignInput {
-  image: string;
-  digest: string;
-  children: string[];
-  /** Descriptors of the digest and its children: the subjects of bundle referrers. */
-  subjects?: SubjectDescriptor[];
-  home: DestinationRef;
-  signing: SigningRef;
-  provenance: { sourceRepository: string; destinations: string[]; manifestPath: string; gitCommit?: string; workflowId: string; runId: string; namespace: string; startedOn: string; finishedOn: string };
-}
-
-export interface SignResult {
-  signed: number;
-  attested: number;
-  /** Digests whose valid signature (and attestation) by this key already existed. */
-  alreadySigned: number;
-}
-
-export interface ReplicateInput {
-  image: string;
-  digests: string[];
-  attest: boolean;
-  bundles?: boolean;
-  /** Keyless runs hold bundles only: no .sig/.att images to copy. */
-  keyless?: boolean;
-  from: DestinationRef;
-  to: DestinationRef;
-}
-
-export interface VerifySignaturesInput {
-  image: string;
-  digests: string[];
-  destination: DestinationRef;
-  signing: SigningRef;
-}
 
 const signers = new Map<string, Promise<Signer>>();
 
@@ -199,12 +151,12 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         }
         return result;
       } catch (e) {
-        if (e instanceof KeyRefError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) throw nonRetryable('SigningKeyUnavailable', e.message);
+        if (e instanceof KeyRefError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) throw nonRetryable(SIGNING_KEY_UNAVAILABLE, e.message);
         throw classify(e);
       }
     },
 
-    async replicateSignatures(input: ReplicateInput): Promise<{ pushed: number; upToDate: number }> {
+    async replicateSignatures(input: ReplicateInput): Promise<ReplicateResult> {
       try {
         credentials.register(input.from);
         credentials.register(input.to);
@@ -216,7 +168,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         for (const digest of input.digests) {
           for (const tag of input.keyless ? [] : input.attest ? [signatureTag(digest), attestationTag(digest)] : [signatureTag(digest)]) {
             const src = await readCosignImage(from, tag);
-            if (!src) throw nonRetryable('SignatureMissing', `${input.from.name} has no ${tag} for ${input.image}: nothing to replicate (was signing skipped?)`);
+            if (!src) throw nonRetryable(SIGNATURE_MISSING, `${input.from.name} has no ${tag} for ${input.image}: nothing to replicate (was signing skipped?)`);
             const plan = await planMirrorPush(src, to, tag);
             if (plan) {
               await pushArtifact(client, toRepo, tag, plan);
@@ -232,7 +184,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
                 continue;
               }
               const bytes = await from.manifest(d.digest);
-              if (!bytes) throw nonRetryable('SignatureMissing', `${input.from.name} lists bundle ${d.digest} for ${input.image} but does not hold it`);
+              if (!bytes) throw nonRetryable(SIGNATURE_MISSING, `${input.from.name} lists bundle ${d.digest} for ${input.image} but does not hold it`);
               const m = JSON.parse(bytes.toString('utf8')) as { config: { digest: string; mediaType: string }; layers: Array<{ digest: string; mediaType: string }> };
               const blobs = await Promise.all([m.config, ...m.layers].map(async (l) => ({ digest: l.digest, mediaType: l.mediaType, bytes: await from.blob(l.digest) })));
               await pushReferrerArtifact(client, toRepo, { manifest: { bytes, mediaType: d.mediaType, digest: d.digest }, blobs });
@@ -247,12 +199,12 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
       }
     },
 
-    async verifySignatures(input: VerifySignaturesInput): Promise<Array<{ digest: string; problem: string }>> {
+    async verifySignatures(input: VerifySignaturesInput): Promise<SignatureProblem[]> {
       try {
         credentials.register(input.destination);
         const repo = repositoryIn(input.destination.registry, input.image);
         if (input.signing.keyless) {
-          const problems: Array<{ digest: string; problem: string }> = [];
+          const problems: SignatureProblem[] = [];
           for (const digest of input.digests) {
             const v = await verifyKeylessAt(client, repo, digest, input.signing.keyless, input.signing.attest ? SLSA_PROVENANCE_V1 : COSIGN_SIGN_PREDICATE);
             if (!v.ok) problems.push({ digest, problem: `keyless bundle does not verify: ${v.reason}` });
@@ -262,7 +214,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         const reader = artifactReader(client, repo);
         const publicKey = await (await signerFor(keyOf(input.signing))).publicKeyPem();
         const dockerReference = `${input.signing.dockerReference}/${input.image}`;
-        const problems: Array<{ digest: string; problem: string }> = [];
+        const problems: SignatureProblem[] = [];
         for (const digest of input.digests) {
           const sig = await verifyImageSignatures(reader, { publicKey, digest, dockerReference });
           if (!sig.ok) problems.push({ digest, problem: `signature does not verify: ${sig.reason ?? 'no valid layer'}` });
@@ -277,7 +229,7 @@ export function signingActivities({ client, credentials }: ActivityDeps) {
         }
         return problems;
       } catch (e) {
-        if (e instanceof KeyRefError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) throw nonRetryable('SigningKeyUnavailable', e.message);
+        if (e instanceof KeyRefError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) throw nonRetryable(SIGNING_KEY_UNAVAILABLE, e.message);
         throw classify(e);
       }
     },

@@ -3,20 +3,9 @@
 import { Context } from '@temporalio/activity';
 import { headManifest } from '../oci';
 import { repositoryIn } from '../model';
-import type { DestinationRef } from '../workflows/types';
+import type { VerifyInput, VerifyProblem } from '../contract';
 import { classify } from './failures';
-import type { ActivityDeps } from './index';
-
-export interface VerifyInput {
-  destination: DestinationRef;
-  items: Array<{ image: string; digest: string; tags: string[] }>;
-}
-
-export interface VerifyProblem {
-  image: string;
-  digest: string;
-  problem: string;
-}
+import type { ActivityDeps } from './deps';
 
 export function verifyActivities({ client, credentials }: ActivityDeps) {
   return {

@@ -3,7 +3,7 @@
 // the workflow's validator and reported as one line.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows';
-import type { DecisionRecord } from '../workflows/types';
+import type { DecisionRecord } from '../contract';
 import { connect, resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { RegistryEndpoint, Spec } from '../manifest/spec';
 import type { Plan } from '../plan/plan';
-import type { PromotionItem, PromotionRunInput, RunSigning } from '../workflows/types';
+import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures', 'lost']);

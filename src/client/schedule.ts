@@ -5,8 +5,8 @@
 // The manifests are read when the command runs and travel in the schedule's action as compact spec-derived data.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec } from '@temporalio/client';
 import { z } from 'zod';
+import { TASK_QUEUE } from '../contract';
 import { reconcile } from '../workflows';
-import { TASK_QUEUE } from '../worker/worker';
 import { connect, resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import { loadSpecOrFail, type Io } from './promote';

@@ -2,7 +2,7 @@
 // once it has ended).
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { progressQuery } from '../workflows';
-import type { PromotionRunResult } from '../workflows/types';
+import type { PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';

@@ -1,6 +1,6 @@
 // The account printed at the end of every run: text for terminals and CI logs, Markdown for $GITHUB_STEP_SUMMARY,
 // JSON for machines. Every image × destination appears, so nothing is ever lost silently.
-import type { EdgeResult, PromotionRunResult } from '../workflows/types';
+import type { EdgeResult, PromotionRunResult } from '../contract';
 import { shortDigest } from '../workflows/format';
 
 function human(bytes = 0): string {

@@ -1,7 +1,7 @@
 // `promoflow watch <workflow-id>`: follow a promotion until it ends. In a terminal, a live progress display
 // redrawn in place; elsewhere (CI logs), plain lines, one per newly finished edge or phase change.
 import { progressQuery } from '../workflows';
-import type { PromotionProgress, PromotionRunResult } from '../workflows/types';
+import type { PromotionProgress, PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { exitCodeFor, type Io } from './promote';
 import { renderText } from './summary';

@@ -2,7 +2,8 @@
 // environment plus a worker, in the foreground until Ctrl-C or SIGTERM). Both shut down gracefully: the worker
 // finishes or hands back its tasks, then the environment's processes are stopped.
 import { startEnvironment, type Environment } from '../dev/environment';
-import { createWorker, installRuntime, TASK_QUEUE, type DeploymentOptions } from '../worker/worker';
+import { TASK_QUEUE } from '../contract';
+import { createWorker, installRuntime, type DeploymentOptions } from '../worker/worker';
 import { resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';

@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, realpathSync, mkdirSync } from 'node:fs'
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../contract';
 import { freePort, waitFor } from './ports';
 import { startProcess, type ManagedProcess } from './process';
 import { findExecutable, isExecutable } from './which';

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { diffScope, splitErrors } from '../plan/diff';
+import { diffScope, splitErrors } from './diff';
 import { ManifestLoadError, type ManifestError } from './errors';
 import { loadSpec, loadSpecFrom, type LoadOptions, type LoadResult } from './load';
 import { confine, SourceError, type EntryKind, type ManifestSource } from './source';

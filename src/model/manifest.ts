@@ -42,6 +42,13 @@ export const ImageIndex = z
   .loose();
 export type ImageIndex = z.infer<typeof ImageIndex>;
 
+/** The three fields that identify content (a signature's subject, a referrer's subject). */
+export interface SubjectDescriptor {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
 export type ParsedManifest = { kind: 'index'; index: ImageIndex } | { kind: 'image'; manifest: ImageManifest };
 
 /** Layers that must not be copied (foreign / non-distributable with external URLs), as go-containerregistry does. */

@@ -6,7 +6,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { bundleFromJSON, bundleToJSON, isBundleWithDsseEnvelope, type Bundle } from '@sigstore/bundle';
 import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from '@sigstore/sign';
 import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
-import { assertDigest, ImageIndex, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, type Descriptor } from '../model';
+import { assertDigest, ImageIndex, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, type Descriptor, type SubjectDescriptor } from '../model';
 import { sha256 as sha256Digest } from '../oci';
 import { serializeImageManifest, type Artifact, type BuiltManifest } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE } from './dsse';
@@ -59,12 +59,6 @@ export function parseBundle(bytes: Uint8Array): Bundle {
   } catch (e) {
     throw new Error(`sigstore bundle is malformed: ${(e as Error).message}`);
   }
-}
-
-export interface SubjectDescriptor {
-  digest: string;
-  size: number;
-  mediaType: string;
 }
 
 /** The referrer manifest for one bundle. `created` is passed in so a retry produces the same bytes. */

@@ -6,10 +6,11 @@ import type { Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import type { Artifact } from './artifacts';
-import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, verifyBundle, type BundleCheck, type IdentityPolicy, type SubjectDescriptor } from './bundle';
+import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, verifyBundle, type BundleCheck, type IdentityPolicy } from './bundle';
 import { serializeStatement } from './intoto';
 import { promotionProvenanceStatement, SLSA_PROVENANCE_V1 } from './slsa-provenance';
 import type { ProvenanceInputs } from './sign-image';
+import type { SubjectDescriptor } from '../model';
 
 export interface KeylessOptions {
   fulcioURL: string;

@@ -1,7 +1,7 @@
 // Everything to push for one promoted digest, computed without I/O: a .sig image and a SLSA .att image for the
 // digest and, for an index, for each child manifest (as `cosign sign --recursive`). The activity pushes blobs,
 // then manifests under their tags, merging with what a registry already has (mergeCosignImage).
-import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, toSigstoreSigner, type SubjectDescriptor } from './bundle';
+import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, toSigstoreSigner } from './bundle';
 import { attestationLayer, buildCosignImage, signatureLayer, type Artifact, type TaggedArtifact } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from './dsse';
 import { assertDigest, attestationTag, signatureTag } from '../model';
@@ -9,6 +9,7 @@ import { serializeStatement } from './intoto';
 import { promotionProvenanceStatement, SLSA_PROVENANCE_V1, type PromotionProvenanceInput } from './slsa-provenance';
 import { simpleSigningPayload } from './simple-signing';
 import type { Signer } from './signer';
+import type { SubjectDescriptor } from '../model';
 
 export type ProvenanceInputs = Omit<PromotionProvenanceInput, 'digest'>;
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { startEnvironment, type Environment, type EnvironmentOptions } from '../dev/environment';
 import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../worker/worker';
-import type { PromotionRunInput } from '../workflows/types';
+import type { PromotionRunInput } from '../contract';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'promoflow.js');

@@ -6,8 +6,8 @@ import { hostname } from 'node:os';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
+import { TASK_QUEUE } from '../contract';
 
-export const TASK_QUEUE = 'promoflow';
 /** The worker deployment name when only a build ID is given. */
 export const DEFAULT_DEPLOYMENT = 'promoflow';
 

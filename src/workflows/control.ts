@@ -3,7 +3,7 @@
 // records who made it and why.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { DecisionRecord as Decision, PromotionProgress } from './types';
+import type { DecisionRecord as Decision, PromotionProgress } from '../contract';
 
 export const decisionInput = z.strictObject({
   by: z.string().min(1, 'who decides (by) is required').max(200),

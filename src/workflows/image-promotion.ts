@@ -5,10 +5,10 @@
 // verify is failed, never counted as promoted. Returns an outcome per destination. Large runs hand one child a
 // batch of image digests, each promoted exactly as a child of its own would be.
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { NON_RETRYABLE_FAILURES } from './failure-types';
+import type { Activities } from '../contract';
+import { NON_RETRYABLE_FAILURES } from '../contract';
 import { edgeLabel } from './format';
-import type { DestinationRef, EdgeResult, ImagePromotionInput, ImagePromotionResult } from './types';
+import type { DestinationRef, EdgeResult, ImagePromotionInput, ImagePromotionResult } from '../contract';
 
 const { checkSource } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',

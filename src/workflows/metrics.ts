@@ -3,7 +3,7 @@
 // determinism). Exported by the worker's Prometheus endpoint next to Temporal's runtime metrics. Tags stay low
 // cardinality (phase, destination, status): never image names or digests.
 import { metricMeter } from '@temporalio/workflow';
-import type { EdgeResult, PhaseResult } from './types';
+import type { EdgeResult, PhaseResult } from '../contract';
 
 export const METRIC_EDGES = 'promoflow_edges';
 export const METRIC_PHASE_DURATION = 'promoflow_phase_duration';

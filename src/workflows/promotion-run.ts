@@ -7,18 +7,18 @@
 import {
   condition, continueAsNew, patched, executeChild, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities } from '../contract';
 import { imagePromotion, failureOf } from './image-promotion';
 import { edgeLabel } from './format';
-import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from './search-attributes';
+import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from '../contract';
 import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from './control';
 import { renderDetails } from './details';
 import { recordEdges, recordPhase } from './metrics';
-import { NON_RETRYABLE_FAILURES } from './failure-types';
+import { NON_RETRYABLE_FAILURES } from '../contract';
 import {
   countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
   type PromotionRunInput, type PromotionRunResult, type RunStatus, type DestinationRef,
-} from './types';
+} from '../contract';
 
 const DEFAULT_CONCURRENCY = 50;
 /** Runs with at least this many image digests batch them into children (one workflow per digest costs ~30 events). */

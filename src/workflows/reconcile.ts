@@ -7,16 +7,16 @@
 // manifest allows the tag move (or the policy says so). The report is the current details (Markdown) and the
 // PromoflowDriftCount search attribute (findings still standing).
 import { condition, continueAsNew, executeChild, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo, allHandlersFinished, defineQuery, setHandler } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities } from '../contract';
 import { batches, desiredFor } from '../plan/desired';
 import { mergeReports, summarize, type DesiredRepo, type DriftItem, type DriftReport } from '../plan/drift';
 import { renderDriftMarkdown } from '../plan/drift-render';
 import { failureOf } from './image-promotion';
 import { promotionRun } from './promotion-run';
-import { NON_RETRYABLE_FAILURES } from './failure-types';
-import { SA_DRIFT, SA_STATUS } from './search-attributes';
-import type { ReconcileDestination, ReconcileInput, ReconcileResult, RepairRecord, RepairSignaturesInput } from './reconcile-types';
-import type { PromotionItem, PromotionRunInput } from './types';
+import { NON_RETRYABLE_FAILURES } from '../contract';
+import { SA_DRIFT, SA_STATUS } from '../contract';
+import type { ReconcileDestination, ReconcileInput, ReconcileResult, RepairRecord, RepairSignaturesInput } from '../contract';
+import type { PromotionItem, PromotionRunInput } from '../contract';
 
 const DEFAULT_BATCH = 50;
 const DEFAULT_CONCURRENCY = 8;

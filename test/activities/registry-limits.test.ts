@@ -13,7 +13,7 @@ import { stricter, RegistryLimitStore } from '../../src/activities/registry-limi
 import { runAsActivity } from '../../src/testing/activity-context';
 import { runInputFromSpec } from '../../src/client/run-input';
 import { loadSpec } from '../../src/manifest/load';
-import type { EndpointRef } from '../../src/workflows/types';
+import type { EndpointRef } from '../../src/contract';
 
 const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'0'.repeat(64)}`, size: 2 }, layers: [] }));
 const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;

@@ -8,7 +8,7 @@ import { Connection } from '@temporalio/client';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, startTestEnvironment, testStateDir } from '../../src/testing/harness';
 import { isNativeBinary, resolveTemporalBinary } from '../../src/dev/temporal';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/contract';
 
 function alive(pid: number): boolean {
   try {

@@ -6,7 +6,7 @@ import { diffDrift, diffRepo, mergeReports, type DesiredRepo, type ObservedRepo 
 import { desiredFor, batches } from '../../src/plan/desired';
 import { renderDriftMarkdown, renderDriftText } from '../../src/plan/drift-render';
 import { reconcileBatches, repairPromotions, signatureRepairs } from '../../src/workflows/reconcile';
-import type { ReconcileInput } from '../../src/workflows/reconcile-types';
+import type { ReconcileInput } from '../../src/contract';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;

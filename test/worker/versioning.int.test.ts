@@ -11,7 +11,7 @@ import { startPromotion } from '../../src/client/promote';
 import { EXIT } from '../../src/client/exit-codes';
 import { createWorker } from '../../src/worker/worker';
 import { progressQuery } from '../../src/workflows';
-import type { PromotionRunInput } from '../../src/workflows/types';
+import type { PromotionRunInput } from '../../src/contract';
 
 const DEPLOYMENT = 'promoflow-test';
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;

@@ -12,7 +12,7 @@ import { eventually, startCliWorker, startTestEnvironment, testClient } from '..
 import { startPromotion } from '../../src/client/promote';
 import { startDevTemporal, type DevTemporal } from '../../src/dev/temporal';
 import { progressQuery, type promotionRun } from '../../src/workflows';
-import type { PromotionRunInput } from '../../src/workflows/types';
+import type { PromotionRunInput } from '../../src/contract';
 
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
 let client: Client;

@@ -12,7 +12,7 @@ import { eventually, runCli, startTestEnvironment, startTestWorker, testClient, 
 import { startPromotion } from '../../src/client/promote';
 import { EXIT } from '../../src/client/exit-codes';
 import { progressQuery } from '../../src/workflows';
-import type { PromotionRunInput } from '../../src/workflows/types';
+import type { PromotionRunInput } from '../../src/contract';
 
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
 let worker: { stop(): Promise<void> };

@@ -22,7 +22,7 @@ import { startPromotion } from '../../src/client/promote';
 import { CliError, EXIT } from '../../src/client/exit-codes';
 import { main } from '../../src/client/cli';
 import { reconcileInputFromSpec, startReconcile } from '../../src/client/reconcile';
-import type { ReconcileResult } from '../../src/workflows/reconcile-types';
+import type { ReconcileResult } from '../../src/contract';
 
 const MIRRORS = ['mirror-a', 'mirror-b', 'mirror-c'];
 const PASSWORD = 'reconcile test password';

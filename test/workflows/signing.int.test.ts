@@ -16,7 +16,7 @@ import { startTestEnvironment, startTestWorker, testClient } from '../../src/tes
 import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/testing/cosign-tools';
 import { startMockSigstore } from '../../src/testing/sig-sigstore-mock';
 import { startPromotion } from '../../src/client/promote';
-import type { PromotionRunInput } from '../../src/workflows/types';
+import type { PromotionRunInput } from '../../src/contract';
 
 const DESTS = ['prod', 'mirror-1', 'mirror-2', 'mirror-3'];
 const PASSWORD = 'correct horse battery staple 42';

@@ -1,4 +1,5 @@
-// Inputs, results and progress of promoflow's workflows. Only references, digests, names and small counts travel
+// Inputs, results and progress of promoflow's workflows (PromotionRun, ImagePromotion) and the endpoint refs
+// every run carries. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
 import type { RegistryLimits } from '../model';
 import type { CredentialRef, KeylessPolicy } from '../manifest/spec';

@@ -3,7 +3,7 @@
 // `env://…`, read on the worker), never key material or credentials.
 import type { DesiredImage } from '../plan/desired';
 import type { DesiredRepo, DriftItem, DriftPolicy, DriftReport } from '../plan/drift';
-import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './types';
+import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
 
 /** A destination with its manifest `limits` (EndpointRef.limits), which the inventory honours. */
 export type ReconcileDestination = DestinationRef;

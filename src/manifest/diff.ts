@@ -1,9 +1,9 @@
 // Diff-scoped runs (kpromo's Prow diff / --manifest-diff-since): keep only the digests added or changed between two
 // revisions of the manifests, and tell new errors from old ones, so one bad old entry cannot block a new promotion.
-// Pure: both revisions arrive already loaded (see manifest/git.ts).
-import type { ManifestError } from '../manifest/errors';
+// Pure: both revisions arrive already loaded (git.ts reads them).
 import type { Digest } from '../model';
-import type { ImageSpec, Spec } from '../manifest/spec';
+import type { ManifestError } from './errors';
+import type { ImageSpec, Spec } from './spec';
 
 export interface DiffScope {
   /** The head spec restricted to added/changed digests (images left with none are dropped). */

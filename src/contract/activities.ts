@@ -1,0 +1,134 @@
+// The activities a promoflow worker serves, as the workflows call them: names, inputs and results. Workflows proxy
+// this interface (they never import activity code); src/activities implements it. Only references, digests, names
+// and small counts: credentials and keys travel as references resolved on the worker.
+import type { KeylessPolicy } from '../manifest/spec';
+import type { SubjectDescriptor } from '../model';
+import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
+import type { DestinationRef, EndpointRef } from './runs';
+
+export interface CheckSourceInput {
+  image: string;
+  digest: string;
+  source: EndpointRef;
+  /** Public key reference (file:// or env://): the source digest must carry a valid signature by it. */
+  requireSignedBy?: string;
+}
+
+export interface SourceInfo {
+  mediaType: string;
+  /** Digests of the platform manifests when the source is an index. */
+  children: string[];
+  /** Descriptors of the manifest and its children (subjects of signature referrers). */
+  descriptors: SubjectDescriptor[];
+}
+
+export interface CopyActivityInput {
+  image: string;
+  digest: string;
+  tags: string[];
+  allowTagMove?: boolean;
+  source: EndpointRef;
+  destination: DestinationRef;
+}
+
+export interface CopyActivityResult {
+  /** `promoted`: something was written; `present`: the destination already had everything. */
+  status: 'promoted' | 'present';
+  bytesCopied: number;
+  blobsCopied: number;
+  manifestsWritten: number;
+}
+
+export interface VerifyInput {
+  destination: DestinationRef;
+  items: Array<{ image: string; digest: string; tags: string[] }>;
+}
+
+export interface VerifyProblem {
+  image: string;
+  digest: string;
+  problem: string;
+}
+
+export interface SigningRef {
+  /** `file://<path>` (cosign.key or PKCS#8 PEM) or `env://<VAR>` (the PEM itself); decrypted with COSIGN_PASSWORD. */
+  key?: string;
+  /** Keyless instead of a key: bundles only, the OIDC token read from the worker's environment. */
+  keyless?: KeylessPolicy;
+  attest: boolean;
+  /** Also sigstore bundle v0.3 referrers (cosign v3's format), signed with the same key. */
+  bundles?: boolean;
+  /** docker-reference prefix written into payloads; the image name is appended. */
+  dockerReference: string;
+}
+
+/** What a promotion's provenance records about the run (SLSA v1 build parameters). */
+export interface ProvenanceRef {
+  sourceRepository: string;
+  destinations: string[];
+  manifestPath: string;
+  gitCommit?: string;
+  workflowId: string;
+  runId: string;
+  namespace: string;
+  startedOn: string;
+  finishedOn: string;
+}
+
+export interface SignInput {
+  image: string;
+  digest: string;
+  children: string[];
+  /** Descriptors of the digest and its children: the subjects of bundle referrers. */
+  subjects?: SubjectDescriptor[];
+  home: DestinationRef;
+  signing: SigningRef;
+  provenance: ProvenanceRef;
+}
+
+export interface SignResult {
+  signed: number;
+  attested: number;
+  /** Digests whose valid signature (and attestation) by this key already existed. */
+  alreadySigned: number;
+}
+
+export interface ReplicateInput {
+  image: string;
+  digests: string[];
+  attest: boolean;
+  bundles?: boolean;
+  /** Keyless runs hold bundles only: no .sig/.att images to copy. */
+  keyless?: boolean;
+  from: DestinationRef;
+  to: DestinationRef;
+}
+
+export interface ReplicateResult {
+  pushed: number;
+  upToDate: number;
+}
+
+export interface VerifySignaturesInput {
+  image: string;
+  digests: string[];
+  destination: DestinationRef;
+  signing: SigningRef;
+}
+
+export interface SignatureProblem {
+  digest: string;
+  problem: string;
+}
+
+/** Every activity, by the name Temporal schedules it under. */
+export interface Activities {
+  checkSource(input: CheckSourceInput): Promise<SourceInfo>;
+  copyToDestination(input: CopyActivityInput): Promise<CopyActivityResult>;
+  verifyDestination(input: VerifyInput): Promise<VerifyProblem[]>;
+  signAtHome(input: SignInput): Promise<SignResult>;
+  replicateSignatures(input: ReplicateInput): Promise<ReplicateResult>;
+  verifySignatures(input: VerifySignaturesInput): Promise<SignatureProblem[]>;
+  inventoryBatch(input: InventoryBatchInput): Promise<InventoryBatchResult>;
+  repairSignatures(input: RepairSignaturesInput): Promise<RepairSignaturesResult>;
+}
