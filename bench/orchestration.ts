@@ -14,7 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startEnvironment } from '../src/dev/environment';
 import { copyImage, RegistryClient } from '../src/oci';
 import { mapLimit } from '../src/oci/limits';
-import { buildImage, pushImage } from '../src/testing/image-builder';
+import { buildImage, pushImage } from '../src/dev/sample-images';
 import { createWorker } from '../src/worker/worker';
 import { startPromotion } from '../src/client/promote';
 import type { PromotionRunInput } from '../src/contract';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RegistryClient, putManifest } from '../src/oci';
 import { startRegistry, type LocalRegistry } from '../src/dev/registry';
 import { startFaultProxy, type FaultProxy } from '../src/testing/fault-proxy';
-import { buildImage, pushImage } from '../src/testing/image-builder';
+import { buildImage, pushImage } from '../src/dev/sample-images';
 import { inventoryRepos } from '../src/activities/reconcile';
 import type { DesiredRepo } from '../src/plan/drift';
 

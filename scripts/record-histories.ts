@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RegistryClient } from '../src/oci';
-import { buildIndex, buildImage, pushImage } from '../src/testing/image-builder';
+import { buildIndex, buildImage, pushImage } from '../src/dev/sample-images';
 import { REPO_ROOT, eventually, startTestEnvironment, startTestWorker, testClient } from '../src/testing/harness';
 import { startPromotion } from '../src/client/promote';
 import { sendControl } from '../src/client/control';

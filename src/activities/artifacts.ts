@@ -1,9 +1,8 @@
-// Registry I/O for signature artifacts, shared by signing, source policy and reconciliation: an ArtifactReader over
-// the OCI client (a missing tag or repository reads as null), and pushing a .sig/.att image or a bundle referrer.
-import { blobExists, fetchBlob, getManifest, OciError, pushBlob, putManifest, type RegistryClient } from '../oci';
+// The ArtifactStore signing works through, over the worker's OCI client for one repository: a missing tag or
+// repository reads as null, pushes write blobs first, referrers go through the referrers API or tag schema.
 import { type RepositoryRef } from '../model';
-import { pushReferrer } from '../oci/referrers';
-import type { Artifact, ArtifactReader } from '../signing';
+import { blobExists, fetchBlob, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, type RegistryClient } from '../oci';
+import type { Artifact, ArtifactStore } from '../signing';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -11,7 +10,11 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export function artifactReader(client: RegistryClient, repo: RepositoryRef): ArtifactReader {
+async function pushBlobs(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
+  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
+}
+
+export function artifactStore(client: RegistryClient, repo: RepositoryRef): ArtifactStore {
   return {
     manifest: async (tag) => {
       try {
@@ -22,21 +25,14 @@ export function artifactReader(client: RegistryClient, repo: RepositoryRef): Art
       }
     },
     blob: async (digest) => collect(await fetchBlob(client, repo, digest)),
+    push: async (tag, a) => {
+      await pushBlobs(client, repo, a);
+      await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
+    },
+    pushReferrer: async (a) => {
+      await pushBlobs(client, repo, a);
+      await pushReferrer(client, repo, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
+    },
+    referrers: (subject, artifactType) => listReferrers(client, repo, subject, { artifactType }),
   };
-}
-
-async function pushBlobs(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
-  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
-}
-
-/** A .sig/.att image under its tag: blobs first, then the manifest. */
-export async function pushArtifact(client: RegistryClient, repo: RepositoryRef, tag: string, a: Artifact): Promise<void> {
-  await pushBlobs(client, repo, a);
-  await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
-}
-
-/** A bundle referrer: its blobs, then the manifest by digest, then the referrers index (serialised per subject). */
-export async function pushReferrerArtifact(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
-  await pushBlobs(client, repo, a);
-  await pushReferrer(client, repo, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
 }

@@ -4,7 +4,9 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryClient } from '../oci';
+import { KeyRing } from '../signing';
 import { CredentialStore } from './credentials';
+import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
 
 export interface ActivityDeps {
@@ -12,6 +14,8 @@ export interface ActivityDeps {
   credentials: CredentialStore;
   /** Per-registry limits from the manifests, filled as endpoints are registered with `credentials`. */
   limits?: RegistryLimitStore;
+  /** Signing keys and trusted roots by reference, loaded once per worker. */
+  keys: KeyRing;
 }
 
 /**
@@ -35,5 +39,5 @@ export function createActivityDeps(): ActivityDeps {
     { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
     cache ? { blobCache: cache } : {},
   );
-  return { client, credentials, limits };
+  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD) };
 }

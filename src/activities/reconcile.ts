@@ -6,19 +6,14 @@
 // signature binds to the digest, not to the registry.
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { OciError, type RegistryClient } from '../oci';
-import { mapLimit } from '../oci/limits';
+import { mapLimit, OciError, type RegistryClient } from '../oci';
 import { attestationTag, repositoryIn, signatureTag } from '../model';
-import type { Artifact } from '../signing';
-import { loadPublicKey } from '../signing/keys';
-import { planMirrorPush, readCosignImage } from '../signing/replicate';
-import { SLSA_PROVENANCE_V1 } from '../signing/slsa-provenance';
-import { verifyImageAttestations, verifyImageSignatures } from '../signing/verify';
+import { loadPublicKey, planMirrorPush, readCosignImage, SLSA_PROVENANCE_V1, verifyImageAttestations, verifyImageSignatures, type Artifact } from '../signing';
+
 import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
-import type { EndpointRef } from '../contract';
-import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
-import { readRepoState } from './inventory';
-import { artifactReader, pushArtifact } from './artifacts';
+import type { EndpointRef, InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
+import { readRepoState } from '../inventory';
+import { artifactStore } from './artifacts';
 import { readKeyRef } from './key-refs';
 import { classify } from './failures';
 import type { ActivityDeps } from './deps';
@@ -44,7 +39,7 @@ export async function inventoryRepos(client: RegistryClient, input: InventoryBat
       tagsRead += s.allTags.length;
       const signatures: Record<string, ArtifactState> = {};
       const attestations: Record<string, ArtifactState> = {};
-      const reader = artifactReader(client, repo);
+      const reader = artifactStore(client, repo);
       for (const d of q.digests) {
         if (!s.digests.has(d)) continue;
         if (input.policy.signatures && s.signatures?.has(d)) signatures[d] = key ? ((await verifyImageSignatures(reader, { publicKey: key, digest: d })).ok ? 'valid' : 'invalid') : 'present';
@@ -96,7 +91,7 @@ export function reconcileActivities(deps: ActivityDeps) {
             for (const name of it.from) {
               const peer = endpoints.get(name);
               if (!peer) continue;
-              const reader = artifactReader(client, repositoryIn(peer.registry, it.image));
+              const reader = artifactStore(client, repositoryIn(peer.registry, it.image));
               if (key) {
                 const v = kind === 'sig' ? await verifyImageSignatures(reader, { publicKey: key, digest: it.digest }) : await verifyImageAttestations(reader, { publicKey: key, digest: it.digest, predicateType: SLSA_PROVENANCE_V1 });
                 if (!v.ok) continue;
@@ -115,12 +110,12 @@ export function reconcileActivities(deps: ActivityDeps) {
                 continue;
               }
               const repo = repositoryIn(d.registry, it.image);
-              const push = await planMirrorPush(found.artifact, artifactReader(client, repo), tag);
+              const push = await planMirrorPush(found.artifact, artifactStore(client, repo), tag);
               if (!push) {
                 results.push({ ...at, status: 'present', from: found.from });
                 continue;
               }
-              await pushArtifact(client, repo, tag, push);
+              await artifactStore(client, repo).push(tag, push);
               results.push({ ...at, status: 'repaired', from: found.from });
             }
           }

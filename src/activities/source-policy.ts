@@ -4,9 +4,9 @@
 import type { RegistryClient } from '../oci';
 import { type RepositoryRef } from '../model';
 import { requireSignedImage } from '../signing';
-import { artifactReader } from './artifacts';
+import { artifactStore } from './artifacts';
 import { readKeyRef } from './key-refs';
 
 export async function requireSourceSignature(client: RegistryClient, repo: RepositoryRef, digest: string, keyRef: string): Promise<void> {
-  await requireSignedImage(artifactReader(client, repo), `${repo.registry}/${repo.repository}`, { publicKey: readKeyRef(keyRef, 'source policy key'), digest });
+  await requireSignedImage(artifactStore(client, repo), `${repo.registry}/${repo.repository}`, { publicKey: readKeyRef(keyRef, 'source policy key'), digest });
 }

@@ -9,7 +9,7 @@ import { plan, changeCount, problemCount, type Plan } from '../plan/plan';
 import type { Inventory } from '../plan/inventory';
 import { renderPlanText } from '../plan/render';
 import { createActivityDeps } from '../activities';
-import { readInventory } from '../activities/inventory';
+import { readInventory } from '../inventory';
 import type { Spec } from '../manifest/spec';
 import { promotionRun } from '../workflows';
 import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';

@@ -2,8 +2,7 @@
 // (`- name: X` / `dmap: {"sha256:…": [tags]}`) or as CSV (name,digest,tag). Repositories come from the catalog
 // API (paginated), tags from the tags list; cosign and referrers tags are artifacts of an image, not images, and
 // are left out. A snapshot of production is the starting manifest for adopting promoflow on an existing registry.
-import { headManifest, listRepositories, listTags, RegistryClient } from '../oci';
-import { mapLimit } from '../oci/limits';
+import { headManifest, listRepositories, listTags, mapLimit, RegistryClient } from '../oci';
 import { isArtifactTag, parseRegistryPrefix } from '../model';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';

@@ -15,3 +15,4 @@ export { cancelUpload, completeUpload, startUpload, type StartResult } from './u
 export { mergeScopes, parseChallenge, type Credential, type CredentialSource } from './auth';
 export { parseRetryAfter } from './response';
 export type { RetryPolicy } from './retry';
+export { mapLimit } from './limits';

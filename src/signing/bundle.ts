@@ -6,11 +6,11 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { bundleFromJSON, bundleToJSON, isBundleWithDsseEnvelope, type Bundle } from '@sigstore/bundle';
 import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from '@sigstore/sign';
 import { toSignedEntity, Verifier, type TrustMaterial } from '@sigstore/verify';
-import { assertDigest, ImageIndex, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, type Descriptor, type SubjectDescriptor } from '../model';
+import { assertDigest, OCI_EMPTY, OCI_MANIFEST, type Descriptor, type SubjectDescriptor } from '../model';
 import { sha256 as sha256Digest } from '../oci';
-import { serializeImageManifest, type Artifact, type BuiltManifest } from './artifacts';
+import { serializeImageManifest, type Artifact } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE } from './dsse';
-import { goJson, parseJsonWith, sortedRecord, utf8 } from './encoding';
+import { utf8 } from './encoding';
 import { parseStatement, serializeStatement, statement, subjectForDigest } from './intoto';
 import { loadPublicKey } from './keys';
 import type { Signer } from './signer';
@@ -80,19 +80,6 @@ export function bundleReferrer(bundleBytes: Buffer, predicateType: string, subje
       { digest: layer.digest, mediaType: BUNDLE_V03, bytes: bundleBytes },
     ],
   };
-}
-
-/**
- * Referrers tag schema (`sha256-<hex>` → OCI index) read-modify-write: add our referrer unless listed. Returns
- * null when nothing changes. The caller serialises calls per subject (two writers would lose an entry).
- */
-export function mergeReferrersIndex(existing: Uint8Array | null, referrer: Artifact, artifactType = BUNDLE_V03, annotations?: Record<string, string>): BuiltManifest | null {
-  const entries = existing ? parseJsonWith(existing, ImageIndex, 'referrers index is not JSON', (issues) => `not a referrers index: ${issues}`).manifests : [];
-  if (entries.some((e) => e.digest === referrer.manifest.digest)) return null;
-  const added = { mediaType: referrer.manifest.mediaType, size: referrer.manifest.bytes.length, digest: referrer.manifest.digest, artifactType, ...(annotations ? { annotations: sortedRecord(annotations) } : {}) };
-  const manifests = [...entries, added].map((e) => ({ mediaType: e.mediaType, size: e.size, digest: e.digest, ...(e.annotations ? { annotations: sortedRecord(e.annotations) } : {}), ...(e.artifactType ? { artifactType: e.artifactType } : {}) }));
-  const bytes = utf8(goJson({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
-  return { bytes, mediaType: OCI_INDEX, digest: sha256Digest(bytes) };
 }
 
 export interface BundleCheck {

@@ -18,8 +18,11 @@ export {
   type BuiltManifest,
   type MergeResult,
 } from './artifacts';
-export { bundleReferrer, mergeReferrersIndex, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
+export { bundleReferrer, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
 export { signImage, signDigest, type SignImageInput, type SignImageOutput, type SignedDigest, type ProvenanceInputs } from './sign-image';
 export { verifyImageSignatures, verifyImageAttestations, verifyImageBundles, requireSignedImage, verifySignatureLayer, verifyAttestationEnvelope, SignatureVerificationError, type ArtifactReader, type ImageVerdict, type Verdict } from './verify';
 export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from './replicate';
 export { signStatementKeyless, signImageKeyless, keylessMaterial, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
+export type { ArtifactStore } from './store';
+export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
+export { signWithKey, signKeyless, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, SignatureMissingError, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions } from './promotion';

@@ -36,7 +36,7 @@ export interface SignedDigest {
   digest: string;
   signature: TaggedArtifact;
   attestation?: TaggedArtifact;
-  /** OCI referrers (push blobs + manifest by digest, then add each to the referrers index: mergeReferrersIndex). */
+  /** OCI referrers (push blobs + manifest by digest, then list each for its subject: ArtifactStore.pushReferrer). */
   referrers?: Array<{ predicateType: string; artifact: Artifact }>;
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryClient } from '../../src/oci';
-import { buildImage, buildIndex, pushImage } from '../../src/testing/image-builder';
+import { buildImage, buildIndex, pushImage } from '../../src/dev/sample-images';
 import { runCli, startCliWorker, startTestEnvironment } from '../../src/testing/harness';
 import { EXIT } from '../../src/client/exit-codes';
 import { freePort } from '../../src/dev/ports';

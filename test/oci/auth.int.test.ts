@@ -9,7 +9,7 @@ import { type RepositoryRef } from '../../src/model';
 import { dockerConfigCredentials, staticCredentials } from '../../src/oci/credentials';
 import { writeHtpasswd } from '../../src/testing/htpasswd';
 import { startTokenServer, type TokenServer } from '../../src/testing/token-server';
-import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage } from '../../src/dev/sample-images';
 
 let dir: string;
 const stops: Array<() => Promise<void>> = [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
 import { blobExists, copyImage, fetchBlob, getManifest, headManifest, pushBlob, RegistryClient, ManifestUnknownError, type CopyProgress } from '../../src/oci';
 import { type RepositoryRef } from '../../src/model';
-import { buildImage, buildIndex, pushImage } from '../../src/testing/image-builder';
+import { buildImage, buildIndex, pushImage } from '../../src/dev/sample-images';
 import { startFaultProxy } from '../../src/testing/fault-proxy';
 
 let dir: string;

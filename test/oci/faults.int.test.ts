@@ -7,7 +7,7 @@ import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
 import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, sha256, TooManyRequestsError } from '../../src/oci';
 import { type RepositoryRef } from '../../src/model';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
-import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage } from '../../src/dev/sample-images';
 
 let dir: string;
 let src: LocalRegistry;

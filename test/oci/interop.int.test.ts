@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
 import { copyImage, getManifest, RegistryClient, sha256 } from '../../src/oci';
 import { type RepositoryRef } from '../../src/model';
-import { buildImage, buildIndex, pushImage, type BuiltImage } from '../../src/testing/image-builder';
+import { buildImage, buildIndex, pushImage, type BuiltImage } from '../../src/dev/sample-images';
 
 const run = promisify(execFile);
 const SKOPEO = '/usr/bin/skopeo';

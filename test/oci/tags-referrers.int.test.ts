@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
 import { getManifest, listReferrers, listTags, pushBlob, pushReferrer, RegistryClient, sha256 } from '../../src/oci';
 import { referrersTag, type RepositoryRef } from '../../src/model';
-import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage } from '../../src/dev/sample-images';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
 
 let dir: string;

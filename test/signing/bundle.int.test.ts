@@ -11,7 +11,7 @@ import { signImage } from '../../src/signing/sign-image';
 import { SLSA_PROVENANCE_V1 } from '../../src/signing/slsa-provenance';
 import { COSIGN_SIGN_PREDICATE } from '../../src/signing/bundle';
 import { verifyImageBundles, verifyImageSignatures } from '../../src/signing/verify';
-import { findCosign, runCosign, type RunResult } from '../../src/testing/cosign-tools';
+import { findCosign, runCosign, type RunResult } from '../../src/dev/cosign';
 import { SigTestRegistry } from '../../src/testing/sig-registry';
 
 const PASSWORD = 'pw';
@@ -46,10 +46,10 @@ describe('sigstore bundle referrers (real cosign)', { skip: v3.skip }, () => {
     assert.ok(signed?.attestation && signed.referrers?.length === 2);
     await reg.pushArtifact(repo, signed.signature.tag, signed.signature);
     await reg.pushArtifact(repo, signed.attestation.tag, signed.attestation);
-    for (const r of signed.referrers) await reg.pushReferrer(repo, image.digest, r.artifact);
+    for (const r of signed.referrers) await reg.pushReferrer(repo, r.artifact);
     // Idempotent: listing the same referrer again changes nothing.
     const before = await reg.getManifest(repo, `sha256-${image.digest.slice(7)}`);
-    for (const r of signed.referrers) await reg.pushReferrer(repo, image.digest, r.artifact);
+    for (const r of signed.referrers) await reg.pushReferrer(repo, r.artifact);
     assert.deepEqual(await reg.getManifest(repo, `sha256-${image.digest.slice(7)}`), before);
   });
 

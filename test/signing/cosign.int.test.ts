@@ -14,7 +14,7 @@ import { simpleSigningPayload } from '../../src/signing/simple-signing';
 import { planMirrorPush, readCosignImage } from '../../src/signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../../src/signing/slsa-provenance';
 import { requireSignedImage, verifyImageAttestations, verifyImageSignatures } from '../../src/signing/verify';
-import { COSIGN_VERSIONS, findCosign, runCosign, type RunResult } from '../../src/testing/cosign-tools';
+import { COSIGN_VERSIONS, findCosign, runCosign, type RunResult } from '../../src/dev/cosign';
 import { SigTestRegistry } from '../../src/testing/sig-registry';
 
 const PASSWORD = 'correct horse battery staple';

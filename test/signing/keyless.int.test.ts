@@ -9,7 +9,7 @@ import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
 import { signImageKeyless } from '../../src/signing/keyless';
 import { startMockSigstore, type MockSigstore } from '../../src/testing/sig-sigstore-mock';
 import { SigTestRegistry } from '../../src/testing/sig-registry';
-import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/testing/cosign-tools';
+import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/dev/cosign';
 
 const b64url = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 const TOKEN = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'ci@example.com', iss: 'https://ci.example', aud: 'sigstore', exp: 4102444800 })}.c2ln`;
@@ -31,7 +31,7 @@ describe('keyless bundles verified by the real cosign (offline, mock trusted roo
     const provenance = { sourceRepository: 's.example/a', destinations: ['p.example/a'], manifestPath: 'm.yaml', promoflowVersion: '0.1.0', workflowId: 'w', runId: 'r', startedOn: '2026-11-26T10:00:00Z', finishedOn: '2026-11-26T10:00:01Z' };
     const [out] = await signImageKeyless({ subjects: [img], created: '2026-11-26T10:00:01Z', provenance, keyless: { fulcioURL: mock.url, rekorURL: mock.url, identityToken: TOKEN } });
     assert.ok(out);
-    for (const r of out.referrers) await reg.pushReferrer('k/app', img.digest, r.artifact);
+    for (const r of out.referrers) await reg.pushReferrer('k/app', r.artifact);
     root = join(tmp, 'trusted_root.json');
     writeFileSync(root, JSON.stringify(mock.trustedRoot));
     ref = `${local.host}/k/app@${img.digest}`;

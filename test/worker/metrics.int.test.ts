@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { RegistryClient } from '../../src/oci';
-import { buildIndex, pushImage } from '../../src/testing/image-builder';
+import { buildIndex, pushImage } from '../../src/dev/sample-images';
 import { eventually, startCliWorker, startTestEnvironment, testClient, twoPhaseRun } from '../../src/testing/harness';
 import { freePort } from '../../src/dev/ports';
 import { startPromotion } from '../../src/client/promote';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
-import { buildImage, pushImage, type BuiltImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage, type BuiltImage } from '../../src/dev/sample-images';
 import { eventually, runCli, startCliWorker, startTestEnvironment, testClient, twoPhaseRun } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { EXIT } from '../../src/client/exit-codes';

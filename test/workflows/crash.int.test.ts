@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
-import { buildImage, buildIndex, pushImage } from '../../src/testing/image-builder';
+import { buildImage, buildIndex, pushImage } from '../../src/dev/sample-images';
 import { eventually, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { startDevTemporal, type DevTemporal } from '../../src/dev/temporal';

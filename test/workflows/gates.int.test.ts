@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
-import { buildIndex, buildImage, pushImage, type BuiltImage } from '../../src/testing/image-builder';
+import { buildIndex, buildImage, pushImage, type BuiltImage } from '../../src/dev/sample-images';
 import { eventually, runCli, startTestEnvironment, startTestWorker, testClient, twoPhaseRun } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { EXIT } from '../../src/client/exit-codes';

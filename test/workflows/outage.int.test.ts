@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
-import { buildIndex, pushImage } from '../../src/testing/image-builder';
+import { buildIndex, pushImage } from '../../src/dev/sample-images';
 import { eventually, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { startPromotion } from '../../src/client/promote';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';

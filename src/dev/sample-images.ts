@@ -1,19 +1,10 @@
-// Real OCI images built in-process with no network, for tests, benchmarks and the demo: ustar layers gzipped
+// Sample OCI images built in-process with no network, for the demo, tests and benchmarks: ustar layers gzipped
 // (deterministically, so the same inputs give the same digests), configs whose rootfs.diff_ids are the sha256 of
 // the uncompressed tars, image manifests, and multi-platform indexes. pushImage() writes one to a registry.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { RegistryClient } from '../oci';
-import { type RepositoryRef } from '../model';
-import { pushBlob, putManifest, blobExists } from '../oci';
-
-export const MT = {
-  index: 'application/vnd.oci.image.index.v1+json',
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  layerTar: 'application/vnd.oci.image.layer.v1.tar',
-} as const;
+import { OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST, type Digest, type RepositoryRef } from '../model';
+import { blobExists, pushBlob, putManifest, sha256, type RegistryClient } from '../oci';
 
 export interface Platform {
   os: string;
@@ -22,14 +13,14 @@ export interface Platform {
 }
 
 export interface Blob {
-  digest: `sha256:${string}`;
+  digest: Digest;
   size: number;
   mediaType: string;
   bytes: Buffer;
 }
 
 export interface BuiltImage {
-  digest: `sha256:${string}`;
+  digest: Digest;
   mediaType: string;
   manifest: Buffer;
   /** Config and layers (for an index: every child's blobs, deduplicated). */
@@ -37,10 +28,6 @@ export interface BuiltImage {
   /** For an index: its platform manifests, pushed before it. */
   children: BuiltImage[];
   platform?: Platform;
-}
-
-export function sha256(b: Buffer | string): `sha256:${string}` {
-  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
 function blob(bytes: Buffer, mediaType: string): Blob {
@@ -101,7 +88,7 @@ export function buildImage(opts: ImageOptions = {}): BuiltImage {
     if (opts.layerBytes) files[`layer${i}/random.bin`] = randomBytes(opts.layerBytes);
     const t = tar(files);
     diffIds.push(sha256(t));
-    layers.push(opts.uncompressed ? blob(t, MT.layerTar) : blob(gzipSync(t), MT.layerGzip));
+    layers.push(opts.uncompressed ? blob(t, OCI_LAYER) : blob(gzipSync(t), OCI_LAYER_GZIP));
   }
   const config = blob(
     Buffer.from(
@@ -114,17 +101,17 @@ export function buildImage(opts: ImageOptions = {}): BuiltImage {
         history: diffIds.map(() => ({ created_by: 'promoflow image-builder' })),
       }),
     ),
-    MT.config,
+    OCI_CONFIG,
   );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: MT.manifest,
+      mediaType: OCI_MANIFEST,
       config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     }),
   );
-  return { digest: sha256(manifest), mediaType: MT.manifest, manifest, blobs: [config, ...layers], children: [], platform };
+  return { digest: sha256(manifest), mediaType: OCI_MANIFEST, manifest, blobs: [config, ...layers], children: [], platform };
 }
 
 export const DEFAULT_PLATFORMS: Platform[] = [
@@ -137,17 +124,17 @@ export function buildIndex(opts: Omit<ImageOptions, 'platform'> & { platforms?: 
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: MT.index,
+      mediaType: OCI_INDEX,
       manifests: children.map((c) => ({ mediaType: c.mediaType, digest: c.digest, size: c.manifest.length, platform: c.platform })),
     }),
   );
   const blobs = new Map<string, Blob>();
   for (const c of children) for (const b of c.blobs) blobs.set(b.digest, b);
-  return { digest: sha256(manifest), mediaType: MT.index, manifest, blobs: [...blobs.values()], children };
+  return { digest: sha256(manifest), mediaType: OCI_INDEX, manifest, blobs: [...blobs.values()], children };
 }
 
 /** Push an image or index (blobs, then children, then the manifest by digest, then tags). */
-export async function pushImage(client: RegistryClient, repo: RepositoryRef, image: BuiltImage, tags: string[] = []): Promise<`sha256:${string}`> {
+export async function pushImage(client: RegistryClient, repo: RepositoryRef, image: BuiltImage, tags: string[] = []): Promise<Digest> {
   for (const b of image.blobs) {
     if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.size, b.bytes);
   }

@@ -3,9 +3,8 @@
 // tags list as sha256-<hex>.sig / .att, so they cost no extra request). One tags-list walk per repository, then a
 // HEAD per declared tag found and per declared digest not already proven by a tag. With `allTags`, every tag is
 // resolved (reconciliation needs unexpected tags too).
-import { headManifest, listTags, OciError, type RegistryClient } from '../oci';
+import { headManifest, listTags, mapLimit, OciError, type RegistryClient } from '../oci';
 import { isArtifactTag, parseCosignTag, splitRepositoryKey, type RepositoryRef } from '../model';
-import { mapLimit } from '../oci/limits';
 import type { Spec } from '../manifest/spec';
 import { repoKey, type Inventory, type RepoState } from '../plan/inventory';
 
