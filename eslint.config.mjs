@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended type-aware rules, plus the house rule that workflow code imports only
-// @temporalio/workflow and pure modules (determinism: all I/O lives in activities).
+// @temporalio/workflow and pure modules (determinism: all I/O lives in activities). The folder rules of the whole
+// of src/ (allowed arrows, index-only imports) are test/architecture.test.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -22,7 +23,8 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path'], message: 'workflow code is deterministic: I/O belongs in activities', allowTypeImports: true },
-            { group: ['../oci/*', '../activities', '../activities/*', '../oci', '../signing/*', '../client/*', '../worker/*', '../dev/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'workflows import only @temporalio/workflow and pure modules (plan, manifest types)', allowTypeImports: true },
+            // Each folder bare and deep: a bare '../signing' is an import of the whole folder.
+            { group: ['oci', 'signing', 'activities', 'inventory', 'client', 'worker', 'dev', 'testing'].flatMap((f) => [`../${f}`, `../${f}/*`]).concat(['@temporalio/client', '@temporalio/worker', '@temporalio/activity']), message: 'workflows import only @temporalio/workflow and pure modules (model, contract, plan, manifest types)', allowTypeImports: true },
           ],
         },
       ],

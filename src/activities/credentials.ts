@@ -2,7 +2,7 @@
 // process only. Secrets never leave this module except as the Authorization the OCI client sends to that registry.
 import { readFileSync } from 'node:fs';
 import { hostOf } from '../model';
-import type { CredentialRef } from '../manifest/spec';
+import type { CredentialRef } from '../manifest';
 import type { EndpointRef } from '../contract';
 import type { RegistryLimitStore } from './registry-limits';
 

@@ -7,6 +7,7 @@ import { reconcileActivities } from './reconcile';
 import { signingActivities } from './signing';
 
 export { createActivityDeps, type ActivityDeps } from './deps';
+export { artifactStore } from './artifacts';
 
 export function createActivities(deps: ActivityDeps = createActivityDeps()): Activities {
   return { ...copyActivities(deps), ...verifyActivities(deps), ...signingActivities(deps), ...reconcileActivities(deps) };

@@ -10,7 +10,7 @@ import { mapLimit, OciError, type RegistryClient } from '../oci';
 import { attestationTag, repositoryIn, signatureTag } from '../model';
 import { loadPublicKey, planMirrorPush, readCosignImage, SLSA_PROVENANCE_V1, verifyImageAttestations, verifyImageSignatures, type Artifact } from '../signing';
 
-import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan/drift';
+import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan';
 import type { EndpointRef, InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
 import { readRepoState } from '../inventory';
 import { artifactStore } from './artifacts';

@@ -15,7 +15,7 @@ import {
   type SigningRef,
   type VerifySignaturesInput,
 } from '../contract';
-import type { KeylessPolicy } from '../manifest/spec';
+import type { KeylessPolicy } from '../manifest';
 import { repositoryIn } from '../model';
 import {
   KeyDecryptionError,

@@ -3,7 +3,7 @@
 // PROMOFLOW_DEBUG is set.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_STATE_DIR } from '../dev/environment';
+import { DEFAULT_STATE_DIR } from '../dev';
 import { CliError, EXIT } from './exit-codes';
 import { PROMOFLOW_VERSION } from '../version';
 import { readSpecInventory, runPromote, type Io } from './promote';
@@ -11,7 +11,7 @@ import { runPlanCommand } from './commands/plan';
 import { runStatus } from './status';
 import { runDevUp, runWorker } from './worker-command';
 import { runDeployment } from './deployment';
-import { DEFAULT_DEPLOYMENT } from '../worker/worker';
+import { DEFAULT_DEPLOYMENT } from '../worker';
 import { runDemo } from './demo';
 import { runControl } from './control';
 import { runWatch } from './watch';

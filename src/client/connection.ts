@@ -3,7 +3,7 @@
 // the state directory. The API key and TLS key are read here and go nowhere but the gRPC connection.
 import { readFileSync } from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
-import { readEnvironmentInfo } from '../dev/environment';
+import { readEnvironmentInfo } from '../dev';
 import { CliError, EXIT } from './exit-codes';
 
 export interface TemporalTarget {

@@ -1,6 +1,6 @@
 // Before a run starts: every registry the spec names must answer /v2/ (any HTTP status counts: 401 means auth,
 // which activities handle). An unreachable registry is one clear line and exit 3, not a run that retries for minutes.
-import type { Spec } from '../manifest/spec';
+import type { Spec } from '../manifest';
 import { hostOf, isLoopback } from '../model';
 import { CliError, EXIT } from './exit-codes';
 

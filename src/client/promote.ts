@@ -2,15 +2,15 @@
 // idempotently (USE_EXISTING on a content-derived ID, so a re-run CI job attaches), wait, and print the account.
 import { appendFileSync } from 'node:fs';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { loadSpec } from '../manifest/load';
-import { loadDiffScoped } from '../manifest/git';
-import { ManifestLoadError, formatError } from '../manifest/errors';
-import { plan, changeCount, problemCount, type Plan } from '../plan/plan';
-import type { Inventory } from '../plan/inventory';
-import { renderPlanText } from '../plan/render';
+import { loadSpec } from '../manifest';
+import { loadDiffScoped } from '../manifest';
+import { ManifestLoadError, formatError } from '../manifest';
+import { plan, changeCount, problemCount, type Plan } from '../plan';
+import type { Inventory } from '../plan';
+import { renderPlanText } from '../plan';
 import { createActivityDeps } from '../activities';
 import { readInventory } from '../inventory';
-import type { Spec } from '../manifest/spec';
+import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
 import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';

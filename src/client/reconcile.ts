@@ -5,9 +5,9 @@
 import { appendFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { Spec } from '../manifest/spec';
-import type { DesiredImage } from '../plan/desired';
-import { renderDriftMarkdown, renderDriftText } from '../plan/drift-render';
+import type { Spec } from '../manifest';
+import type { DesiredImage } from '../plan';
+import { renderDriftMarkdown, renderDriftText } from '../plan';
 import { reconcile } from '../workflows';
 import { TASK_QUEUE, type ReconcileInput, type ReconcileResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';

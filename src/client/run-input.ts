@@ -3,8 +3,8 @@
 // Only image digests with something to do (copy, tags, signatures, or a lost source to report) go into the run:
 // in a steady state that is a small fraction of the manifests, which keeps payloads and histories small.
 import { createHash } from 'node:crypto';
-import type { RegistryEndpoint, Spec } from '../manifest/spec';
-import type { Plan } from '../plan/plan';
+import type { RegistryEndpoint, Spec } from '../manifest';
+import type { Plan } from '../plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
 

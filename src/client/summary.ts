@@ -1,7 +1,7 @@
 // The account printed at the end of every run: text for terminals and CI logs, Markdown for $GITHUB_STEP_SUMMARY,
 // JSON for machines. Every image × destination appears, so nothing is ever lost silently.
 import type { EdgeResult, PromotionRunResult } from '../contract';
-import { shortDigest } from '../workflows/format';
+import { shortDigest } from '../model';
 
 function human(bytes = 0): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -5,7 +5,7 @@ import type { PromotionProgress, PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { exitCodeFor, type Io } from './promote';
 import { renderText } from './summary';
-import { shortDigest } from '../workflows/format';
+import { shortDigest } from '../model';
 
 function bar(done: number, total: number, width = 30): string {
   const n = total ? Math.round((done / total) * width) : width;

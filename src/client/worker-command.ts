@@ -1,9 +1,9 @@
 // `promoflow worker` (a long-running worker against any Temporal) and `promoflow dev up` (the embedded
 // environment plus a worker, in the foreground until Ctrl-C or SIGTERM). Both shut down gracefully: the worker
 // finishes or hands back its tasks, then the environment's processes are stopped.
-import { startEnvironment, type Environment } from '../dev/environment';
+import { startEnvironment, type Environment } from '../dev';
 import { TASK_QUEUE } from '../contract';
-import { createWorker, installRuntime, type DeploymentOptions } from '../worker/worker';
+import { createWorker, installRuntime, type DeploymentOptions } from '../worker';
 import { resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';

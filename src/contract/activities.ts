@@ -1,7 +1,7 @@
 // The activities a promoflow worker serves, as the workflows call them: names, inputs and results. Workflows proxy
 // this interface (they never import activity code); src/activities implements it. Only references, digests, names
 // and small counts: credentials and keys travel as references resolved on the worker.
-import type { KeylessPolicy } from '../manifest/spec';
+import type { KeylessPolicy } from '../manifest';
 import type { SubjectDescriptor } from '../model';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
 import type { DestinationRef, EndpointRef } from './runs';

@@ -1,8 +1,8 @@
 // Inputs, results and checkpoints of the Reconcile workflow and its activities. Only names, references, digests
 // and findings travel: the manifests as compact spec-derived data, a public key as a reference (`file://…` or
 // `env://…`, read on the worker), never key material or credentials.
-import type { DesiredImage } from '../plan/desired';
-import type { DesiredRepo, DriftItem, DriftPolicy, DriftReport } from '../plan/drift';
+import type { DesiredImage } from '../plan';
+import type { DesiredRepo, DriftItem, DriftPolicy, DriftReport } from '../plan';
 import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
 
 /** A destination with its manifest `limits` (EndpointRef.limits), which the inventory honours. */

@@ -2,7 +2,7 @@
 // every run carries. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
 import type { RegistryLimits } from '../model';
-import type { CredentialRef, KeylessPolicy } from '../manifest/spec';
+import type { CredentialRef, KeylessPolicy } from '../manifest';
 
 /** A registry location as the workflow sees it: a repository prefix and how to find its credentials. */
 export interface EndpointRef {

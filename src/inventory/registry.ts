@@ -5,8 +5,8 @@
 // resolved (reconciliation needs unexpected tags too).
 import { headManifest, listTags, mapLimit, OciError, type RegistryClient } from '../oci';
 import { isArtifactTag, parseCosignTag, splitRepositoryKey, type RepositoryRef } from '../model';
-import type { Spec } from '../manifest/spec';
-import { repoKey, type Inventory, type RepoState } from '../plan/inventory';
+import type { Spec } from '../manifest';
+import { repoKey, type Inventory, type RepoState } from '../plan';
 
 export interface RepoQuery {
   /** `<registry prefix>/<image>` as the planner keys it. */

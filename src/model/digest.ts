@@ -19,6 +19,11 @@ export function assertDigest(digest: string, what = 'digest'): asserts digest is
   if (!isDigest(digest)) throw new InvalidDigestError(`${what} must match sha256:<64 hex>, got ${JSON.stringify(digest)}`);
 }
 
+/** The short label people read in reports and the Web UI: `sha256:` and the first 12 hex characters. */
+export function shortDigest(digest: string): string {
+  return `sha256:${digest.replace(/^sha256:/, '').slice(0, 12)}`;
+}
+
 /** The hex part of a sha256 digest. */
 export function digestHex(digest: string): string {
   return digest.slice('sha256:'.length);

@@ -1,5 +1,6 @@
 // Drift reports for people: Markdown (the Reconcile workflow's current details in the Web UI, `reconcile
 // --markdown`, $GITHUB_STEP_SUMMARY) and plain text (the CLI). Pure; tables are capped so details stay small.
+import { shortDigest } from '../model';
 import { DRIFT_KINDS, type DriftItem, type DriftReport } from './drift';
 
 export interface RepairLine {
@@ -14,7 +15,7 @@ export interface RepairLine {
 }
 
 const MAX_ROWS = 200;
-const short = (d?: string) => (d ? `sha256:${d.replace(/^sha256:/, '').slice(0, 12)}` : '');
+const short = (d?: string) => (d ? shortDigest(d) : '');
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 export function countsLine(r: DriftReport): string {

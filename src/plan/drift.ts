@@ -2,7 +2,7 @@
 // classified by whether reconciliation may repair it. Pure (no I/O, no Temporal), so the Reconcile workflow, the
 // CLI and unit tests share it. Moved tags and unexpected tags are never repaired unless the manifest's policy says
 // so: a person pushed them, and resetting them silently would break whoever depends on them.
-import { isArtifactTag } from '../model';
+import { isArtifactTag, shortDigest as short } from '../model';
 
 /** One digest a destination repository must hold, with its tags. */
 export interface DesiredEntry {
@@ -85,7 +85,6 @@ export interface DriftReport {
   repos: number;
 }
 
-const short = (d: string) => `sha256:${d.replace(/^sha256:/, '').slice(0, 12)}`;
 
 export function emptyCounts(): Record<DriftKind, number> {
   return Object.fromEntries(DRIFT_KINDS.map((k) => [k, 0])) as Record<DriftKind, number>;

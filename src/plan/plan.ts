@@ -2,7 +2,7 @@
 // destination) edge classified and assigned to its rollout phase. No-op edges — 99% of a steady-state run — are
 // only counted, never materialised, so planning a million edges stays fast and small.
 import type { Digest } from '../model';
-import type { Destination, ImageSpec, Origin, Phase, PhaseGates, Spec } from '../manifest/spec';
+import type { Destination, ImageSpec, Origin, Phase, PhaseGates, Spec } from '../manifest';
 import { repoKey, type Inventory, type RepoState } from './inventory';
 
 export type EdgeKind =

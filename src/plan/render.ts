@@ -1,11 +1,12 @@
 // Presenting a Plan: the human table (grouped by phase, with summary counts) and the JSON document of `plan --json`.
+import { shortDigest } from '../model';
 import type { Counts, Edge, Plan } from './plan';
 
 export function summaryLine(c: Counts): string {
   return `${c.edges} edges: ${c.copy} copy, ${c.tagOnly} tag-only, ${c.signatures} signatures, ${c.noop} no-op, ${c.tagMove} tag move refused, ${c.overlap} overlap, ${c.lost} lost`;
 }
 
-const shortDigest = (d: string) => `${d.slice(0, 19)}…`;
+const shortened = (d: string) => `${shortDigest(d)}…`;
 const fmtSoak = (s: number) => (s === 0 ? '0s' : `${Math.floor(s / 3600) ? `${Math.floor(s / 3600)}h` : ''}${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ''}${s % 60 ? `${s % 60}s` : ''}`);
 
 function table(rows: string[][]): string[] {
@@ -14,7 +15,7 @@ function table(rows: string[][]): string[] {
 }
 
 function tagsOf(e: Edge): string {
-  const moves = e.moves?.length ? ` (moves ${e.moves.map((m) => `${m.tag} from ${shortDigest(m.from)}`).join(', ')})` : '';
+  const moves = e.moves?.length ? ` (moves ${e.moves.map((m) => `${m.tag} from ${shortened(m.from)}`).join(', ')})` : '';
   const sign = e.sign ? ` +${[e.sign.signature ? 'sig' : '', e.sign.attestation ? 'att' : ''].filter(Boolean).join('+')}` : '';
   return `${e.tags.length ? e.tags.join(',') : '-'}${moves}${e.sign && (e.sign.signature || e.sign.attestation) ? sign : ''}`;
 }
@@ -31,7 +32,7 @@ export function renderPlanText(plan: Plan): string {
       return;
     }
     const rows = [['KIND', 'IMAGE', 'DIGEST', 'DESTINATION', 'TAGS']];
-    for (const e of p.edges) rows.push([e.kind, e.project ? `${e.project}:${e.image}` : e.image, shortDigest(e.digest), e.destination, tagsOf(e)]);
+    for (const e of p.edges) rows.push([e.kind, e.project ? `${e.project}:${e.image}` : e.image, shortened(e.digest), e.destination, tagsOf(e)]);
     out.push(...table(rows));
   });
   const problems = plan.phases.flatMap((p) => p.edges.filter((e) => e.kind === 'tag-move' || e.kind === 'overlap'));

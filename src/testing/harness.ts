@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startEnvironment, type Environment, type EnvironmentOptions } from '../dev/environment';
+import { startEnvironment, type Environment, type EnvironmentOptions } from '../dev';
 import { Client, Connection } from '@temporalio/client';
-import { createWorker } from '../worker/worker';
+import { createWorker } from '../worker';
 import type { PromotionRunInput } from '../contract';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');

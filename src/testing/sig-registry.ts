@@ -1,7 +1,7 @@
 // The signing interop tests' view of one registry, through promoflow's own OCI client and the ArtifactStore the
 // signing activities use: push sample images and signature artifacts, read manifests back.
-import { artifactStore } from '../activities/artifacts';
-import { buildImage, buildIndex, pushImage, type Platform } from '../dev/sample-images';
+import { artifactStore } from '../activities';
+import { buildImage, buildIndex, pushImage, type Platform } from '../dev';
 import { RegistryClient } from '../oci';
 import type { Artifact, ArtifactStore } from '../signing';
 

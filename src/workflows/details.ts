@@ -1,5 +1,5 @@
 // The live Markdown shown as "current details" in the Temporal Web UI: one table per phase (pure).
-import { shortDigest } from './format';
+import { shortDigest } from '../model';
 import type { PromotionProgress } from '../contract';
 
 const ICON: Record<string, string> = { promoted: '✅ promoted', present: '✅ present', failed: '❌ failed', lost: '❓ lost', skipped: '⏭ skipped' };

@@ -8,9 +8,9 @@
 // PromoflowDriftCount search attribute (findings still standing).
 import { condition, continueAsNew, executeChild, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo, allHandlersFinished, defineQuery, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../contract';
-import { batches, desiredFor } from '../plan/desired';
-import { mergeReports, summarize, type DesiredRepo, type DriftItem, type DriftReport } from '../plan/drift';
-import { renderDriftMarkdown } from '../plan/drift-render';
+import { batches, desiredFor } from '../plan';
+import { mergeReports, summarize, type DesiredRepo, type DriftItem, type DriftReport } from '../plan';
+import { renderDriftMarkdown } from '../plan';
 import { failureOf } from './image-promotion';
 import { promotionRun } from './promotion-run';
 import { NON_RETRYABLE_FAILURES } from '../contract';

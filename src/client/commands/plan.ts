@@ -10,12 +10,12 @@
 //       reported and the rest is planned (exit 0/10).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadDiffScoped } from '../../manifest/git';
-import { formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest/load';
-import type { Spec } from '../../manifest/spec';
-import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory } from '../../plan/inventory';
-import { changeCount, plan, problemCount } from '../../plan/plan';
-import { renderPlanText } from '../../plan/render';
+import { loadDiffScoped } from '../../manifest';
+import { formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest';
+import type { Spec } from '../../manifest';
+import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory } from '../../plan';
+import { changeCount, plan, problemCount } from '../../plan';
+import { renderPlanText } from '../../plan';
 
 export const EXIT_NOTHING_TO_DO = 0;
 export const EXIT_CHANGES = 10;
