@@ -5,9 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { loadSpec } from '../src/manifest/load';
-import type { Digest } from '../src/model';
+import { repositoryKey, type Digest } from '../src/model';
 import type { ImageSpec, Spec } from '../src/manifest/spec';
-import { repoKey, type Inventory, type RepoState } from '../src/plan/inventory';
+import type { Inventory, RepoState } from '../src/plan/inventory';
 import { plan } from '../src/plan/plan';
 
 const corpus = path.resolve(__dirname, '..', '..', 'shared', 'corpus', 'k8s-io', 'registry.k8s.io');
@@ -48,11 +48,11 @@ function inventoryFor(spec: Spec, promoted: number): Inventory {
   const dest = new Map(spec.destinations.map((d) => [d.name, d]));
   for (const img of spec.images) {
     const p = img.project !== undefined ? projects.get(img.project) : undefined;
-    const src = repoKey(p?.source.registry ?? spec.source.registry, img.name);
+    const src = repositoryKey(p?.source.registry ?? spec.source.registry, img.name);
     const srcState = repos.get(src) ?? { tags: new Map<string, string>(), digests: new Set<string>() };
     repos.set(src, srcState);
     for (const name of p?.destinations ?? spec.destinations.map((d) => d.name)) {
-      const k = repoKey(dest.get(name)!.registry, img.name);
+      const k = repositoryKey(dest.get(name)!.registry, img.name);
       const st = repos.get(k) ?? { tags: new Map<string, string>(), digests: new Set<string>() };
       repos.set(k, st);
       for (const d in img.dmap) {

@@ -4,7 +4,7 @@
 import type { KeylessPolicy } from '../manifest';
 import type { SubjectDescriptor } from '../model';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
-import type { DestinationRef, EndpointRef } from './runs';
+import type { DestinationRef, EndpointRef, PromotionItem } from './runs';
 
 export interface CheckSourceInput {
   image: string;
@@ -22,11 +22,7 @@ export interface SourceInfo {
   descriptors: SubjectDescriptor[];
 }
 
-export interface CopyActivityInput {
-  image: string;
-  digest: string;
-  tags: string[];
-  allowTagMove?: boolean;
+export interface CopyActivityInput extends Pick<PromotionItem, 'image' | 'digest' | 'tags' | 'allowTagMove'> {
   source: EndpointRef;
   destination: DestinationRef;
 }

@@ -1,8 +1,7 @@
 // Inputs, results and checkpoints of the Reconcile workflow and its activities. Only names, references, digests
 // and findings travel: the manifests as compact spec-derived data, a public key as a reference (`file://…` or
 // `env://…`, read on the worker), never key material or credentials.
-import type { DesiredImage } from '../plan';
-import type { DesiredRepo, DriftItem, DriftPolicy, DriftReport } from '../plan';
+import type { DesiredImage, DesiredRepo, DriftPolicy, DriftReport, RepairLine } from '../plan';
 import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
 
 /** A destination with its manifest `limits` (EndpointRef.limits), which the inventory honours. */
@@ -79,16 +78,9 @@ export interface RepairSignaturesResult {
 
 export type RepairStatus = 'repaired' | 'failed' | 'not-repaired';
 
-export interface RepairRecord {
-  kind: DriftItem['kind'];
-  destination: string;
-  image: string;
-  digest?: string;
-  tag?: string;
+/** One repair of a finding (the rendering's RepairLine, with the status narrowed). */
+export interface RepairRecord extends RepairLine {
   status: RepairStatus;
-  /** The promotion child or the peer a signature came from. */
-  via?: string;
-  error?: string;
 }
 
 export interface ReconcileResult {

@@ -1,19 +1,13 @@
 // Inputs, results and progress of promoflow's workflows (PromotionRun, ImagePromotion) and the endpoint refs
 // every run carries. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
-import type { RegistryLimits } from '../model';
-import type { CredentialRef, KeylessPolicy } from '../manifest';
+import type { KeylessPolicy, RegistryEndpoint } from '../manifest';
 
-/** A registry location as the workflow sees it: a repository prefix and how to find its credentials. */
-export interface EndpointRef {
-  /** Repository prefix host[:port][/path]; the image name is appended. */
-  registry: string;
-  insecure?: boolean;
-  /** A reference (env var or file name), resolved inside activities. */
-  credentials?: CredentialRef;
-  /** Requests to this registry from one worker: concurrency and requests per second (manifest `limits`). */
-  limits?: RegistryLimits;
-}
+/**
+ * A registry location as workflows and activities see it: the manifest's endpoint as is (a repository prefix, plain
+ * HTTP allowed or not, a credential *reference* resolved inside activities, and the per-registry request limits).
+ */
+export type EndpointRef = RegistryEndpoint;
 
 export interface DestinationRef extends EndpointRef {
   name: string;

@@ -4,9 +4,9 @@
 // HEAD per declared tag found and per declared digest not already proven by a tag. With `allTags`, every tag is
 // resolved (reconciliation needs unexpected tags too).
 import { headManifest, listTags, mapLimit, OciError, type RegistryClient } from '../oci';
-import { isArtifactTag, parseCosignTag, splitRepositoryKey, type RepositoryRef } from '../model';
+import { isArtifactTag, parseCosignTag, repositoryKey, splitRepositoryKey, type RepositoryRef } from '../model';
 import type { Spec } from '../manifest';
-import { repoKey, type Inventory, type RepoState } from '../plan';
+import type { Inventory, RepoState } from '../plan';
 
 export interface RepoQuery {
   /** `<registry prefix>/<image>` as the planner keys it. */
@@ -22,7 +22,7 @@ export function reposOfSpec(spec: Spec): RepoQuery[] {
   const projects = new Map((spec.projects ?? []).map((p) => [p.name, p]));
   const destByName = new Map(spec.destinations.map((d) => [d.name, d]));
   const add = (registry: string, image: string, digest: string, tags: string[]) => {
-    const key = repoKey(registry, image);
+    const key = repositoryKey(registry, image);
     let q = byKey.get(key);
     if (!q) byKey.set(key, (q = { key, repo: splitRepositoryKey(key), digests: new Set(), tags: new Set() }));
     q.digests.add(digest);

@@ -22,6 +22,9 @@ export function repositoryIn(registryPrefix: string, image: string): RepositoryR
   return { registry: host, repository: [path, image].filter(Boolean).join('/') };
 }
 
+/** The full repository an image lands in under a prefix, as one string (`<prefix>/<image>`): the planner's key. */
+export const repositoryKey = (registryPrefix: string, image: string): string => `${registryPrefix}/${image}`;
+
 /** A full repository key (`<prefix>/<image>`, as the planner writes it) back into host + repository. */
 export function splitRepositoryKey(full: string): RepositoryRef {
   const { host, path } = parseRegistryPrefix(full);

@@ -10,6 +10,7 @@ export interface RepairLine {
   digest?: string;
   tag?: string;
   status: string;
+  /** The promotion child or the peer a signature came from. */
   via?: string;
   error?: string;
 }

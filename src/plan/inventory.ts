@@ -16,13 +16,11 @@ export interface RepoState {
 
 export interface Inventory {
   /**
-   * Keyed by full repository: `repoKey(registry, image)`. A destination repository that is absent is empty. A source
+   * Keyed by full repository: `repositoryKey(registry, image)`. A destination repository that is absent is empty. A source
    * repository that is absent was not inspected: its digests are assumed present (nothing is reported lost).
    */
   repos: ReadonlyMap<string, RepoState>;
 }
-
-export const repoKey = (registry: string, image: string): string => `${registry}/${image}`;
 
 export const emptyInventory = (): Inventory => ({ repos: new Map() });
 

@@ -1,9 +1,9 @@
 // The planner: a pure function from spec + inventory to the exact list of changes, every (image, digest,
 // destination) edge classified and assigned to its rollout phase. No-op edges — 99% of a steady-state run — are
 // only counted, never materialised, so planning a million edges stays fast and small.
-import type { Digest } from '../model';
+import { repositoryKey, type Digest } from '../model';
 import type { Destination, ImageSpec, Origin, Phase, PhaseGates, Spec } from '../manifest';
-import { repoKey, type Inventory, type RepoState } from './inventory';
+import type { Inventory, RepoState } from './inventory';
 
 export type EdgeKind =
   /** Digest absent at the destination: copy it (and set its tags). */
@@ -138,7 +138,7 @@ export function plan(spec: Spec, inventory: Inventory): Plan {
   const byRepo = new Map<string, number[]>();
   spec.images.forEach((img, i) => {
     for (const t of targetsOf(img)) {
-      const k = repoKey(t.dest.registry, img.name);
+      const k = repositoryKey(t.dest.registry, img.name);
       const g = byRepo.get(k);
       if (g) {
         if (g[g.length - 1] !== i) g.push(i);
@@ -160,14 +160,14 @@ export function plan(spec: Spec, inventory: Inventory): Plan {
 
   spec.images.forEach((img, imgIdx) => {
     const srcRegistry = sourceOf(img);
-    const source = repoKey(srcRegistry, img.name);
+    const source = repositoryKey(srcRegistry, img.name);
     const srcState = inventory.repos.get(source);
     const targets = targetsOf(img);
     const states: Array<RepoState | undefined> = [];
     const conflicts: Array<Conflicts | undefined> = [];
     const repos: string[] = [];
     for (const t of targets) {
-      const repo = repoKey(t.dest.registry, img.name);
+      const repo = repositoryKey(t.dest.registry, img.name);
       repos.push(repo);
       states.push(inventory.repos.get(repo));
       conflicts.push(conflictAt(imgIdx, repo));
