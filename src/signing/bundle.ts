@@ -11,7 +11,7 @@ import { sha256 as sha256Digest } from '../oci';
 import { serializeImageManifest, type Artifact } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE } from './dsse';
 import { utf8 } from './encoding';
-import { parseStatement, serializeStatement, statement, subjectForDigest } from './intoto';
+import { serializeStatement, statement, statementCovers, subjectForDigest } from './intoto';
 import { loadPublicKey } from './keys';
 import type { Signer } from './signer';
 
@@ -111,13 +111,5 @@ export function verifyBundle(bundleBytes: Buffer, trust: TrustMaterial, opts: Co
   if (!isBundleWithDsseEnvelope(bundle)) return { ok: false, reason: 'bundle holds no DSSE envelope' };
   const env = bundle.content.dsseEnvelope;
   if (env.payloadType !== INTOTO_PAYLOAD_TYPE) return { ok: false, reason: `DSSE payloadType is ${env.payloadType}` };
-  let st;
-  try {
-    st = parseStatement(env.payload);
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message };
-  }
-  if (check.predicateType !== undefined && st.predicateType !== check.predicateType) return { ok: false, reason: `predicateType is ${st.predicateType}` };
-  if (!st.subject.some((s) => s.digest['sha256'] === check.digest.slice('sha256:'.length))) return { ok: false, reason: `no statement subject has digest ${check.digest}` };
-  return { ok: true };
+  return statementCovers(env.payload, check);
 }

@@ -8,7 +8,7 @@ import { fromB64, parseJsonWith } from './encoding';
 import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_LAYER, parseImageManifest } from './artifacts';
 import { BUNDLE_V03, verifyBundleWithKey } from './bundle';
 import { INTOTO_PAYLOAD_TYPE, pae, parseEnvelope } from './dsse';
-import { parseStatement } from './intoto';
+import { statementCovers } from './intoto';
 import { loadPublicKey } from './keys';
 import { parseSimpleSigningPayload } from './simple-signing';
 
@@ -79,18 +79,7 @@ export function verifyAttestationEnvelope(envelopeBytes: Buffer, check: Attestat
   if (env.envelope.payloadType !== INTOTO_PAYLOAD_TYPE) return { ok: false, reason: `DSSE payloadType is ${env.envelope.payloadType}, not ${INTOTO_PAYLOAD_TYPE}` };
   const message = pae(env.envelope.payloadType, env.payload);
   if (!env.signatures.some((s) => verifyRaw(check.publicKey, message, s))) return { ok: false, reason: 'no DSSE signature verifies with the given public key' };
-  let st;
-  try {
-    st = parseStatement(env.payload);
-  } catch (e) {
-    return { ok: false, reason: (e as Error).message };
-  }
-  if (check.predicateType !== undefined && st.predicateType !== check.predicateType) {
-    return { ok: false, reason: `predicateType is ${st.predicateType}, expected ${check.predicateType}` };
-  }
-  const hex = check.digest.slice('sha256:'.length);
-  if (!st.subject.some((s) => s.digest['sha256'] === hex)) return { ok: false, reason: `no statement subject has digest ${check.digest}` };
-  return { ok: true };
+  return statementCovers(env.payload, check);
 }
 
 /** Registry access, passed in by the caller (src/oci in production, a fake in unit tests). */
