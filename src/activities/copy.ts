@@ -3,7 +3,7 @@
 // (blobs and manifests done) is heartbeated, so a retry after a worker crash resumes instead of starting over.
 import { Context } from '@temporalio/activity';
 import { copyImage, headManifest, getManifest, ManifestUnknownError, type RegistryClient } from '../oci';
-import { repositoryIn } from '../model';
+import { ImageIndex, repositoryIn } from '../model';
 import type { CheckSourceInput, CopyActivityInput, CopyActivityResult, SourceInfo } from '../contract';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
@@ -26,8 +26,9 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
         if (input.requireSignedBy) await requireSourceSignature(client, repo, input.digest, input.requireSignedBy);
         const m = await getManifest(client, repo, input.digest);
-        const parsed = JSON.parse(m.bytes.toString('utf8')) as { manifests?: Array<{ digest: string; size: number; mediaType: string }> };
-        const children = parsed.manifests ?? [];
+        // The children of an index (an image manifest has none); copyImage rejects a malformed manifest itself.
+        const index = ImageIndex.safeParse(JSON.parse(m.bytes.toString('utf8')));
+        const children = index.success ? index.data.manifests : [];
         return {
           mediaType: m.mediaType,
           children: children.map((c) => c.digest),
