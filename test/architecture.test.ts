@@ -1,6 +1,7 @@
 // The folder rules of src/, checked over the real import graph. Read ALLOWED as the architecture: each folder may
 // import only the folders listed for it (the table is acyclic, so folders form no cycles), only through the other
-// folder's index, and the folders that workflow code bundles (PURE) import no Node built-in.
+// folder's index, and the folders that workflow code bundles (PURE) import no Node built-in and only types from
+// folders outside PURE.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -41,6 +42,7 @@ export function violations(files: ReadonlyMap<string, string>): string[] {
       const to = folderOf(target);
       if (to === from) continue;
       if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${path}: ${from} may not import ${to} ('${spec}')`);
+      else if (PURE.has(from) && !PURE.has(to) && !typeOnly) out.push(`${path}: ${from} is bundled into workflow code and may import only types from ${to} ('${spec}')`);
       else if (target !== to) out.push(`${path}: imports ${to} past its index ('${spec}'); import '${posix.relative(posix.dirname(path), to).replace(/^(?!\.)/, './')}'`);
     }
   }
@@ -91,18 +93,20 @@ test('the folder table has no cycle', () => {
   assert.equal(tableCycle({ a: ['b'], b: ['a'] }), 'a -> b -> a');
 });
 
-test('a forbidden arrow, an import past an index and a Node built-in in pure code are each reported', () => {
+test('a forbidden arrow, an import past an index, and, in code bundled into workflows, a Node built-in or a value from impure code are each reported', () => {
   const bad = new Map([
     ['oci/client.ts', "import { createActivities } from '../activities';"],
     ['activities/copy.ts', "import { mapLimit } from '../oci/limits';"],
     ['model/digest.ts', "import { createHash } from 'node:crypto';"],
     ['workflows/run.ts', "import type { Activities } from '../activities';\nimport type { Stats } from 'node:fs';"],
     ['signing/verify.ts', "export { x } from '../oci';\nimport { y } from './local';"],
+    ['plan/plan.ts', "import type { Spec } from '../manifest';\nimport { loadSpec } from '../manifest';"],
   ]);
   assert.deepEqual(violations(bad), [
     "oci/client.ts: oci may not import activities ('../activities')",
     "activities/copy.ts: imports oci past its index ('../oci/limits'); import '../oci'",
     'model/digest.ts: model is bundled into workflow code and may not import node:crypto',
     "workflows/run.ts: workflows may not import activities ('../activities')",
+    "plan/plan.ts: plan is bundled into workflow code and may import only types from manifest ('../manifest')",
   ]);
 });
