@@ -1,15 +1,13 @@
 // Reconciliation activities. `inventoryBatch` reads a batch of one destination's repositories (every tag, the
 // declared digests, .sig/.att presence from the tags list, validity with the configured public key) and diffs them
 // here, with the pure drift module, so only findings travel back: history grows with the drift, not with the size
-// of the registries. `repairSignatures` repairs a missing or invalid signature/attestation by copying a copy
-// that verifies from a peer destination (or the source), byte-for-byte or merged: no private key is needed, and a
-// signature binds to the digest, not to the registry.
+// of the registries. `repairSignatures` adapts signing's repairFromPeers (a copy that verifies, copied from a
+// peer destination or the source; no private key needed).
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { mapLimit, OciError, type RegistryClient } from '../oci';
-import { attestationTag, repositoryIn, signatureTag } from '../model';
-import { loadPublicKey, planMirrorPush, readCosignImage, SLSA_PROVENANCE_V1, verifyImageAttestations, verifyImageSignatures, type Artifact } from '../signing';
-
+import { repositoryIn } from '../model';
+import { loadPublicKey, repairFromPeers, SLSA_PROVENANCE_V1, verifyImageAttestations, verifyImageSignatures, type NamedStore } from '../signing';
 import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan';
 import type { EndpointRef, InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
 import { readRepoState } from '../inventory';
@@ -85,39 +83,13 @@ export function reconcileActivities(deps: ActivityDeps) {
         const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
         const results: RepairSignaturesResult['results'] = [];
         for (const it of input.items) {
+          const named = (name: string): NamedStore => {
+            const e = endpoints.get(name);
+            return { name, store: e && artifactStore(client, repositoryIn(e.registry, it.image)) };
+          };
           for (const kind of it.kinds) {
-            const tag = kind === 'sig' ? signatureTag(it.digest) : attestationTag(it.digest);
-            let found: { artifact: Artifact; from: string } | undefined;
-            for (const name of it.from) {
-              const peer = endpoints.get(name);
-              if (!peer) continue;
-              const reader = artifactStore(client, repositoryIn(peer.registry, it.image));
-              if (key) {
-                const v = kind === 'sig' ? await verifyImageSignatures(reader, { publicKey: key, digest: it.digest }) : await verifyImageAttestations(reader, { publicKey: key, digest: it.digest, predicateType: SLSA_PROVENANCE_V1 });
-                if (!v.ok) continue;
-              }
-              const artifact = await readCosignImage(reader, tag);
-              if (artifact) {
-                found = { artifact, from: name };
-                break;
-              }
-            }
-            for (const name of it.to) {
-              const at = { image: it.image, digest: it.digest, destination: name, kind };
-              const d = endpoints.get(name);
-              if (!found || !d) {
-                results.push({ ...at, status: 'failed', error: `no destination or source holds a ${key ? 'valid ' : ''}${kind === 'sig' ? 'signature' : 'attestation'} to copy: it must be signed again (promote)` });
-                continue;
-              }
-              const repo = repositoryIn(d.registry, it.image);
-              const push = await planMirrorPush(found.artifact, artifactStore(client, repo), tag);
-              if (!push) {
-                results.push({ ...at, status: 'present', from: found.from });
-                continue;
-              }
-              await artifactStore(client, repo).push(tag, push);
-              results.push({ ...at, status: 'repaired', from: found.from });
-            }
+            const outcomes = await repairFromPeers(it.digest, kind, it.from.map(named), it.to.map(named), key);
+            for (const { destination, ...o } of outcomes) results.push({ image: it.image, digest: it.digest, destination, kind, ...o });
           }
           ctx.heartbeat();
         }

@@ -25,4 +25,4 @@ export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from
 export { signStatementKeyless, signImageKeyless, keylessMaterial, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
 export type { ArtifactStore } from './store';
 export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
-export { signWithKey, signKeyless, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, SignatureMissingError, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions } from './promotion';
+export { signWithKey, signKeyless, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions } from './promotion';

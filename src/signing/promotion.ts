@@ -4,7 +4,7 @@
 // src/activities adapts these to activities (credentials, heartbeats, failure types).
 import type { TrustMaterial } from '@sigstore/verify';
 import { attestationTag, signatureTag, type SubjectDescriptor } from '../model';
-import { mergeCosignImage, parseImageManifest } from './artifacts';
+import { mergeCosignImage, parseImageManifest, type Artifact } from './artifacts';
 import { BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
 import { signImageKeyless, verifyKeylessBundle, type KeylessOptions } from './keyless';
 import { planMirrorPush, readCosignImage, signingNeeds } from './replicate';
@@ -12,7 +12,7 @@ import { signDigest, type ProvenanceInputs } from './sign-image';
 import type { Signer } from './signer';
 import { SLSA_PROVENANCE_V1 } from './slsa-provenance';
 import type { ArtifactStore } from './store';
-import { verifyImageAttestations, verifyImageBundles, verifyImageSignatures } from './verify';
+import { verifyImageAttestations, verifyImageBundles, verifyImageSignatures, type PublicKeyInput } from './verify';
 
 /** The signature or bundle a mirror should receive is not at the source: signing was skipped or lost. */
 export class SignatureMissingError extends Error {
@@ -197,4 +197,51 @@ export async function verifyKeyless(store: ArtifactStore, digests: string[], v: 
     if (!r.ok) problems.push({ digest, problem: `keyless bundle does not verify: ${r.reason}` });
   }
   return problems;
+}
+
+/** One registry by name, for repairs: where a healthy copy may be, or where one is missing. */
+export interface NamedStore {
+  name: string;
+  /** Undefined when the name is unknown (reported as a failed repair). */
+  store: ArtifactStore | undefined;
+}
+
+export interface RepairOutcome {
+  destination: string;
+  status: 'repaired' | 'present' | 'failed';
+  from?: string;
+  error?: string;
+}
+
+/**
+ * Repair a digest's signature (`sig`) or attestation (`att`) at each target by copying, byte-for-byte or merged,
+ * the first copy among `peers` (in order of preference) that verifies with `publicKey` (any copy without a key):
+ * no private key involved, since a signature binds to the digest, not to the registry.
+ */
+export async function repairFromPeers(digest: string, kind: 'sig' | 'att', peers: NamedStore[], targets: NamedStore[], publicKey?: PublicKeyInput): Promise<RepairOutcome[]> {
+  const tag = kind === 'sig' ? signatureTag(digest) : attestationTag(digest);
+  let found: { artifact: Artifact; from: string } | undefined;
+  for (const peer of peers) {
+    if (!peer.store) continue;
+    if (publicKey) {
+      const v = kind === 'sig' ? await verifyImageSignatures(peer.store, { publicKey, digest }) : await verifyImageAttestations(peer.store, { publicKey, digest, predicateType: SLSA_PROVENANCE_V1 });
+      if (!v.ok) continue;
+    }
+    const artifact = await readCosignImage(peer.store, tag);
+    if (artifact) {
+      found = { artifact, from: peer.name };
+      break;
+    }
+  }
+  const out: RepairOutcome[] = [];
+  for (const t of targets) {
+    if (!found || !t.store) {
+      out.push({ destination: t.name, status: 'failed', error: `no destination or source holds a ${publicKey ? 'valid ' : ''}${kind === 'sig' ? 'signature' : 'attestation'} to copy: it must be signed again (promote)` });
+      continue;
+    }
+    const push = await planMirrorPush(found.artifact, t.store, tag);
+    if (push) await t.store.push(tag, push);
+    out.push({ destination: t.name, status: push ? 'repaired' : 'present', from: found.from });
+  }
+  return out;
 }
