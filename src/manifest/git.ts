@@ -92,7 +92,7 @@ export async function loadDiffScoped(p: string, baseRev: string, headRev?: strin
   const baseSource = await gitSourceFor(p, baseRev);
   const headSource = headRev === undefined ? undefined : await gitSourceFor(p, headRev);
   const loadAt = (at: { source: GitSource; rel: string } | undefined) =>
-    at ? loadSpecFrom(at.source, at.rel, { skipInvalid: true }) : loadSpec(p, { skipInvalid: true });
+    at ? loadSpecFrom(at.source, at.rel, { ...opts, skipInvalid: true }) : loadSpec(p, { ...opts, skipInvalid: true });
   let base: LoadResult | undefined;
   let baseErrors: ManifestError[] = [];
   try {

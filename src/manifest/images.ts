@@ -39,7 +39,7 @@ const tagList = z.array(tagSchema, { error: says('is not a tag list', 'a list of
  * Reads an image list. `data` is the list (null/undefined = empty), found in the YAML at `base` and shown in paths
  * as `display` (`images`). Repeated names (kops writes one block per release) are merged: tags are united.
  */
-export function readImages(y: YamlFile, data: unknown, base: PathSeg[], display: PathSeg[], opts: { native: boolean; project?: string }): ImagesResult {
+export function readImages(y: YamlFile, data: unknown, base: PathSeg[], display: PathSeg[], opts: { native: boolean; project?: string; emptyDmap?: 'warn' | 'error' }): ImagesResult {
   const res: ImagesResult = { images: [], errors: [], warnings: [], skipped: [], entries: 0 };
   if (data === null || data === undefined) return res;
   if (!Array.isArray(data)) {
@@ -70,7 +70,9 @@ export function readImages(y: YamlFile, data: unknown, base: PathSeg[], display:
         const [message, expected] = d.error.issues[0]!.message.split('|', 2);
         errs.push({ file: y.file, ...y.locate(dAt, true), path: pathString([...shown, 'dmap']), value: digest, message: message!, expected });
       }
-      const t = tagList.safeParse(tagsRaw);
+      // kpromo (yaml.v2) reads `"sha256:…":` with no value as an empty tag list: promoted untagged.
+      const t = tagList.safeParse(tagsRaw === null && !opts.native ? [] : tagsRaw);
+      if (tagsRaw === null && !opts.native) res.warnings.push({ file: y.file, ...y.locate(dAt, true), path: pathString([...shown, 'dmap', digest]), value: null, message: 'has no tag list: promoted untagged, as kpromo does', expected: '[] to say so' });
       if (!t.success) errs.push(...zodErrors(y, t.error.issues, tagsRaw, dAt, [...shown, 'dmap', digest]));
       if (errs.length) {
         bad++;
@@ -81,7 +83,14 @@ export function readImages(y: YamlFile, data: unknown, base: PathSeg[], display:
       dmap[digest as Digest] = [...new Set(t.data!)];
     }
     if (Object.keys(entry.dmap).length === 0) {
-      res.warnings.push({ file: y.file, ...y.locate([...at, 'dmap']), path: pathString([...shown, 'dmap']), message: 'is empty: the image promotes nothing', expected: 'at least one "sha256:<hex>": [tags] entry' });
+      // kpromo refuses an empty dmap in a plain manifest (validateRequiredComponents) and lets it pass in a thin one.
+      const e = { file: y.file, ...y.locate([...at, 'dmap']), path: pathString([...shown, 'dmap']), message: 'is empty: the image promotes nothing', expected: 'at least one "sha256:<hex>": [tags] entry' };
+      if (opts.emptyDmap === 'error') {
+        res.errors.push(e);
+        res.skipped.push({ file: y.file, line: e.line, path: pathString(shown), what: 'image' });
+        return;
+      }
+      res.warnings.push(e);
     }
     if (bad > 0 && Object.keys(dmap).length === 0) return;
     const seen = byName.get(entry.name);

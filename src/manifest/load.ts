@@ -1,5 +1,7 @@
 // Entry point for reading manifests into a Spec: detects the format (native file, kpromo promoter manifest, kpromo
-// thin layout directory), applies strict-or-isolating policy, and turns every problem into located errors.
+// thin layout directory), applies a kpromo rollout overlay, applies strict-or-isolating policy (and kpromo's strict
+// layout on request), and turns every problem into located errors.
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ManifestLoadError, sortErrors, type ManifestError } from './errors';
 import type { Skipped } from './images';
@@ -7,7 +9,8 @@ import { isKpromoManifest, readKpromoFile, readThinLayout } from './kpromo';
 import { isNativeDocument, readNative } from './native';
 import { FsSource, SourceError, type ManifestSource } from './source';
 import type { Spec } from './spec';
-import { parseYaml } from './yamldoc';
+import { applyOverlay, isOverlayDocument, OVERLAY_FILE, OVERLAY_KIND } from './overlay';
+import { parseYaml, type YamlFile } from './yamldoc';
 
 export { ManifestLoadError, formatError, type ManifestError } from './errors';
 export type { Skipped } from './images';
@@ -17,9 +20,19 @@ export type ManifestFormat = 'native' | 'kpromo' | 'kpromo-thin';
 export interface LoadOptions {
   /**
    * Isolate invalid entries instead of failing: each is reported in `errors` and left out of the spec (the smallest
-   * unit: a digest entry, an image entry, a duplicate destination, a project). Default false: any error throws.
+   * unit: a digest entry, an image entry, an invalid destination, a project). Default false: any error throws.
    */
   skipInvalid?: boolean;
+  /**
+   * kpromo layout mistakes that fail a whole kpromo run (a manifest without its images.yaml, a manifest nested too
+   * deep) are errors that nothing isolates, as in kpromo. Default false: they are warnings and the rest is planned.
+   */
+  strictLayout?: boolean;
+  /**
+   * Rollout overlay for a kpromo layout (phases by region, canonical destination, signing, limits). Default: the
+   * layout's own promoflow-overlay.yaml, when there is one.
+   */
+  overlay?: string;
 }
 
 export interface LoadResult {
@@ -42,7 +55,7 @@ export async function loadSpecFrom(source: ManifestSource, rel: string, opts: Lo
     throw new ManifestLoadError([{ file: source.display(rel), line: 0, column: 0, path: '', message, expected }]);
   };
   let format: ManifestFormat;
-  let read: { spec?: Spec; errors: ManifestError[]; warnings: ManifestError[]; skipped: Skipped[]; imageEntries?: number };
+  let read: { spec?: Spec; errors: ManifestError[]; warnings: ManifestError[]; skipped: Skipped[]; layout?: ManifestError[]; imageEntries?: number };
   if (kind === 'missing') return fail('no such file or directory', 'a manifest file or a kpromo thin-layout directory');
   if (kind === 'dir') {
     const sub = (p: string) => (rel ? `${rel}/${p}` : p);
@@ -62,7 +75,9 @@ export async function loadSpecFrom(source: ManifestSource, rel: string, opts: Lo
     }
     const y = parseYaml(source.display(rel), text);
     if (y.errors.length) throw new ManifestLoadError(y.errors);
-    if (isNativeDocument(y.data)) {
+    if (isOverlayDocument(y.data)) {
+      return fail(`is a rollout overlay (kind: ${OVERLAY_KIND}), not a manifest`, `the kpromo manifests, with --overlay ${source.display(rel)} (or the file at the root of a thin layout as ${OVERLAY_FILE})`);
+    } else if (isNativeDocument(y.data)) {
       format = 'native';
       read = readNative(y);
     } else if (isKpromoManifest(y.data)) {
@@ -72,12 +87,45 @@ export async function loadSpecFrom(source: ManifestSource, rel: string, opts: Lo
       return fail('is not a manifest', `a promoflow manifest (apiVersion: promoflow.dev/v1alpha1, kind: Promotion) or a kpromo promoter manifest (registries: [...])`);
     }
   }
+  const overlay = opts.overlay !== undefined ? await readOverlayFile(opts.overlay) : format === 'kpromo-thin' ? await readLayoutOverlay(source, rel) : undefined;
+  if (overlay) {
+    if (format === 'native') throw new ManifestLoadError([{ file: overlay.file, line: 0, column: 0, path: '', message: 'is an overlay for kpromo manifests', expected: `phases, signing and limits inside the promoflow manifest ${source.display(rel)}` }]);
+    // Never isolated: a broken rollout must not run with some other rollout.
+    if (overlay.errors.length) throw new ManifestLoadError(overlay.errors);
+    if (read.spec) {
+      const o = applyOverlay(read.spec, overlay);
+      if (!o.spec) throw new ManifestLoadError(o.errors);
+      read.spec = o.spec;
+    }
+  }
+  const layout = sortErrors(read.layout ?? []);
+  if (opts.strictLayout && layout.length) throw new ManifestLoadError(sortErrors([...layout, ...read.errors]));
+  read.warnings.push(...layout);
   const errors = sortErrors(read.errors);
   if (!read.spec || (errors.length > 0 && !opts.skipInvalid)) {
     if (errors.length === 0) errors.push({ file: source.display(rel), line: 0, column: 0, path: '', message: 'holds nothing to promote' });
     throw new ManifestLoadError(errors);
   }
   return { spec: read.spec, format, errors, warnings: sortErrors(read.warnings), skipped: read.skipped, imageEntries: read.imageEntries ?? read.spec.images.length };
+}
+
+/** An overlay named on the command line (a path of the file system, like the manifests' own). */
+async function readOverlayFile(file: string): Promise<YamlFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ManifestLoadError([{ file, line: 0, column: 0, path: '', message: code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? 'error'})`, expected: 'a rollout overlay file (kind: KpromoOverlay)' }]);
+  }
+  return parseYaml(file, text);
+}
+
+/** The overlay kept at the root of a thin layout, beside manifests/ and images/ (read from the same source). */
+async function readLayoutOverlay(source: ManifestSource, rel: string): Promise<YamlFile | undefined> {
+  const at = rel ? `${rel}/${OVERLAY_FILE}` : OVERLAY_FILE;
+  if ((await source.kind(at)) !== 'file') return undefined;
+  return parseYaml(source.display(at), await source.read(at));
 }
 
 /** A directory inside another source, seen as a root of its own (a thin layout below the repository root). */

@@ -21,7 +21,7 @@ const credentials = z.discriminatedUnion(
   ],
   { error: says('is not a credential reference', 'kind: env (passwordEnv), file (path) or docker-config') },
 );
-const limits = z.strictObject({
+export const limitsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).optional().describe('concurrent requests to this registry from one worker'),
   requestsPerSecond: z.number().positive().max(100000).optional().describe('requests per second to this registry from one worker'),
 });
@@ -29,23 +29,23 @@ const endpoint = {
   registry: registrySchema.describe('repository prefix host[:port][/path]; the image name is appended'),
   insecure: z.boolean().optional().describe('allow plain HTTP (loopback registries always may)'),
   credentials: credentials.optional(),
-  limits: limits.optional(),
+  limits: limitsSchema.optional(),
 };
-const name = z.string().regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, says('is not a valid name', 'lowercase letters, digits, ., _ and - (at most 63)'));
-const gates = z.strictObject({
+export const nameSchema = z.string().regex(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/, says('is not a valid name', 'lowercase letters, digits, ., _ and - (at most 63)'));
+export const gatesSchema = z.strictObject({
   verify: z.boolean().optional().describe('verify every destination of the phase before moving on (default true)'),
   approval: z.boolean().optional().describe('wait for a manual approval before moving on (default false)'),
 });
 const phase = z.strictObject({
-  name,
+  name: nameSchema,
   destinations: z.array(z.string()).min(1),
   soak: durationSchema.optional().describe('durable wait after the phase, e.g. 30s, 5m, 1h'),
-  gates: gates.optional(),
+  gates: gatesSchema.optional(),
 });
 const keyRef = z
   .string()
   .regex(/^(env:\/\/[A-Za-z_][A-Za-z0-9_]*|file:\/\/.+|(awskms|gcpkms|azurekms|hashivault|k8s):\/\/.+)$/, says('is not a key reference', 'env://VAR, file://path or a KMS URI (never the key itself)'));
-const signing = z.strictObject({
+export const signingSchema = z.strictObject({
   key: keyRef.optional(),
   keyless: z
     .strictObject({
@@ -78,13 +78,13 @@ const imageEntry = z.strictObject({
 const documentShape = {
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(KIND),
-  metadata: z.strictObject({ name, description: z.string().optional() }),
+  metadata: z.strictObject({ name: nameSchema, description: z.string().optional() }),
   source: z.strictObject(endpoint),
   destinations: z
     .array(
       z.strictObject({
         ...endpoint,
-        name,
+        name: nameSchema,
         region: z.string().optional(),
         canonical: z.boolean().optional(),
         taskQueue: z
@@ -96,7 +96,7 @@ const documentShape = {
     )
     .min(1),
   phases: z.array(phase).min(1).optional().describe('rollout order; default: one phase "all" with every destination'),
-  signing: signing.optional(),
+  signing: signingSchema.optional(),
   sourcePolicy: sourcePolicy.optional(),
   images: z.unknown(),
 };
@@ -115,12 +115,23 @@ export interface ReadResult {
   skipped: Skipped[];
 }
 
-function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: CredentialRef | undefined; limits?: z.infer<typeof limits> | undefined }): RegistryEndpoint {
+function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: CredentialRef | undefined; limits?: z.infer<typeof limitsSchema> | undefined }): RegistryEndpoint {
   const out: RegistryEndpoint = { registry: e.registry };
   if (e.insecure !== undefined) out.insecure = e.insecure;
   if (e.credentials) out.credentials = e.credentials;
   if (e.limits) out.limits = { ...e.limits };
   return out;
+}
+
+/** A manifest's signing block → the policy; `err` reports the cross-field problems (located by the caller). */
+export function signingPolicyOf(s: z.infer<typeof signingSchema>, hasCanonical: boolean, err: (message: string, expected: string) => void): SigningPolicy {
+  if (!!s.key === !!s.keyless) err(s.key ? 'has both key and keyless' : 'has neither key nor keyless', 'exactly one of key (a reference) or keyless {issuer, subject}');
+  if (!s.dockerReference && !hasCanonical) err('needs a docker-reference for signatures', 'canonical: true on one destination, or signing.dockerReference');
+  const policy: SigningPolicy = { attest: s.attest ?? true, formats: [...new Set(s.formats ?? (['cosign-tag'] as const))] };
+  if (s.key) policy.key = s.key;
+  if (s.keyless) policy.keyless = s.keyless;
+  if (s.dockerReference) policy.dockerReference = s.dockerReference;
+  return policy;
 }
 
 export function readNative(y: YamlFile): ReadResult {
@@ -184,17 +195,7 @@ export function readNative(y: YamlFile): ReadResult {
   }
 
   let signingPolicy: SigningPolicy | undefined;
-  if (m.signing) {
-    const s = m.signing;
-    if (!!s.key === !!s.keyless) err(['signing'], undefined, s.key ? 'has both key and keyless' : 'has neither key nor keyless', 'exactly one of key (a reference) or keyless {issuer, subject}');
-    if (!s.dockerReference && canon.length === 0 && destinations.length > 1)
-      err(['signing'], undefined, 'needs a docker-reference for signatures', 'canonical: true on one destination, or signing.dockerReference');
-    const policy: SigningPolicy = { attest: s.attest ?? true, formats: [...new Set(s.formats ?? (['cosign-tag'] as const))] };
-    if (s.key) policy.key = s.key;
-    if (s.keyless) policy.keyless = s.keyless;
-    if (s.dockerReference) policy.dockerReference = s.dockerReference;
-    signingPolicy = policy;
-  }
+  if (m.signing) signingPolicy = signingPolicyOf(m.signing, canon.length > 0 || destinations.length === 1, (message, expected) => err(['signing'], undefined, message, expected));
 
   const imgs = readImages(y, m.images, ['images'], ['images'], { native: true });
   if (m.images === undefined || m.images === null) err(['images'], undefined, 'is required', 'a list of {name, dmap} entries ([] for none)', true);

@@ -16,7 +16,10 @@ export type EdgeKind =
   | 'tag-move'
   /** The manifests aim two digests at one destination image:tag: refused. */
   | 'overlap'
-  /** The source does not hold the digest: reported; does not block other edges. */
+  /**
+   * The source does not hold the digest and the destination lacks something (kpromo's `_LOST_`): reported and
+   * skipped, never promoted; it does not block other edges (with `strictLost` it fails the run instead).
+   */
   | 'lost';
 
 export interface Edge {
@@ -51,6 +54,11 @@ export interface Counts {
   tagMove: number;
   overlap: number;
   lost: number;
+  /**
+   * Edges not planned because an earlier image (another project, in manifest order) already aims the same digest
+   * at the same destination repository with all of these tags: kpromo's "redundant promotion", planned once.
+   */
+  redundant: number;
 }
 
 export interface PhasePlan {
@@ -79,7 +87,7 @@ export interface Plan {
   lost: LostDigest[];
 }
 
-export const zeroCounts = (): Counts => ({ edges: 0, copy: 0, tagOnly: 0, signatures: 0, noop: 0, tagMove: 0, overlap: 0, lost: 0 });
+export const zeroCounts = (): Counts => ({ edges: 0, copy: 0, tagOnly: 0, signatures: 0, noop: 0, tagMove: 0, overlap: 0, lost: 0, redundant: 0 });
 
 /** Changes a run would make (copy, tag, sign). */
 export const changeCount = (c: Counts): number => c.copy + c.tagOnly + c.signatures;
@@ -153,6 +161,7 @@ export function plan(spec: Spec, inventory: Inventory): Plan {
     return groupConflicts.get(key);
   };
 
+  const claims = new Map<string, { image: number; tags: Set<string> }>();
   const signing = spec.signing;
   const total = zeroCounts();
   const lost: LostDigest[] = [];
@@ -200,6 +209,21 @@ export function plan(spec: Spec, inventory: Inventory): Plan {
         const counts = phases[t.phase]!.counts;
         counts.edges++;
         total.edges++;
+        // Redundant promotion (kpromo keeps one of them): an earlier image already aims this digest at this
+        // repository with every one of these tags. Only repositories shared by several images can have one.
+        if (!overlapping && byRepo.get(repos[j]!)!.length > 1) {
+          const key = `${repos[j]}@${digest}`;
+          const claim = claims.get(key);
+          if (!claim) claims.set(key, { image: imgIdx, tags: new Set(tags) });
+          else if (claim.image !== imgIdx) {
+            if (tags.every((tag) => claim.tags.has(tag))) {
+              counts.redundant++;
+              total.redundant++;
+              continue;
+            }
+            for (const tag of tags) claim.tags.add(tag);
+          }
+        }
         if (present && missing === 0 && !overlapping && !needSig && !needAtt) {
           counts.noop++;
           total.noop++;
@@ -219,13 +243,10 @@ export function plan(spec: Spec, inventory: Inventory): Plan {
           const parts = tags.filter((tag) => conf!.has(tag)).map((tag) => `tag ${tag} is aimed at ${conf!.get(tag)!.join(' and ')}`);
           edge.tags = tags.filter((tag) => conf!.has(tag));
           edge.message = `${fileOf(img)}: image ${img.name}: ${parts.join('; ')} at ${t.dest.name} (${repos[j]}): overlap refused`;
-        } else if (moves && !img.allowTagMove) {
-          edge.kind = 'tag-move';
-          edge.tags = moves.map((m) => m.tag);
-          edge.message = `${fileOf(img)}: image ${img.name}: ${moves.map((m) => `tag ${m.tag} points to ${m.from}`).join(', ')} at ${t.dest.name} (${repos[j]}), the manifest wants ${digest}: tag move refused (allowTagMove: true allows it)`;
-        } else if (!present && isLost) {
+        } else if (isLost && (!present || missing > 0)) {
+          // Before tag moves, as kpromo does: nothing can be copied or tagged from a source that lacks the digest.
           edge.kind = 'lost';
-          edge.message = `${fileOf(img)}: image ${img.name}: ${digest} is not in the source ${source}`;
+          edge.message = `${fileOf(img)}: image ${img.name}: ${digest} is not in the source ${source}${present ? ` (already at ${t.dest.name}, tags missing)` : ''}`;
           if (!lostReported) {
             lostReported = true;
             const l: LostDigest = { image: img.name, digest, source };
@@ -233,6 +254,10 @@ export function plan(spec: Spec, inventory: Inventory): Plan {
             if (img.origin) l.origin = img.origin;
             lost.push(l);
           }
+        } else if (moves && !img.allowTagMove) {
+          edge.kind = 'tag-move';
+          edge.tags = moves.map((m) => m.tag);
+          edge.message = `${fileOf(img)}: image ${img.name}: ${moves.map((m) => `tag ${m.tag} points to ${m.from}`).join(', ')} at ${t.dest.name} (${repos[j]}), the manifest wants ${digest}: tag move refused (allowTagMove: true allows it)`;
         } else if (!present) {
           edge.kind = 'copy';
         } else if (missing > 0) {

@@ -1,26 +1,25 @@
-// `promoflow plan`: the dry run. Loads the manifests (native file, kpromo manifest, or kpromo thin-layout directory),
-// reads the inventory (injected provider, or --inventory <file.json>), plans, and prints a table grouped by phase
-// with summary counts, or JSON with --json. Never a stack trace for bad input.
+// `promoflow plan`: the dry run. Loads the manifests (native file, kpromo manifest, or kpromo thin-layout directory,
+// with an optional rollout overlay), reads the inventory (injected provider, or --inventory <file.json>), plans, and
+// prints a bounded summary (counts per phase, project and destination, then the first N edges), or JSON lines with
+// --json. Never a stack trace for bad input.
 //
 // Exit codes:
-//   0   nothing to do (every edge is already promoted)
-//   10  changes planned (copies, tags, signatures to write; lost source digests are reported here too)
-//   2   invalid input: usage error, manifest errors, unreadable inventory, or refused edges (tag move without
-//       allowTagMove, overlapping digests for one tag). With --skip-invalid, invalid entries and refused edges are
-//       reported and the rest is planned (exit 0/10).
+//   0   nothing to do (every edge is already promoted; lost digests are reported and skipped, as kpromo does)
+//   10  changes planned (copies, tags, signatures to write)
+//   1   with --strict-lost: a digest is missing from its source (the run would end failed)
+//   2   invalid input: usage error, manifest errors (with --strict-layout also layout mistakes), unreadable
+//       inventory, or refused edges (tag move without allowTagMove, overlapping digests for one tag). With
+//       --skip-invalid, invalid entries and refused edges are reported and the rest is planned (exit 0/10/1).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadDiffScoped } from '../../manifest';
-import { formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest';
-import type { Spec } from '../../manifest';
-import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory } from '../../plan';
-import { changeCount, plan, problemCount } from '../../plan';
-import { renderPlanText } from '../../plan';
+import { loadDiffScoped, formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError, type Spec } from '../../manifest';
+import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory, changeCount, plan, problemCount, type Counts, DEFAULT_SHOWN, renderPlanText, writePlanJsonLines } from '../../plan';
 
 export const EXIT_NOTHING_TO_DO = 0;
 export const EXIT_CHANGES = 10;
 export const EXIT_INVALID = 2;
 export const EXIT_UNAVAILABLE = 3;
+export const EXIT_LOST = 1;
 
 export interface PlanIo {
   stdout: (s: string) => void;
@@ -31,12 +30,16 @@ export interface PlanIo {
 export type InventoryProvider = (spec: Spec) => Promise<Inventory>;
 
 export const PLAN_USAGE = `usage: promoflow plan [-f] <manifest file | kpromo thin-layout dir> [options]
-  --json                 machine-readable plan on stdout
+  --json                 JSON lines on stdout: a header ({"type":"plan", counts, phases, ...}), then one line per edge
+  --limit <n>            edges (and table rows) shown in the text summary (default ${DEFAULT_SHOWN})
   --inventory <file>     registry state as JSON ({"repos": {"<registry>/<image>": {"tags": {...}, "digests": [...]}}})
+  --overlay <file>       rollout overlay for a kpromo layout (default: promoflow-overlay.yaml in the layout, if any)
   --skip-invalid         isolate invalid entries and refused edges (each reported) instead of failing
+  --strict-layout        fail like kpromo on layout mistakes (a manifest without images.yaml, a nested manifest)
+  --strict-lost          a digest missing from its source fails (exit 1) instead of being reported and skipped
   --diff-base <rev>      plan only digests added or changed since git revision <rev>
   --diff-head <rev>      ... up to <rev> (default: the working tree)
-exit codes: 0 nothing to do, 10 changes planned, 2 invalid input`;
+exit codes: 0 nothing to do, 10 changes planned, 1 lost digests (--strict-lost), 2 invalid input`;
 
 async function readInventoryFile(file: string): Promise<Inventory | ManifestError> {
   let text: string;
@@ -60,7 +63,7 @@ async function readInventoryFile(file: string): Promise<Inventory | ManifestErro
 }
 
 export async function runPlanCommand(argv: string[], io: PlanIo, deps: { inventory?: InventoryProvider } = {}): Promise<number> {
-  let values: { json?: boolean; file?: string; inventory?: string; 'skip-invalid'?: boolean; 'diff-base'?: string; 'diff-head'?: string; help?: boolean };
+  let values: { json?: boolean; file?: string; inventory?: string; overlay?: string; limit?: string; 'skip-invalid'?: boolean; 'strict-layout'?: boolean; 'strict-lost'?: boolean; 'diff-base'?: string; 'diff-head'?: string; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -71,7 +74,11 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
         file: { type: 'string', short: 'f' },
         json: { type: 'boolean' },
         inventory: { type: 'string' },
+        overlay: { type: 'string' },
+        limit: { type: 'string' },
         'skip-invalid': { type: 'boolean' },
+        'strict-layout': { type: 'boolean' },
+        'strict-lost': { type: 'boolean' },
         'diff-base': { type: 'string' },
         'diff-head': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -90,10 +97,16 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
     io.stderr(`promoflow plan: ${!target ? 'a manifest path is required' : values['diff-head'] ? '--diff-head needs --diff-base' : `unexpected argument ${positionals[values.file ? 0 : 1]}`}\n${PLAN_USAGE}\n`);
     return EXIT_INVALID;
   }
+  const limit = values.limit === undefined ? DEFAULT_SHOWN : /^\d{1,9}$/.test(values.limit) ? Number(values.limit) : undefined;
+  if (limit === undefined) {
+    io.stderr(`promoflow plan: --limit ${JSON.stringify(values.limit)} is not a number of edges (e.g. --limit 100)\n${PLAN_USAGE}\n`);
+    return EXIT_INVALID;
+  }
   const skipInvalid = values['skip-invalid'] ?? false;
+  const loadOpts = { skipInvalid, strictLayout: values['strict-layout'] ?? false, ...(values.overlay ? { overlay: values.overlay } : {}) };
   let loaded: LoadResult & { preexisting?: ManifestError[] };
   try {
-    loaded = values['diff-base'] ? await loadDiffScoped(target, values['diff-base'], values['diff-head'], { skipInvalid }) : await loadSpec(target, { skipInvalid });
+    loaded = values['diff-base'] ? await loadDiffScoped(target, values['diff-base'], values['diff-head'], loadOpts) : await loadSpec(target, loadOpts);
   } catch (e) {
     if (e instanceof ManifestLoadError) {
       io.stderr(`${e.format()}\n${e.errors.length} error(s): nothing planned${skipInvalid ? '' : ' (--skip-invalid isolates invalid entries)'}\n`);
@@ -128,9 +141,14 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
   }
 
   const p = plan(loaded.spec, inventory);
-  if (values.json) {
-    io.stdout(`${JSON.stringify({ ...p, format: loaded.format, skipped: loaded.errors.map(formatError), warnings: loaded.warnings.map(formatError) }, null, 2)}\n`);
-  } else io.stdout(renderPlanText(p));
-  if (problemCount(p.counts) > 0 && !skipInvalid) return EXIT_INVALID;
-  return changeCount(p.counts) + p.counts.lost > 0 ? EXIT_CHANGES : EXIT_NOTHING_TO_DO;
+  if (values.json) writePlanJsonLines(p, io.stdout, { format: loaded.format, skipped: loaded.errors.map(formatError), warnings: loaded.warnings.map(formatError) });
+  else io.stdout(renderPlanText(p, limit));
+  return planExitCode(p.counts, { skipInvalid, strictLost: values['strict-lost'] ?? false });
+}
+
+/** The dry run's exit code (plan and promote without --confirm), as documented in the header. */
+export function planExitCode(c: Counts, opts: { skipInvalid: boolean; strictLost: boolean }): number {
+  if (problemCount(c) > 0 && !opts.skipInvalid) return EXIT_INVALID;
+  if (opts.strictLost && c.lost > 0) return EXIT_LOST;
+  return changeCount(c) > 0 ? EXIT_CHANGES : EXIT_NOTHING_TO_DO;
 }
