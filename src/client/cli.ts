@@ -8,6 +8,7 @@ import { CliError, EXIT } from './exit-codes';
 import { PROMOFLOW_VERSION } from '../version';
 import { readSpecInventory, runPromote, type Io } from './promote';
 import { runPlanCommand } from './commands/plan';
+import { runCheckKpromo } from './commands/check-kpromo';
 import { runStatus } from './status';
 import { runDevUp, runWorker } from './worker-command';
 import { runDeployment } from './deployment';
@@ -23,8 +24,10 @@ const USAGE = `promoflow: declarative, durable container image promotion on Temp
 
 Usage:
   promoflow promote -f <manifest> [--confirm] [--no-wait] [--json] [--commit SHA] [--concurrency N]
-                    [--skip-invalid] [--diff-base REV [--diff-head REV]]
-  promoflow plan -f <manifest> [--json]
+                    [--skip-invalid] [--strict-layout] [--strict-lost] [--overlay FILE] [--limit N]
+                    [--diff-base REV [--diff-head REV]]
+  promoflow plan -f <manifest> [--json] [--limit N] [--overlay FILE] [--skip-invalid] [--strict-layout] [--strict-lost]
+  promoflow check-kpromo <thin-layout dir | promoter-manifest.yaml> [--json] [--limit N]
   promoflow status <workflow-id> [--json]
   promoflow watch <workflow-id> [--interval SECONDS] [--json]
   promoflow approve|reject <workflow-id> [--by NAME] [--reason TEXT] [--phase NAME]
@@ -111,14 +114,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
         commit: { type: 'string' },
         concurrency: { type: 'string' },
         'skip-invalid': { type: 'boolean', default: false },
+        'strict-layout': { type: 'boolean', default: false },
+        'strict-lost': { type: 'boolean', default: false },
+        overlay: { type: 'string' },
+        limit: { type: 'string' },
         'diff-base': { type: 'string' },
         'diff-head': { type: 'string' },
       });
       if (values.help) return (io.stdout(USAGE), EXIT.OK);
       const file = check(z.string({ error: 'promote needs -f <manifest>' }).min(1, 'promote needs -f <manifest>'), values.file, 'promote');
       const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
+      const limit = check(positiveInt('limit'), values.limit, 'promote');
       return runPromote(
-        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, skipInvalid: values['skip-invalid'], diffBase: values['diff-base'], diffHead: values['diff-head'], stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
+        { file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency, skipInvalid: values['skip-invalid'], strictLayout: values['strict-layout'], strictLost: values['strict-lost'], overlay: values.overlay, limit, diffBase: values['diff-base'], diffHead: values['diff-head'], stateDir: values['state-dir'], temporalAddress: values['temporal-address'], namespace: values.namespace },
         io,
       );
     }
@@ -127,6 +135,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return runPlanCommand(rest, { stdout: (t) => io.stdout(t.replace(/\n$/, '')), stderr: (t) => io.stderr(t.replace(/\n$/, '')) }, {
         inventory: readSpecInventory,
       });
+    case 'check-kpromo':
+      return runCheckKpromo(rest, io);
     case 'status': {
       const { values, positionals } = parse('status', rest, {}, true);
       const id = check(z.string({ error: 'status needs a workflow ID' }), positionals[0], 'status');

@@ -1,4 +1,5 @@
 // promoflow's exit codes, documented in README.md. CI scripts branch on these.
+import { changeCount, problemCount, type Counts } from '../plan/plan';
 export const EXIT = {
   /** Success: everything promoted (or already present), or a dry run with nothing to do. */
   OK: 0,
@@ -20,4 +21,14 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/**
+ * A dry run's exit code (plan, promote without --confirm): refused edges are invalid input unless isolated; lost
+ * digests are reported and skipped (kpromo's _LOST_) unless strictLost, where the run would end failed.
+ */
+export function planExitCode(c: Counts, opts: { skipInvalid: boolean; strictLost: boolean }): number {
+  if (problemCount(c) > 0 && !opts.skipInvalid) return EXIT.INVALID;
+  if (opts.strictLost && c.lost > 0) return EXIT.FAILED;
+  return changeCount(c) > 0 ? EXIT.CHANGES_PLANNED : EXIT.OK;
 }

@@ -2,19 +2,19 @@
 // idempotently (USE_EXISTING on a content-derived ID, so a re-run CI job attaches), wait, and print the account.
 import { appendFileSync } from 'node:fs';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { loadSpec } from '../manifest';
+import { loadSpec, type LoadOptions } from '../manifest';
 import { loadDiffScoped } from '../manifest';
 import { ManifestLoadError, formatError } from '../manifest';
-import { plan, changeCount, problemCount, type Plan } from '../plan';
+import { plan, problemCount, type Plan } from '../plan';
 import type { Inventory } from '../plan';
-import { renderPlanText } from '../plan';
+import { renderPlanText, writePlanJsonLines } from '../plan';
 import { createActivityDeps } from '../activities';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
 import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT, planExitCode } from './exit-codes';
 import { preflight } from './preflight';
 import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
 import { renderMarkdown, renderText } from './summary';
@@ -27,6 +27,13 @@ export interface PromoteOptions {
   commit?: string;
   concurrency?: number;
   skipInvalid?: boolean;
+  /** kpromo layout mistakes fail the load (as they fail a kpromo run). */
+  strictLayout?: boolean;
+  /** A digest missing from its source goes into the run and fails it, instead of being reported and skipped. */
+  strictLost?: boolean;
+  overlay?: string;
+  /** Edges listed by the dry run's text summary. */
+  limit?: number;
   diffBase?: string;
   diffHead?: string;
   stateDir: string;
@@ -39,11 +46,11 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
-export async function loadSpecOrFail(file: string, io?: Io, opts: { skipInvalid?: boolean; diffBase?: string; diffHead?: string } = {}): Promise<Spec> {
+export async function loadSpecOrFail(file: string, io?: Io, opts: LoadOptions & { diffBase?: string; diffHead?: string } = {}): Promise<Spec> {
   try {
     // Diff-scoped (like kpromo's Prow diff): only digests added or changed since diffBase, so an old bad entry
     // elsewhere cannot block a new promotion.
-    const r = opts.diffBase ? await loadDiffScoped(file, opts.diffBase, opts.diffHead, { skipInvalid: opts.skipInvalid }) : await loadSpec(file, opts);
+    const r = opts.diffBase ? await loadDiffScoped(file, opts.diffBase, opts.diffHead, opts) : await loadSpec(file, opts);
     for (const w of r.warnings) io?.stderr(`warning: ${formatError(w)}`);
     for (const e of r.errors) io?.stderr(`skipped: ${formatError(e)}`);
     return r.spec;
@@ -92,19 +99,21 @@ export async function startPromotion(client: Client, input: PromotionRunInput) {
 }
 
 export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> {
-  const spec = await loadSpecOrFail(opts.file, io, { skipInvalid: opts.skipInvalid, diffBase: opts.diffBase, diffHead: opts.diffHead });
+  const spec = await loadSpecOrFail(opts.file, io, { skipInvalid: opts.skipInvalid, strictLayout: opts.strictLayout, overlay: opts.overlay, diffBase: opts.diffBase, diffHead: opts.diffHead });
   const p = await planAgainstRegistries(spec);
   const refused = problemCount(p.counts);
+  const strictLost = opts.strictLost ?? false;
   if (!opts.confirm) {
-    io.stdout(opts.json ? JSON.stringify({ dryRun: true, plan: p }, null, 2) : `${renderPlanText(p).trimEnd()}\ndry run: nothing was changed; re-run with --confirm to promote`);
-    if (refused && !opts.skipInvalid) return EXIT.INVALID;
-    return changeCount(p.counts) + p.counts.lost > 0 ? EXIT.CHANGES_PLANNED : EXIT.OK;
+    if (opts.json) writePlanJsonLines(p, (chunk) => io.stdout(chunk.replace(/\n$/, '')), { dryRun: true });
+    else io.stdout(`${renderPlanText(p, opts.limit).trimEnd()}\ndry run: nothing was changed; re-run with --confirm to promote`);
+    return planExitCode(p.counts, { skipInvalid: opts.skipInvalid ?? false, strictLost });
   }
+  if (p.lost.length && !strictLost) io.stderr(`promoflow: ${p.lost.length} digest(s) not in their source: reported and skipped (kpromo's _LOST_); --strict-lost fails the run on them`);
   if (refused && !opts.skipInvalid) {
     const lines = p.phases.flatMap((ph) => ph.edges.filter((e) => e.kind === 'tag-move' || e.kind === 'overlap').map((e) => e.message ?? `${e.kind}: ${e.image}@${e.digest} → ${e.destination}`));
     throw new CliError(`${[...new Set(lines)].join('\n')}\n${refused} refused edge(s): nothing was started (fix the manifest, allow the tag move, or pass --skip-invalid)`, EXIT.INVALID);
   }
-  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p });
+  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p, strictLost });
   if (input.items.length === 0) {
     io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges} image × destination edges are already promoted`);
     return EXIT.OK;

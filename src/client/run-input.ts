@@ -1,23 +1,26 @@
 // Spec + Plan → PromotionRun input, and the run's readable, content-derived workflow ID (promote/<name>/<hash>),
 // so that re-running the same CI job attaches to the promotion already in flight instead of starting a second one.
-// Only image digests with something to do (copy, tags, signatures, or a lost source to report) go into the run:
-// in a steady state that is a small fraction of the manifests, which keeps payloads and histories small.
+// Only image digests with something to do (copy, tags, signatures; a lost source only when asked to fail on it) go
+// into the run: in a steady state that is a small fraction of the manifests, which keeps payloads and histories small.
 import { createHash } from 'node:crypto';
 import type { RegistryEndpoint, Spec } from '../manifest';
 import type { Plan } from '../plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
 
-const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures', 'lost']);
+const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures']);
+/** With strictLost the run also carries lost digests, so that its account reports them and it ends failed. */
+const ACTIONABLE_STRICT = new Set([...ACTIONABLE, 'lost']);
 
 /** Only set when declared: an absent key keeps the run input (and so the workflow ID) unchanged. */
 const limitsOf = (e: RegistryEndpoint) => (e.limits ? { limits: e.limits } : {});
 
-export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrency?: number; plan?: Plan } = {}): PromotionRunInput {
+export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrency?: number; plan?: Plan; strictLost?: boolean } = {}): PromotionRunInput {
   let wanted: Set<string> | undefined;
   if (opts.plan) {
     wanted = new Set();
-    for (const ph of opts.plan.phases) for (const e of ph.edges) if (ACTIONABLE.has(e.kind)) wanted.add(`${e.project ?? ''}|${e.image}|${e.digest}`);
+    const actionable = opts.strictLost ? ACTIONABLE_STRICT : ACTIONABLE;
+    for (const ph of opts.plan.phases) for (const e of ph.edges) if (actionable.has(e.kind)) wanted.add(`${e.project ?? ''}|${e.image}|${e.digest}`);
   }
   const items: PromotionItem[] = [];
   for (const img of spec.images) {

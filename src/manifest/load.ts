@@ -7,7 +7,7 @@ import { ManifestLoadError, sortErrors, type ManifestError } from './errors';
 import type { Skipped } from './images';
 import { isKpromoManifest, readKpromoFile, readThinLayout } from './kpromo';
 import { isNativeDocument, readNative } from './native';
-import { FsSource, SourceError, type ManifestSource } from './source';
+import { FsSource, SourceError, SubSource, type ManifestSource } from './source';
 import type { Spec } from './spec';
 import { applyOverlay, isOverlayDocument, OVERLAY_FILE, OVERLAY_KIND } from './overlay';
 import { parseYaml, type YamlFile } from './yamldoc';
@@ -128,32 +128,17 @@ async function readLayoutOverlay(source: ManifestSource, rel: string): Promise<Y
   return parseYaml(source.display(at), await source.read(at));
 }
 
-/** A directory inside another source, seen as a root of its own (a thin layout below the repository root). */
-class SubSource implements ManifestSource {
-  constructor(private readonly inner: ManifestSource, private readonly prefix: string) {}
-  private p(rel: string) {
-    return rel ? `${this.prefix}/${rel}` : this.prefix;
-  }
-  display(rel: string) {
-    return this.inner.display(this.p(rel));
-  }
-  kind(rel: string) {
-    return this.inner.kind(this.p(rel));
-  }
-  list(rel: string) {
-    return this.inner.list(this.p(rel));
-  }
-  read(rel: string) {
-    if (rel.startsWith('..')) return Promise.reject(new SourceError(rel, 'is outside the manifest directory'));
-    return this.inner.read(this.p(rel));
-  }
-}
-
 /**
  * Loads a manifest file or a kpromo thin-layout directory from the file system. Throws ManifestLoadError (with
  * every error, located) when the input is invalid, unless `skipInvalid` isolates the invalid entries.
  */
 export async function loadSpec(p: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const { source, rel } = await fsSourceFor(p);
+  return loadSpecFrom(source, rel, opts);
+}
+
+/** The file-system source for `p` (a manifest file or a layout directory) and the name to load from it. */
+export async function fsSourceFor(p: string): Promise<{ source: ManifestSource; rel: string }> {
   const root = path.resolve(p);
   let isDir = false;
   try {
@@ -162,6 +147,5 @@ export async function loadSpec(p: string, opts: LoadOptions = {}): Promise<LoadR
     isDir = false;
   }
   // The root of reads is the directory itself (thin layout) or the file's directory: nothing above it is reachable.
-  const source = isDir ? new FsSource(root, p) : new FsSource(path.dirname(root), path.dirname(p));
-  return loadSpecFrom(source, isDir ? '' : path.basename(root), opts);
+  return isDir ? { source: new FsSource(root, p), rel: '' } : { source: new FsSource(path.dirname(root), path.dirname(p)), rel: path.basename(root) };
 }

@@ -78,3 +78,24 @@ export class FsSource implements ManifestSource {
     }
   }
 }
+
+/** A directory inside another source, seen as a root of its own (a thin layout below the repository root). */
+export class SubSource implements ManifestSource {
+  constructor(private readonly inner: ManifestSource, private readonly prefix: string) {}
+  private p(rel: string) {
+    return rel ? `${this.prefix}/${rel}` : this.prefix;
+  }
+  display(rel: string) {
+    return this.inner.display(this.p(rel));
+  }
+  kind(rel: string) {
+    return this.inner.kind(this.p(rel));
+  }
+  list(rel: string) {
+    return this.inner.list(this.p(rel));
+  }
+  read(rel: string) {
+    if (rel.startsWith('..')) return Promise.reject(new SourceError(rel, 'is outside the manifest directory'));
+    return this.inner.read(this.p(rel));
+  }
+}

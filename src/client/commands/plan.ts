@@ -12,14 +12,18 @@
 //       --skip-invalid, invalid entries and refused edges are reported and the rest is planned (exit 0/10/1).
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadDiffScoped, formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError, type Spec } from '../../manifest';
-import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory, changeCount, plan, problemCount, type Counts, DEFAULT_SHOWN, renderPlanText, writePlanJsonLines } from '../../plan';
+import { loadDiffScoped } from '../../manifest';
+import { formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest';
+import type { Spec } from '../../manifest';
+import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory } from '../../plan';
+import { plan } from '../../plan';
+import { planExitCode } from '../exit-codes';
+import { DEFAULT_SHOWN, renderPlanText, writePlanJsonLines } from '../../plan';
 
 export const EXIT_NOTHING_TO_DO = 0;
 export const EXIT_CHANGES = 10;
 export const EXIT_INVALID = 2;
 export const EXIT_UNAVAILABLE = 3;
-export const EXIT_LOST = 1;
 
 export interface PlanIo {
   stdout: (s: string) => void;
@@ -144,11 +148,4 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
   if (values.json) writePlanJsonLines(p, io.stdout, { format: loaded.format, skipped: loaded.errors.map(formatError), warnings: loaded.warnings.map(formatError) });
   else io.stdout(renderPlanText(p, limit));
   return planExitCode(p.counts, { skipInvalid, strictLost: values['strict-lost'] ?? false });
-}
-
-/** The dry run's exit code (plan and promote without --confirm), as documented in the header. */
-export function planExitCode(c: Counts, opts: { skipInvalid: boolean; strictLost: boolean }): number {
-  if (problemCount(c) > 0 && !opts.skipInvalid) return EXIT_INVALID;
-  if (opts.strictLost && c.lost > 0) return EXIT_LOST;
-  return changeCount(c) > 0 ? EXIT_CHANGES : EXIT_NOTHING_TO_DO;
 }
