@@ -4,6 +4,7 @@
 // ToEdges, CheckOverlappingEdges), with kpromo's leniency kept on purpose (no digest or tag rules in thin manifests,
 // the first `src: true` wins, null tag lists are tagless). Where kpromo would stop the whole run, the reasons are
 // collected and the edges of everything it can read are still computed. Never used to promote.
+import { DIGEST_RE, TAG_RE } from '../model';
 import { SubSource, type ManifestSource } from './source';
 import { parseYaml } from './yamldoc';
 
@@ -44,8 +45,6 @@ interface KManifest {
   images: KImage[];
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const TAG = /^\w[\w.-]{0,127}$/;
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -116,8 +115,8 @@ function validatePlain(m: KManifest): string | undefined {
   if (errs.length) return `${m.file}: ${errs.join('; ')}`;
   for (const i of m.images) {
     for (const [d, tags] of i.dmap) {
-      if (!DIGEST.test(d)) return `${m.file}: invalid digest: ${d}`;
-      const t = tags.find((x) => !TAG.test(x));
+      if (!DIGEST_RE.test(d)) return `${m.file}: invalid digest: ${d}`;
+      const t = tags.find((x) => !TAG_RE.test(x));
       if (t !== undefined) return `${m.file}: invalid tag: ${t}`;
     }
   }

@@ -6,7 +6,7 @@
 // kpromo run are warnings, or errors with `strictLayout`.
 import * as path from 'node:path';
 import { z } from 'zod';
-import { hostOf } from '../model';
+import { hostOf, normalizeRegistryPrefix } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import type { ReadResult } from './native';
@@ -34,10 +34,7 @@ const plainSchema = z.strictObject({ registries, images: z.unknown().optional() 
  * lowercase host[:port][/path] (an upper-case repository path fails kpromo's registry reads too).
  */
 function registryName(raw: string): { name?: string; warning?: string } {
-  let name = raw.replace(/\/+$/, '');
-  const slash = name.indexOf('/');
-  const host = slash < 0 ? name : name.slice(0, slash);
-  if (host !== host.toLowerCase()) name = host.toLowerCase() + name.slice(host.length);
+  const name = normalizeRegistryPrefix(raw);
   if (!registrySchema.safeParse(name).success) return {};
   return name === raw ? { name } : { name, warning: `is read as ${JSON.stringify(name)}` };
 }

@@ -10,6 +10,12 @@ export function hostOf(registryPrefix: string): string {
   return i < 0 ? registryPrefix : registryPrefix.slice(0, i);
 }
 
+/** A prefix made canonical: no trailing `/`, the host in lower case (host names are case-insensitive). */
+export function normalizeRegistryPrefix(raw: string): string {
+  const { host, path } = parseRegistryPrefix(raw.replace(/\/+$/, ''));
+  return path ? `${host.toLowerCase()}/${path}` : host.toLowerCase();
+}
+
 /** The prefix split: host and the (possibly empty) repository path below it. */
 export function parseRegistryPrefix(registryPrefix: string): { host: string; path: string } {
   const i = registryPrefix.indexOf('/');

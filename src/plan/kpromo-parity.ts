@@ -2,14 +2,8 @@
 // tagless) against the edges kpromo computes for the same tree (manifest/kpromo-reference.ts), as two sets, and
 // every difference grouped by image digest and manifest so a maintainer sees at once why the tools disagree.
 import type { KpromoEdge } from '../manifest/kpromo-reference';
+import { normalizeRegistryPrefix } from '../model';
 import type { Plan } from './plan';
-
-/** Registries compare as promoflow reads them: no trailing `/`, host in lower case. */
-function normalRegistry(r: string): string {
-  const n = r.replace(/\/+$/, '');
-  const slash = n.indexOf('/');
-  return slash < 0 ? n.toLowerCase() : n.slice(0, slash).toLowerCase() + n.slice(slash);
-}
 
 const keyOf = (repo: string, digest: string, tag: string) => `${repo}@${digest}:${tag}`;
 
@@ -60,8 +54,9 @@ function group(edges: Flat[]): ParityGroup[] {
  * so that it lists every edge: refused and lost edges are left out, as kpromo stops on overlaps.
  */
 export function compareWithKpromo(kpromo: readonly KpromoEdge[], plan: Plan): ParityReport {
+  // Registries compare as promoflow reads them (normalised).
   const kpromoKeys = new Map<string, KpromoEdge>();
-  for (const e of kpromo) kpromoKeys.set(keyOf(`${normalRegistry(e.registry)}/${e.image}`, e.digest, e.tag), e);
+  for (const e of kpromo) kpromoKeys.set(keyOf(`${normalizeRegistryPrefix(e.registry)}/${e.image}`, e.digest, e.tag), e);
   const onlyPromoflow: Flat[] = [];
   const matched = new Set<string>();
   const planned = new Set<string>();
@@ -78,7 +73,7 @@ export function compareWithKpromo(kpromo: readonly KpromoEdge[], plan: Plan): Pa
     }
   }
   const onlyKpromo: Flat[] = [];
-  for (const [k, e] of kpromoKeys) if (!matched.has(k)) onlyKpromo.push({ repo: `${normalRegistry(e.registry)}/${e.image}`, image: e.image, digest: e.digest, tag: e.tag, file: e.file });
+  for (const [k, e] of kpromoKeys) if (!matched.has(k)) onlyKpromo.push({ repo: `${normalizeRegistryPrefix(e.registry)}/${e.image}`, image: e.image, digest: e.digest, tag: e.tag, file: e.file });
   return {
     kpromo: kpromoKeys.size,
     promoflow: planned.size,
