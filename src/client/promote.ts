@@ -115,7 +115,8 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
   }
   const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p, strictLost });
   if (input.items.length === 0) {
-    io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges} image × destination edges are already promoted`);
+    const lost = p.counts.lost ? ` (${p.counts.lost} lost edge(s) skipped)` : '';
+    io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges - p.counts.lost} image × destination edges are already promoted${lost}`);
     return EXIT.OK;
   }
   const size = Buffer.byteLength(JSON.stringify(input));

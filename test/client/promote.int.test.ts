@@ -101,9 +101,13 @@ test('promote --confirm copies a multi-platform image to production and two mirr
   assert.equal((JSON.parse(plan.stdout) as { counts: { noop: number } }).counts.noop, 3);
 });
 
-test('a digest that is not in staging is reported as lost, nothing else is blocked, exit 1', async () => {
+test("a digest that is not in staging is reported and skipped like kpromo's _LOST_ (exit 0); with --strict-lost the run reports it lost, exit 1", async () => {
   const missing = `sha256:${'0'.repeat(64)}`;
-  const r = await runCli(['promote', '-f', manifest('lost', missing, undefined, 'ghost'), '--confirm', ...temporal()]);
+  const skipped = await runCli(['promote', '-f', manifest('lost', missing, undefined, 'ghost'), '--confirm', ...temporal()]);
+  assert.equal(skipped.code, EXIT.OK, skipped.stdout + skipped.stderr);
+  assert.match(skipped.stderr, /1 digest\(s\) not in their source: reported and skipped \(kpromo's _LOST_\)/);
+  assert.match(skipped.stdout, /nothing to do: .*\(3 lost edge\(s\) skipped\)/);
+  const r = await runCli(['promote', '-f', manifest('lost', missing, undefined, 'ghost'), '--confirm', '--strict-lost', ...temporal()]);
   assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
   assert.match(r.stdout, /\? ghost@sha256:000000000000 \[v1\.0\.0\] → prod: lost: SourceLost: .*staging\/ghost@sha256:0{64} is not in the source registry/);
   assert.match(r.stdout, /mirror-a: skipped/);

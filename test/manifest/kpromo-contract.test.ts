@@ -226,3 +226,31 @@ test('a plain manifest is named after its file or directory, never "."', async (
     process.chdir(cwd);
   }
 });
+
+test('layout details: a project dir without a manifest, an orphan images.yaml, imagesPath, service-account, a manifest without destinations', async () => {
+  const d = tree({
+    'manifests/p/promoter-manifest.yaml': `registries:\n- name: gcr.io/staging\n  src: true\n  service-account: sa@x.iam.gserviceaccount.com\n- name: eu.gcr.io/prod\n  service-account: sa@x.iam.gserviceaccount.com\nimagesPath: ../../images/p/images.yaml\n`,
+    'images/p/images.yaml': `- name: app\n  dmap:\n    "${A}": ["v1"]\n`,
+    'manifests/empty/README.md': 'no manifest here\n',
+    'manifests/nodest/promoter-manifest.yaml': 'registries:\n- name: gcr.io/other\n  src: true\n',
+    'images/nodest/images.yaml': `- name: other\n  dmap:\n    "${B}": ["v1"]\n`,
+    'images/orphan/images.yaml': '- name: x\n  dmap:\n    "not-a-digest": ["v1"]\n',
+  });
+  const k = await kpromo(d);
+  assert.deepEqual([k.fails, k.edges], [false, ['eu.gcr.io/prod/app:v1@a']]);
+  const p = await promoflow(d);
+  assert.ok(p.ok);
+  assert.deepEqual(p.edges, k.edges);
+  assert.deepEqual(p.errors, []);
+  assert.ok(p.warnings.some((w) => /registries: has no destination registry: the manifest promotes nothing/.test(w)));
+  assert.ok(p.warnings.some((w) => /images\.yaml: has no manifests\/orphan\/promoter-manifest\.yaml: not promoted/.test(w)));
+  assert.ok(p.warnings.some((w) => /"not-a-digest" is not a digest/.test(w)), 'an orphan is validated, as a warning');
+  // imagesPath naming any other file: kpromo ignores it, promoflow says the manifest is wrong.
+  const other = thin(`${REGS}imagesPath: ../../images/q/images.yaml\n`, `- name: app\n  dmap:\n    "${A}": ["v1"]\n`);
+  assert.equal((await kpromo(other)).edges.length, 1);
+  assert.match((await promoflow(other)).errors.join(), /imagesPath: "\.\.\/\.\.\/images\/q\/images\.yaml" is not the images file of this project/);
+  // No manifest at all.
+  const none = tree({ 'manifests/.keep': '', 'images/.keep': '' });
+  assert.match((await kpromo(none)).failures.join(), /no manifests found/);
+  assert.match((await promoflow(none)).errors.join(), /manifests: holds no promoter manifests/);
+});
