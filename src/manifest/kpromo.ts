@@ -73,8 +73,7 @@ function readRegistries(y: YamlFile, m: { registries: Array<z.infer<typeof regis
     if (n.name === undefined) {
       err(['registries', i, 'name'], r.name, 'is not a valid registry', 'lowercase host[:port][/path] without scheme (OCI repository paths are lowercase)');
       if (!r.src) out.skipped.push({ file: y.file, line: y.locate(['registries', i]).line, path: `registries[${i}]`, what: 'destination' });
-    }
-    else if (n.warning) warn(['registries', i, 'name'], r.name, n.warning, 'the registry written without a trailing / and with a lowercase host');
+    } else if (n.warning) warn(['registries', i, 'name'], r.name, n.warning, 'the registry written without a trailing / and with a lowercase host');
     return n.name;
   });
   const srcs = m.registries.flatMap((r, i) => (r.src ? [i] : []));
@@ -115,7 +114,7 @@ async function readYaml(source: ManifestSource, rel: string, errors: ManifestErr
   return y.errors.length ? undefined : y;
 }
 
-/** Reads one promoter manifest (plain: `images` inline or images.yaml beside it; thin: `imagesRel` is the images file). */
+/** Reads one promoter manifest (plain: `images` inline only; thin: `imagesRel` is the images file). */
 async function readProject(source: ManifestSource, manifestRel: string, projectName: string, thin: { imagesRel: string } | undefined): Promise<ProjectRead> {
   const out: ProjectRead = { destinations: [], images: [], files: [source.display(manifestRel)], errors: [], warnings: [], skipped: [], layout: [], imageEntries: 0 };
   const y = await readYaml(source, manifestRel, out.errors);
