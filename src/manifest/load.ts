@@ -94,7 +94,7 @@ export async function loadSpecFrom(source: ManifestSource, rel: string, opts: Lo
     if (overlay.errors.length) throw new ManifestLoadError(overlay.errors);
     if (read.spec) {
       const o = applyOverlay(read.spec, overlay);
-      if (!o.spec) throw new ManifestLoadError(o.errors);
+      if (!o.spec) throw new ManifestLoadError(sortErrors(o.errors));
       read.spec = o.spec;
     }
   }

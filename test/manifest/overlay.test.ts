@@ -79,9 +79,9 @@ signing: {key: "env://K", password: hunter2}
 canonical: registry.k8s.io
 `);
   assert.deepEqual(await errors(e, { skipInvalid: true }), [
-    'promoflow-overlay.yaml:3:3: phases[1]: "mars" matches no destination of the manifests: expected regions or registries that the promoter manifests name (or remove the phase)',
-    'promoflow-overlay.yaml:3:3: phases: "us-east1-docker.pkg.dev/prod/images/one" and 7 other destination(s) are in no phase: expected a last phase with regions: ["*"] for every destination not placed yet',
-    'promoflow-overlay.yaml:5:12: canonical: "registry.k8s.io" matches no destination: expected the registry prefix of the signing home, e.g. us-central1-docker.pkg.dev/k8s-artifacts-prod/images',
+    'promoflow-overlay.yaml:4:3: phases: "us-east1-docker.pkg.dev/prod/images/one" and 7 other destination(s) are in no phase: expected a last phase with regions: ["*"] for every destination not placed yet',
+    'promoflow-overlay.yaml:5:5: phases[1]: "mars" matches no destination of the manifests: expected regions or registries that the promoter manifests name (or remove the phase)',
+    'promoflow-overlay.yaml:6:12: canonical: "registry.k8s.io" matches no destination: expected the registry prefix of the signing home, e.g. us-central1-docker.pkg.dev/k8s-artifacts-prod/images',
   ]);
 });
 
