@@ -1,5 +1,5 @@
 // promoflow's exit codes, documented in README.md. CI scripts branch on these.
-import { changeCount, problemCount, type Counts } from '../plan/plan';
+import { changeCount, problemCount, type Counts } from '../plan';
 export const EXIT = {
   /** Success: everything promoted (or already present), or a dry run with nothing to do. */
   OK: 0,

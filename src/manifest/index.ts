@@ -2,5 +2,6 @@
 // one validated Spec, with located errors. The Spec types are pure; loading reads files.
 export type * from './spec';
 export { ManifestLoadError, formatError, sortErrors, type ManifestError } from './errors';
-export { loadSpec, loadSpecFrom, type LoadOptions, type LoadResult, type ManifestFormat, type Skipped } from './load';
+export { fsSourceFor, loadSpec, loadSpecFrom, type LoadOptions, type LoadResult, type ManifestFormat, type Skipped } from './load';
+export { kpromoReference, type KpromoEdge, type KpromoReference } from './kpromo-reference';
 export { loadDiffScoped, type DiffLoadResult } from './git';

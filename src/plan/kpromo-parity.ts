@@ -1,7 +1,7 @@
 // Dual-running with kpromo: the tag edges promoflow plans (one per destination repository, digest and tag, or one
 // tagless) against the edges kpromo computes for the same tree (manifest/kpromo-reference.ts), as two sets, and
 // every difference grouped by image digest and manifest so a maintainer sees at once why the tools disagree.
-import type { KpromoEdge } from '../manifest/kpromo-reference';
+import type { KpromoEdge } from '../manifest';
 import { normalizeRegistryPrefix } from '../model';
 import type { Plan } from './plan';
 

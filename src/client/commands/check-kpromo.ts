@@ -5,12 +5,8 @@
 //
 // Exit codes: 0 the same edges, 1 the edges differ, 2 invalid input (usage, unreadable path).
 import { parseArgs } from 'node:util';
-import { kpromoReference } from '../../manifest/kpromo-reference';
-import { formatError, fsSourceFor, loadSpecFrom, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest/load';
-import { emptyInventory } from '../../plan/inventory';
-import { compareWithKpromo, type ParityGroup } from '../../plan/kpromo-parity';
-import { plan, zeroCounts } from '../../plan/plan';
-import { DEFAULT_SHOWN } from '../../plan/render';
+import { formatError, fsSourceFor, kpromoReference, loadSpecFrom, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest';
+import { compareWithKpromo, DEFAULT_SHOWN, emptyInventory, plan, zeroCounts, type ParityGroup } from '../../plan';
 import { EXIT } from '../exit-codes';
 
 export const CHECK_KPROMO_USAGE = `usage: promoflow check-kpromo <kpromo thin-layout dir | promoter-manifest.yaml> [--json] [--limit N]

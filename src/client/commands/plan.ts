@@ -16,9 +16,8 @@ import { loadDiffScoped } from '../../manifest';
 import { formatError, loadSpec, ManifestLoadError, type LoadResult, type ManifestError } from '../../manifest';
 import type { Spec } from '../../manifest';
 import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory } from '../../plan';
-import { plan } from '../../plan';
+import { DEFAULT_SHOWN, plan, renderPlanText, writePlanJsonLines } from '../../plan';
 import { planExitCode } from '../exit-codes';
-import { DEFAULT_SHOWN, renderPlanText, writePlanJsonLines } from '../../plan';
 
 export const EXIT_NOTHING_TO_DO = 0;
 export const EXIT_CHANGES = 10;
