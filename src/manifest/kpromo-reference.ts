@@ -213,19 +213,28 @@ async function readPlain(source: ManifestSource, rel: string, failures: string[]
 /** ToEdges + CheckOverlappingEdges over the manifests kpromo read. */
 function toEdges(manifests: KManifest[], failures: string[]): { edges: KpromoEdge[]; redundant: number } {
   const seen = new Set<string>();
+  // Registry contexts by number, so that the edge keys stay short (a corpus has ~160k of them).
+  const contexts = new Map<string, number>();
+  const ctx = (c: Context) => {
+    const k = `${c.name}|${c.serviceAccount}|${c.src}`;
+    let n = contexts.get(k);
+    if (n === undefined) contexts.set(k, (n = contexts.size));
+    return n;
+  };
   const tagless: KpromoEdge[] = [];
   // destination image:tag → digest → edges wanting it
   const intent = new Map<string, Map<string, KpromoEdge[]>>();
   for (const m of manifests) {
     const src = m.registries.find((r) => r.src)!;
-    const srcKey = `${src.name}|${src.serviceAccount}`;
+    const srcKey = ctx(src);
     for (const img of m.images) {
       for (const [digest, tags] of img.dmap) {
         for (const dst of m.registries) {
-          if (dst.src && dst.name === src.name && dst.serviceAccount === src.serviceAccount) continue;
+          const dstKey = ctx(dst);
+          if (dstKey === srcKey) continue;
           for (const tag of tags.length ? tags : ['']) {
             // An Edge is a struct of both registry contexts, the names, the digest and the tag: identical ones collapse.
-            const key = `${srcKey}|${dst.name}|${dst.serviceAccount}|${dst.src}|${img.name}|${digest}|${tag}`;
+            const key = `${srcKey}|${dstKey}|${img.name}|${digest}|${tag}`;
             if (seen.has(key)) continue;
             seen.add(key);
             const edge: KpromoEdge = { registry: dst.name, image: img.name, digest, tag, file: m.imagesFile };

@@ -58,7 +58,6 @@ export function compareWithKpromo(kpromo: readonly KpromoEdge[], plan: Plan): Pa
   const kpromoKeys = new Map<string, KpromoEdge>();
   for (const e of kpromo) kpromoKeys.set(keyOf(`${normalizeRegistryPrefix(e.registry)}/${e.image}`, e.digest, e.tag), e);
   const onlyPromoflow: Flat[] = [];
-  const matched = new Set<string>();
   const planned = new Set<string>();
   for (const ph of plan.phases) {
     for (const e of ph.edges) {
@@ -67,17 +66,16 @@ export function compareWithKpromo(kpromo: readonly KpromoEdge[], plan: Plan): Pa
         const k = keyOf(e.target, e.digest, tag);
         if (planned.has(k)) continue;
         planned.add(k);
-        if (kpromoKeys.has(k)) matched.add(k);
-        else onlyPromoflow.push({ repo: e.target, image: e.image, digest: e.digest, tag, file: e.origin?.file ?? '' });
+        if (!kpromoKeys.has(k)) onlyPromoflow.push({ repo: e.target, image: e.image, digest: e.digest, tag, file: e.origin?.file ?? '' });
       }
     }
   }
   const onlyKpromo: Flat[] = [];
-  for (const [k, e] of kpromoKeys) if (!matched.has(k)) onlyKpromo.push({ repo: `${normalizeRegistryPrefix(e.registry)}/${e.image}`, image: e.image, digest: e.digest, tag: e.tag, file: e.file });
+  for (const [k, e] of kpromoKeys) if (!planned.has(k)) onlyKpromo.push({ repo: `${normalizeRegistryPrefix(e.registry)}/${e.image}`, image: e.image, digest: e.digest, tag: e.tag, file: e.file });
   return {
     kpromo: kpromoKeys.size,
     promoflow: planned.size,
-    same: matched.size,
+    same: kpromoKeys.size - onlyKpromo.length,
     onlyKpromo: group(onlyKpromo),
     onlyPromoflow: group(onlyPromoflow),
     onlyKpromoEdges: onlyKpromo.length,
