@@ -254,3 +254,9 @@ test('layout details: a project dir without a manifest, an orphan images.yaml, i
   assert.match((await kpromo(none)).failures.join(), /no manifests found/);
   assert.match((await promoflow(none)).errors.join(), /manifests: holds no promoter manifests/);
 });
+
+test('a thin layout needs both manifests/ and images/ directories: both tools refuse it', async () => {
+  const d = tree({ 'manifests/p/promoter-manifest.yaml': REGS });
+  assert.match((await kpromo(d)).failures.join(), /stat directory .*images: not a directory/);
+  assert.deepEqual((await promoflow(d)).errors, [`${path.join(d, 'images')}: is not a directory: expected the thin layout: manifests/<project>/promoter-manifest.yaml and images/<project>/images.yaml`]);
+});
