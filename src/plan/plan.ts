@@ -1,6 +1,8 @@
 // The planner: a pure function from spec + inventory to the exact list of changes, every (image, digest,
 // destination) edge classified and assigned to its rollout phase. No-op edges — 99% of a steady-state run — are
-// only counted, never materialised, so planning a million edges stays fast and small.
+// only counted, never materialised, so planning a million edges stays fast and small. kpromo's semantics where they
+// meet (docs/kpromo.md): a digest missing from its source is `lost` (reported, skipped) before any tag move, and a
+// promotion another image already makes (same digest, repository and tags) is counted `redundant`, planned once.
 import { repositoryKey, type Digest } from '../model';
 import type { Destination, ImageSpec, Origin, Phase, PhaseGates, Spec } from '../manifest';
 import type { Inventory, RepoState } from './inventory';
