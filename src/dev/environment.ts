@@ -27,8 +27,6 @@ export interface Environment extends EnvironmentInfo {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_STATE_DIR = '.promoflow';
-
 export function envFile(stateDir: string): string {
   return join(stateDir, 'env.json');
 }

@@ -134,3 +134,11 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
   if (problemCount(p.counts) > 0 && !skipInvalid) return EXIT_INVALID;
   return changeCount(p.counts) + p.counts.lost > 0 ? EXIT_CHANGES : EXIT_NOTHING_TO_DO;
 }
+
+/** The CLI entry: the planner's own parser; inventories come from the live registries unless --inventory names a file. */
+export async function run(argv: string[], io: PlanIo): Promise<number> {
+  const line = (write: (s: string) => void) => (t: string) => write(t.replace(/\n$/, ''));
+  return runPlanCommand(argv, { stdout: line(io.stdout), stderr: line(io.stderr) }, {
+    inventory: async (spec) => (await import('../promote.js')).readSpecInventory(spec),
+  });
+}

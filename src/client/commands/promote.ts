@@ -1,0 +1,26 @@
+// `promoflow promote -f <manifest>`: plan (dry run, the default) or, with --confirm, start the promotion and wait.
+import { check, connection, parse, positiveInt, required } from '../flags';
+import { runPromote, type Io } from '../promote';
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parse('promote', argv, {
+    file: { type: 'string', short: 'f' },
+    confirm: { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: true },
+    'no-wait': { type: 'boolean', default: false },
+    commit: { type: 'string' },
+    concurrency: { type: 'string' },
+    'skip-invalid': { type: 'boolean', default: false },
+    'diff-base': { type: 'string' },
+    'diff-head': { type: 'string' },
+  });
+  const file = required(values.file, '-f <manifest>', 'promote');
+  const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
+  return runPromote(
+    {
+      file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency,
+      skipInvalid: values['skip-invalid'], diffBase: values['diff-base'], diffHead: values['diff-head'], ...connection(values),
+    },
+    io,
+  );
+}
