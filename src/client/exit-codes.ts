@@ -21,3 +21,11 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** Thrown when a command's flags were valid and --help was among them: the CLI prints its usage and exits 0. */
+export class HelpRequested extends Error {
+  constructor() {
+    super('help requested');
+    this.name = 'HelpRequested';
+  }
+}

@@ -4,19 +4,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_STATE_DIR } from '../dev/state-dir';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT, HelpRequested } from './exit-codes';
 import type { Io } from './promote';
 
 /** One command of the CLI: its own arguments (after the command word) in, an exit code out. */
 export type Command = (argv: string[], io: Io, name: string) => Promise<number>;
-
-/** Thrown by `parse` when the flags were valid and --help was among them: the CLI prints its usage. */
-export class HelpRequested extends Error {
-  constructor() {
-    super('help requested');
-    this.name = 'HelpRequested';
-  }
-}
 
 const common = {
   'temporal-address': { type: 'string' },

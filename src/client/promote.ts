@@ -55,11 +55,11 @@ export async function loadSpecOrFail(file: string, io?: Io, opts: { skipInvalid?
 
 /** Read what every registry the spec names holds (after checking each answers). */
 export async function readSpecInventory(spec: Spec): Promise<Inventory> {
-  await preflight(spec);
   const deps = createActivityDeps();
   deps.credentials.register(spec.source);
   for (const d of spec.destinations) deps.credentials.register(d);
   for (const p of spec.projects ?? []) deps.credentials.register(p.source);
+  await preflight(spec, deps.client);
   try {
     return await readInventory(deps.client, spec);
   } catch (e) {
