@@ -1,4 +1,6 @@
 // promoflow's exit codes, documented in README.md. CI scripts branch on these.
+import type { PromotionRunResult } from '../contract';
+
 export const EXIT = {
   /** Success: everything promoted (or already present), or a dry run with nothing to do. */
   OK: 0,
@@ -13,6 +15,13 @@ export const EXIT = {
   /** Dry run: changes are planned (re-run with --confirm to apply them). */
   CHANGES_PLANNED: 10,
 } as const;
+
+/** The exit code of a finished promotion run. */
+export function exitCodeFor(r: PromotionRunResult): number {
+  if (r.status === 'succeeded') return EXIT.OK;
+  if (r.status === 'rejected' || r.status === 'aborted') return EXIT.REJECTED;
+  return EXIT.FAILED;
+}
 
 /** An error that the CLI prints as one line and maps to an exit code: never a stack trace. */
 export class CliError extends Error {

@@ -12,9 +12,9 @@ import { createActivityDeps } from '../activities';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
-import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
+import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { preflight } from './preflight';
 import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
 import { renderMarkdown, renderText } from './summary';
@@ -69,12 +69,6 @@ export async function readSpecInventory(spec: Spec): Promise<Inventory> {
 
 export async function planAgainstRegistries(spec: Spec): Promise<Plan> {
   return plan(spec, await readSpecInventory(spec));
-}
-
-export function exitCodeFor(r: PromotionRunResult): number {
-  if (r.status === 'succeeded') return EXIT.OK;
-  if (r.status === 'rejected' || r.status === 'aborted') return EXIT.REJECTED;
-  return EXIT.FAILED;
 }
 
 export async function startPromotion(client: Client, input: PromotionRunInput) {

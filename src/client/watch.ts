@@ -1,9 +1,10 @@
 // `promoflow watch <workflow-id>`: follow a promotion until it ends. In a terminal, a live progress display
 // redrawn in place; elsewhere (CI logs), plain lines, one per newly finished edge or phase change.
-import { progressQuery } from '../workflows';
+import { progressQuery } from '../workflows/control';
 import type { PromotionProgress, PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
-import { exitCodeFor, type Io } from './promote';
+import { exitCodeFor } from './exit-codes';
+import type { Io } from './promote';
 import { renderText } from './summary';
 import { shortDigest } from '../model';
 
