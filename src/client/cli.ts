@@ -81,21 +81,26 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-export async function run(argv: string[]): Promise<void> {
-  const io: Io = { stdout: (s) => process.stdout.write(s + '\n'), stderr: (s) => process.stderr.write(s + '\n') };
-  let code: number;
+/** `main`, with every error turned into one line on stderr and its exit code. */
+export async function execute(argv: string[], io: Io): Promise<number> {
   try {
-    code = await main(argv, io);
+    return await main(argv, io);
   } catch (e) {
     if (e instanceof CliError) {
       io.stderr(`promoflow: error: ${e.message}`);
-      code = e.exitCode;
-    } else {
-      const err = e as Error;
-      io.stderr(`promoflow: error: ${err.message?.split('\n')[0] ?? String(e)}`);
-      if (process.env.PROMOFLOW_DEBUG) io.stderr(err.stack ?? '');
-      code = EXIT.FAILED;
+      return e.exitCode;
     }
+    const err = e as Error;
+    io.stderr(`promoflow: error: ${err.message?.split('\n')[0] ?? String(e)}`);
+    if (process.env.PROMOFLOW_DEBUG) io.stderr(err.stack ?? '');
+    return EXIT.FAILED;
   }
-  process.exitCode = code;
 }
+
+/** The process entry (bin/promoflow.js). */
+export async function run(argv: string[]): Promise<void> {
+  process.exitCode = await execute(argv, stdio);
+}
+
+/** Lines to the process's own stdout and stderr. */
+export const stdio: Io = { stdout: (s) => void process.stdout.write(s + '\n'), stderr: (s) => void process.stderr.write(s + '\n') };

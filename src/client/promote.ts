@@ -71,8 +71,8 @@ export async function planAgainstRegistries(spec: Spec): Promise<Plan> {
   return plan(spec, await readSpecInventory(spec));
 }
 
-export async function startPromotion(client: Client, input: PromotionRunInput) {
-  const workflowId = workflowIdFor(input);
+/** Start a run, or attach to the one running under the same ID (by default derived from the input's content). */
+export async function startPromotion(client: Client, input: PromotionRunInput, workflowId = workflowIdFor(input)) {
   const handle = await client.workflow.start(promotionRun, {
     taskQueue: TASK_QUEUE,
     workflowId,
@@ -98,7 +98,11 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
     const lines = p.phases.flatMap((ph) => ph.edges.filter((e) => e.kind === 'tag-move' || e.kind === 'overlap').map((e) => e.message ?? `${e.kind}: ${e.image}@${e.digest} → ${e.destination}`));
     throw new CliError(`${[...new Set(lines)].join('\n')}\n${refused} refused edge(s): nothing was started (fix the manifest, allow the tag move, or pass --skip-invalid)`, EXIT.INVALID);
   }
-  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p });
+  const commit = opts.commit ?? process.env.GITHUB_SHA;
+  const input = runInputFromSpec(spec, { commit, concurrency: opts.concurrency, plan: p });
+  // The ID comes from the whole manifest (and commit), not from what is left to do: a re-run while the promotion is
+  // in flight plans fewer digests, yet must attach to that promotion instead of starting a second one beside it.
+  const workflowId = workflowIdFor(runInputFromSpec(spec, { commit, concurrency: opts.concurrency }));
   if (input.items.length === 0) {
     io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges} image × destination edges are already promoted`);
     return EXIT.OK;
@@ -110,7 +114,7 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
   const target: TemporalTarget = resolveTarget(opts);
   const client = await connect(target);
   try {
-    const handle = await startPromotion(client, input);
+    const handle = await startPromotion(client, input, workflowId);
     const uiUrl = workflowUiUrl(target, handle.workflowId);
     if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}${uiUrl ? ` (${uiUrl})` : ''}`);
     if (!opts.wait) {
