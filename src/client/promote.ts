@@ -12,10 +12,11 @@ import { createActivityDeps } from '../activities';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
-import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput } from '../contract';
+import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { preflight } from './preflight';
+import { follow, progressView } from './progress';
 import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
 import { renderMarkdown, renderText } from './summary';
 
@@ -121,7 +122,10 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
     }
-    const result = await handle.result();
+    const running: Promise<PromotionRunResult> = handle.result();
+    // Live progress on stderr while it runs (stdout keeps the account); --json callers read only the result.
+    if (!opts.json) await follow(handle, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, running);
+    const result = await running;
     io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderText(result, { workflowId: handle.workflowId, uiUrl }));
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(result, { workflowId: handle.workflowId, uiUrl }) + '\n');
     return exitCodeFor(result);

@@ -51,7 +51,8 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
   const projects = new Map((input.projects ?? []).map((p) => [p.name, p]));
   const sourceFor = (item: PromotionItem) => (item.project ? projects.get(item.project)?.source ?? input.source : input.source);
   const inProject = (item: PromotionItem, destination: string) => !item.project || (projects.get(item.project)?.destinations.includes(destination) ?? false);
-  const total = input.phases.reduce((n, p) => n + input.items.reduce((k, it) => k + p.destinations.filter((d) => inProject(it, d)).length, 0), 0);
+  const phaseTotals = Object.fromEntries(input.phases.map((p) => [p.name, input.items.reduce((k, it) => k + p.destinations.filter((d) => inProject(it, d)).length, 0)]));
+  const total = Object.values(phaseTotals).reduce((n, k) => n + k, 0);
 
   const status = (): RunStatus => {
     if (finished) {
@@ -63,7 +64,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
     if (awaiting) return 'awaiting-approval';
     return paused ? 'paused' : 'running';
   };
-  const snapshot = (): PromotionProgress => ({ name: input.name, status: status(), phases, edges, counts: countEdges(edges), decisions, currentPhase, total, done: edges.length });
+  const snapshot = (): PromotionProgress => ({ name: input.name, status: status(), phases, edges, counts: countEdges(edges), decisions, currentPhase, total, phaseTotals, done: edges.length });
   let shownStatus: RunStatus | undefined;
   const publish = () => {
     setCurrentDetails(renderDetails(snapshot()));
