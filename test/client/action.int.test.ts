@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RegistryClient } from '../../src/oci';
-import { buildIndex, pushImage } from '../../src/testing/image-builder';
+import { buildIndex, pushImage } from '../../src/dev/sample-images';
 import { eventually, REPO_ROOT, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
 import { sendControl } from '../../src/client/control';
 import { EXIT } from '../../src/client/exit-codes';

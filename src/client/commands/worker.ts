@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { buildIdSchema, check, connection, parse, positiveInt } from '../flags';
 import type { Io } from '../promote';
 import { runWorker } from '../worker-command';
-import { DEFAULT_DEPLOYMENT } from '../../worker/worker';
+import { DEFAULT_DEPLOYMENT } from '../../contract';
 
 const workerFlags = z
   .object({
