@@ -92,3 +92,11 @@ test('installed: status loads the Temporal client, never the worker runtime', as
   assert.ok(loaded(r.modules, '@temporalio/client'));
   assert.ok(!loaded(r.modules, '@temporalio/worker'), 'status does not load @temporalio/worker');
 });
+
+test('installed: a full demo (embedded Temporal and registries, promote, sign, verify) from the installed package', async () => {
+  const r = await promoflow(['demo', '--state-dir', join(work, 'demo')], work);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^promoflow: demo: SUCCEEDED \(workflow promote\/demo\//m);
+  assert.match(r.stdout, /total: 3 promoted, 0 already present, 0 failed, 0 lost, 0 skipped/);
+  assert.ok(!r.modules.some((m) => m.includes('/tsx/') || m.endsWith('.ts')), 'no TypeScript loaded');
+});

@@ -59,7 +59,7 @@ const fraction = (done: number, total?: number) => `${done}/${total ?? '?'}`;
 export function renderBlock(p: PromotionProgress, rate: number, elapsedMs: number): string {
   const lines = phaseLines(p);
   const width = Math.max(...lines.map((l) => l.name.length), 5);
-  const out = [`${p.name}: ${p.status}${p.currentPhase ? ` · phase ${p.currentPhase}` : ''} · ${fraction(p.done, p.total)} edges · ${formatBytes(copied(p))} · ${formatBytes(rate)}/s · ${Math.round(elapsedMs / 1000)}s`];
+  const out = [`${p.name}: ${p.status}${p.currentPhase ? ` · phase ${p.currentPhase}` : ''} · ${fraction(p.done, p.total)} edges · ${formatBytes(copied(p))} · ${formatBytes(Math.round(rate))}/s · ${Math.round(elapsedMs / 1000)}s`];
   for (const l of lines) {
     out.push(`  ${l.name.padEnd(width)} ${bar(l.done, l.total)} ${fraction(l.done, l.total).padStart(9)} ${l.status.padEnd(17)} ${formatBytes(l.bytes).padStart(10)}${l.failed ? `  ${l.failed} failed` : ''}`);
   }
@@ -74,7 +74,7 @@ const failureLine = (e: EdgeResult) => `${e.image}@${shortDigest(e.digest)} → 
 /** One plain status line (pure). */
 export function statusLine(p: PromotionProgress, rate: number): string {
   const phases = phaseLines(p).map((l) => `${l.name} ${fraction(l.done, l.total)} ${l.status}${l.failed ? ` (${l.failed} failed)` : ''}`).join(' · ');
-  return `${p.name}: ${p.status} · ${fraction(p.done, p.total)} edges · ${phases} · ${formatBytes(copied(p))} at ${formatBytes(rate)}/s`;
+  return `${p.name}: ${p.status} · ${fraction(p.done, p.total)} edges · ${phases} · ${formatBytes(copied(p))} at ${formatBytes(Math.round(rate))}/s`;
 }
 
 export interface ProgressView {

@@ -31,6 +31,11 @@ test('phaseLines: edges done/total, failures and bytes per phase', () => {
   assert.match(renderBlock(progress([], { phaseTotals: undefined }), 0, 0), /0\/\?/);
 });
 
+test('rates print as whole bytes', () => {
+  const line = renderBlock(progress([edge(1, 'production', 'prod')]), 129.0697, 1000).split('\n')[0]!;
+  assert.match(line, / · 129 B\/s · /);
+});
+
 test('Rate: bytes per second over the window', () => {
   const r = new Rate(10_000);
   assert.equal(r.add(0, 0), 0);
