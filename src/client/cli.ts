@@ -1,7 +1,7 @@
 // The promoflow command line: the usage text, dispatch to one module per command (src/client/commands, each
 // loaded only when its command runs, so `--help` or `plan` never load the Temporal worker runtime), and the one
 // place errors become a single line and an exit code. No stack trace reaches the user unless PROMOFLOW_DEBUG is set.
-import { DEFAULT_STATE_DIR } from '../dev/state-dir';
+import { DEFAULT_STATE_DIR } from './state-dir';
 import { CliError, EXIT, HelpRequested } from './exit-codes';
 import type { Command } from './flags';
 import type { Io } from './promote';

@@ -3,7 +3,7 @@
 // checked), and the Temporal connection flags turned into the options every client command takes.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_STATE_DIR } from '../dev/state-dir';
+import { DEFAULT_STATE_DIR } from './state-dir';
 import { CliError, EXIT, HelpRequested } from './exit-codes';
 import type { Io } from './promote';
 

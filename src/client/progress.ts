@@ -4,9 +4,8 @@
 // MAX_FAILURE_LINES per line batch; the account at the end lists every one). Bytes count finished edges only: the
 // query reports an edge when its copies are done.
 import type { WorkflowHandle } from '@temporalio/client';
-import type { EdgeResult, PromotionProgress } from '../contract';
-import { progressQuery } from '../workflows/control';
-import { shortDigest } from '../workflows/format';
+import { progressQuery, type EdgeResult, type PromotionProgress } from '../contract';
+import { shortDigest } from '../model';
 import type { Io } from './promote';
 import { formatBytes } from './summary';
 

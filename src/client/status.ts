@@ -1,7 +1,7 @@
 // `promoflow status <workflow-id>`: where a promotion stands (live progress query while running, the account
 // once it has ended).
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { progressQuery } from '../workflows/control';
+import { progressQuery } from '../contract';
 import type { PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';

@@ -11,10 +11,9 @@ import type { Activities } from '../contract';
 import { imagePromotion, failureOf } from './image-promotion';
 import { edgeLabel } from './format';
 import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from '../contract';
-import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from './control';
 import { renderDetails } from './details';
 import { recordEdges, recordPhase } from './metrics';
-import { NON_RETRYABLE_FAILURES } from '../contract';
+import { NON_RETRYABLE_FAILURES, abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from '../contract';
 import {
   countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
   type PromotionRunInput, type PromotionRunResult, type RunStatus, type DestinationRef,
