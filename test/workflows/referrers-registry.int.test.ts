@@ -2,10 +2,10 @@
 // `referrers` registry kind) next to one that has not (distribution: the referrers tag schema). A promotion with
 // formats [cosign-tag, bundle-referrer] to both: the bundles are listed by the referrers API (read directly, and by
 // promoflow's own client) with no fallback tag written where the API exists, the tag schema is used where it does
-// not, and the real cosign v3 verifies signature and attestation at every destination.
+// not, the real cosign v3 verifies signature and attestation at every destination, and reconcile finds no drift.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { listReferrers, RegistryClient } from '../../src/oci';
@@ -16,7 +16,10 @@ import { referrersRegistryBinary } from '../../src/dev/registry';
 import { startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { findCosign, runCosign } from '../../src/dev/cosign';
 import { startPromotion } from '../../src/client/promote';
-import type { PromotionRunResult } from '../../src/contract';
+import { runInputFromSpec } from '../../src/client/run-input';
+import { main } from '../../src/client/cli';
+import { loadSpec } from '../../src/manifest';
+import type { PromotionRunResult, ReconcileResult } from '../../src/contract';
 
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const PASSWORD = 'referrers api 1.1';
@@ -29,6 +32,7 @@ let worker: { stop(): Promise<void> };
 let client: Client;
 let keyDir: string;
 let result: PromotionRunResult;
+let file: string;
 
 describe('bundle referrers on a registry with the referrers API', { skip }, () => {
   before(async () => {
@@ -39,21 +43,23 @@ describe('bundle referrers on a registry with the referrers API', { skip }, () =
     worker = await startTestWorker(env);
     client = await testClient(env);
     await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/app' }, image, ['v1']);
-    const dest = (n: string) => ({ name: n, registry: `${env.registries[n]}/k8s` });
-    result = await (
-      await startPromotion(client, {
-        name: 'referrers-api',
-        manifestFiles: ['promotion.yaml'],
-        source: { registry: `${env.registries.staging}/staging` },
-        destinations: [dest('prod'), dest('mirror')],
-        phases: [
-          { name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false },
-          { name: 'mirrors', destinations: ['mirror'], soakSeconds: 0, verify: true, approval: false },
-        ],
-        items: [{ image: 'app', digest: image.digest, tags: ['v1'] }],
-        signing: { key: `file://${join(keyDir, 'cosign.key')}`, attest: true, bundles: true, dockerReference: 'registry.example.io/k8s', home: dest('prod') },
-      })
-    ).result();
+    file = join(env.stateDir, 'promotion.yaml');
+    writeFileSync(file, `apiVersion: promoflow.dev/v1alpha1
+kind: Promotion
+metadata: {name: referrers-api}
+source: {registry: "${env.registries.staging}/staging"}
+destinations:
+  - {name: prod, registry: "${env.registries.prod}/k8s", canonical: true}
+  - {name: mirror, registry: "${env.registries.mirror}/k8s"}
+phases:
+  - {name: production, destinations: [prod]}
+  - {name: mirrors, destinations: [mirror]}
+signing: {key: "file://${join(keyDir, 'cosign.key')}", attest: true, formats: [cosign-tag, bundle-referrer], dockerReference: registry.example.io/k8s}
+images:
+  - name: app
+    dmap: {"${image.digest}": ["v1"]}
+`);
+    result = await (await startPromotion(client, runInputFromSpec((await loadSpec(file)).spec))).result();
   });
 
   after(async () => {
@@ -111,5 +117,14 @@ describe('bundle referrers on a registry with the referrers API', { skip }, () =
         assert.equal(a.code, 0, `cosign v3 verify-attestation ${ref}: ${a.stderr}`);
       }
     }
+  });
+
+  it('reconcile over both registries finds no drift', async () => {
+    const out: string[] = [];
+    const code = await main(['reconcile', '-f', file, '--json', '--temporal-address', env.temporal!.address], { stdout: (t) => out.push(t), stderr: () => undefined });
+    const { result: r } = JSON.parse(out.join('\n')) as { result: ReconcileResult };
+    assert.equal(code, 0, JSON.stringify(r.report));
+    assert.equal(r.status, 'clean');
+    assert.deepEqual(r.report.items, []);
   });
 });
