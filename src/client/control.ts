@@ -2,7 +2,7 @@
 // recording who and why. A request that cannot apply (no gate waiting, already paused, run ended) is refused by
 // the workflow's validator and reported as one line.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows';
+import { abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../contract';
 import type { DecisionRecord } from '../contract';
 import { connect, resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';

@@ -2,7 +2,7 @@
 // Temporal's worker deployment APIs. A ramp sends a percentage of new runs to the new build; set-current sends all
 // of them. Runs already in flight are pinned to the build that started them and finish there.
 import { isGrpcServiceError, type Client } from '@temporalio/client';
-import { DEFAULT_DEPLOYMENT } from '../worker';
+import { DEFAULT_DEPLOYMENT } from '../contract';
 import { connect, resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';

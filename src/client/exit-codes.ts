@@ -1,5 +1,6 @@
 // promoflow's exit codes, documented in README.md. CI scripts branch on these.
-import { changeCount, problemCount, type Counts } from '../plan';
+import type { PromotionRunResult } from '../contract';
+
 export const EXIT = {
   /** Success: everything promoted (or already present), or a dry run with nothing to do. */
   OK: 0,
@@ -15,6 +16,13 @@ export const EXIT = {
   CHANGES_PLANNED: 10,
 } as const;
 
+/** The exit code of a finished promotion run. */
+export function exitCodeFor(r: PromotionRunResult): number {
+  if (r.status === 'succeeded') return EXIT.OK;
+  if (r.status === 'rejected' || r.status === 'aborted') return EXIT.REJECTED;
+  return EXIT.FAILED;
+}
+
 /** An error that the CLI prints as one line and maps to an exit code: never a stack trace. */
 export class CliError extends Error {
   constructor(message: string, readonly exitCode: number) {
@@ -23,12 +31,10 @@ export class CliError extends Error {
   }
 }
 
-/**
- * A dry run's exit code (plan, promote without --confirm): refused edges are invalid input unless isolated; lost
- * digests are reported and skipped (kpromo's _LOST_) unless strictLost, where the run would end failed.
- */
-export function planExitCode(c: Counts, opts: { skipInvalid: boolean; strictLost: boolean }): number {
-  if (problemCount(c) > 0 && !opts.skipInvalid) return EXIT.INVALID;
-  if (opts.strictLost && c.lost > 0) return EXIT.FAILED;
-  return changeCount(c) > 0 ? EXIT.CHANGES_PLANNED : EXIT.OK;
+/** Thrown when a command's flags were valid and --help was among them: the CLI prints its usage and exits 0. */
+export class HelpRequested extends Error {
+  constructor() {
+    super('help requested');
+    this.name = 'HelpRequested';
+  }
 }

@@ -1,30 +1,33 @@
 // Before a run starts: every registry the spec names must answer /v2/ (any HTTP status counts: 401 means auth,
 // which activities handle). An unreachable registry is one clear line and exit 3, not a run that retries for minutes.
+// The probe goes through the OCI client, which alone decides the URL scheme (HTTPS; plain HTTP for loopback and
+// registries marked insecure).
 import type { Spec } from '../manifest';
-import { hostOf, isLoopback } from '../model';
+import { hostOf } from '../model';
+import type { RegistryClient } from '../oci';
 import { CliError, EXIT } from './exit-codes';
 
-export function baseUrl(registryPrefix: string, insecure?: boolean): string {
-  const host = hostOf(registryPrefix);
-  return `${insecure || isLoopback(host) ? 'http' : 'https'}://${host}`;
+function reason(e: unknown, timeoutMs: number): string {
+  const err = e as Error & { code?: string; cause?: { code?: string } };
+  if (err.name === 'TimeoutError' || err.code === 'ABORTED') return `no answer in ${timeoutMs / 1000} s`;
+  return err.cause?.code ?? err.code ?? err.message.split('\n')[0]!;
 }
 
-export async function preflight(spec: Spec, timeoutMs = 5000): Promise<void> {
+export async function preflight(spec: Spec, client: RegistryClient, timeoutMs = 5000): Promise<void> {
   const endpoints = [{ what: 'source.registry', ...spec.source }, ...spec.destinations.map((d) => ({ what: `destination ${d.name}`, ...d }))];
   const seen = new Set<string>();
   const problems: string[] = [];
   await Promise.all(
     endpoints.map(async (e) => {
-      const url = `${baseUrl(e.registry, e.insecure)}/v2/`;
-      if (seen.has(url)) return;
-      seen.add(url);
+      const host = hostOf(e.registry);
+      if (seen.has(host)) return;
+      seen.add(host);
+      const signal = AbortSignal.timeout(timeoutMs);
+      const expired = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
       try {
-        const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-        await r.arrayBuffer();
+        await Promise.race([client.ping(host, signal), expired]);
       } catch (err) {
-        const c = (err as { cause?: { code?: string; message?: string } }).cause;
-        const cause = (err as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (c?.code ?? c?.message ?? (err as Error).message);
-        problems.push(`registry ${hostOf(e.registry)} (${e.what} in ${spec.files[0] ?? 'the manifest'}) is unreachable (${cause}): check the address or the network`);
+        problems.push(`registry ${host} (${e.what} in ${spec.files[0] ?? 'the manifest'}) is unreachable (${reason(err, timeoutMs)}): check the address or the network`);
       }
     }),
   );

@@ -14,8 +14,10 @@ import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
 import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
-import { CliError, EXIT, planExitCode } from './exit-codes';
+import { CliError, EXIT, exitCodeFor } from './exit-codes';
+import { planExitCode } from './plan-exit';
 import { preflight } from './preflight';
+import { follow, progressView } from './progress';
 import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
 import { renderMarkdown, renderText } from './summary';
 
@@ -62,11 +64,11 @@ export async function loadSpecOrFail(file: string, io?: Io, opts: LoadOptions & 
 
 /** Read what every registry the spec names holds (after checking each answers). */
 export async function readSpecInventory(spec: Spec): Promise<Inventory> {
-  await preflight(spec);
   const deps = createActivityDeps();
   deps.credentials.register(spec.source);
   for (const d of spec.destinations) deps.credentials.register(d);
   for (const p of spec.projects ?? []) deps.credentials.register(p.source);
+  await preflight(spec, deps.client);
   try {
     return await readInventory(deps.client, spec);
   } catch (e) {
@@ -78,14 +80,8 @@ export async function planAgainstRegistries(spec: Spec): Promise<Plan> {
   return plan(spec, await readSpecInventory(spec));
 }
 
-export function exitCodeFor(r: PromotionRunResult): number {
-  if (r.status === 'succeeded') return EXIT.OK;
-  if (r.status === 'rejected' || r.status === 'aborted') return EXIT.REJECTED;
-  return EXIT.FAILED;
-}
-
-export async function startPromotion(client: Client, input: PromotionRunInput) {
-  const workflowId = workflowIdFor(input);
+/** Start a run, or attach to the one running under the same ID (by default derived from the input's content). */
+export async function startPromotion(client: Client, input: PromotionRunInput, workflowId = workflowIdFor(input)) {
   const handle = await client.workflow.start(promotionRun, {
     taskQueue: TASK_QUEUE,
     workflowId,
@@ -113,7 +109,11 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
     const lines = p.phases.flatMap((ph) => ph.edges.filter((e) => e.kind === 'tag-move' || e.kind === 'overlap').map((e) => e.message ?? `${e.kind}: ${e.image}@${e.digest} → ${e.destination}`));
     throw new CliError(`${[...new Set(lines)].join('\n')}\n${refused} refused edge(s): nothing was started (fix the manifest, allow the tag move, or pass --skip-invalid)`, EXIT.INVALID);
   }
-  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p, strictLost });
+  const commit = opts.commit ?? process.env.GITHUB_SHA;
+  const input = runInputFromSpec(spec, { commit, concurrency: opts.concurrency, plan: p, strictLost });
+  // The ID comes from the whole manifest (and commit), not from what is left to do: a re-run while the promotion is
+  // in flight plans fewer digests, yet must attach to that promotion instead of starting a second one beside it.
+  const workflowId = workflowIdFor(runInputFromSpec(spec, { commit, concurrency: opts.concurrency }));
   if (input.items.length === 0) {
     const lost = p.counts.lost ? ` (${p.counts.lost} lost edge(s) skipped)` : '';
     io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges - p.counts.lost} image × destination edges are already promoted${lost}`);
@@ -126,14 +126,17 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
   const target: TemporalTarget = resolveTarget(opts);
   const client = await connect(target);
   try {
-    const handle = await startPromotion(client, input);
+    const handle = await startPromotion(client, input, workflowId);
     const uiUrl = workflowUiUrl(target, handle.workflowId);
     if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}${uiUrl ? ` (${uiUrl})` : ''}`);
     if (!opts.wait) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
     }
-    const result = await handle.result();
+    const running: Promise<PromotionRunResult> = handle.result();
+    // Live progress on stderr while it runs (stdout keeps the account); --json callers read only the result.
+    if (!opts.json) await follow(handle, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, running);
+    const result = await running;
     io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderText(result, { workflowId: handle.workflowId, uiUrl }));
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(result, { workflowId: handle.workflowId, uiUrl }) + '\n');
     return exitCodeFor(result);

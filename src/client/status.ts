@@ -1,12 +1,11 @@
 // `promoflow status <workflow-id>`: where a promotion stands (live progress query while running, the account
 // once it has ended).
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { progressQuery } from '../workflows';
+import { progressQuery } from '../contract';
 import type { PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import type { Io } from './promote';
-import { exitCodeFor } from './promote';
 import { renderText } from './summary';
 
 export async function runStatus(opts: { workflowId: string; json: boolean; stateDir: string; temporalAddress?: string; namespace?: string }, io: Io): Promise<number> {

@@ -3,7 +3,8 @@
 import type { EdgeResult, PromotionRunResult } from '../contract';
 import { shortDigest } from '../model';
 
-function human(bytes = 0): string {
+/** Bytes for people: 512 B, 1.5 MiB. */
+export function formatBytes(bytes = 0): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes / 1024;
@@ -20,7 +21,7 @@ const MARK: Record<EdgeResult['status'], string> = { promoted: '✓', present: '
 function edgeLine(e: EdgeResult): string {
   const what = `${e.image}@${shortDigest(e.digest)}${e.tags.length ? ` [${e.tags.join(', ')}]` : ''} → ${e.destination}`;
   const detail =
-    e.status === 'promoted' ? `promoted (${e.blobsCopied ?? 0} blobs, ${human(e.bytesCopied)})${e.signature ? ', signature and attestation verified' : ''}`
+    e.status === 'promoted' ? `promoted (${e.blobsCopied ?? 0} blobs, ${formatBytes(e.bytesCopied)})${e.signature ? ', signature and attestation verified' : ''}`
     : e.status === 'present' ? `already present${e.signature ? ', signature and attestation verified' : ''}`
     : `${e.status}: ${e.errorType ? `${e.errorType}: ` : ''}${e.error ?? ''}`;
   return `  ${MARK[e.status]} ${what}: ${detail}`;

@@ -1,56 +1,27 @@
-// `promoflow watch <workflow-id>`: follow a promotion until it ends. In a terminal, a live progress display
-// redrawn in place; elsewhere (CI logs), plain lines, one per newly finished edge or phase change.
-import { progressQuery } from '../workflows';
-import type { PromotionProgress, PromotionRunResult } from '../contract';
+// `promoflow watch <workflow-id>`: follow a promotion until it ends, then print its account. In a terminal, a live
+// progress block redrawn in place; elsewhere (CI logs), plain lines at a bounded rate (src/client/progress.ts).
+import type { PromotionRunResult } from '../contract';
 import { connect, resolveTarget, workflowUiUrl } from './connection';
-import { exitCodeFor, type Io } from './promote';
+import { exitCodeFor } from './exit-codes';
+import { follow, progressView } from './progress';
+import type { Io } from './promote';
 import { renderText } from './summary';
-import { shortDigest } from '../model';
-
-function bar(done: number, total: number, width = 30): string {
-  const n = total ? Math.round((done / total) * width) : width;
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${done}/${total}`;
-}
 
 export async function runWatch(
-  opts: { workflowId: string; json: boolean; intervalMs?: number; stateDir: string; temporalAddress?: string; namespace?: string; tty?: boolean },
+  opts: { workflowId: string; json: boolean; intervalMs?: number; stateDir: string; temporalAddress?: string; namespace?: string },
   io: Io,
 ): Promise<number> {
   const target = resolveTarget(opts);
   const client = await connect(target);
-  const tty = opts.tty ?? Boolean(process.stdout.isTTY);
   try {
     const handle = client.workflow.getHandle(opts.workflowId);
-    let printed = 0;
-    let lastHeader = '';
-    for (;;) {
-      const desc = await handle.describe();
-      if (desc.status.name !== 'RUNNING') break;
-      let p: PromotionProgress;
-      try {
-        p = await handle.query(progressQuery);
-      } catch {
-        await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
-        continue;
-      }
-      const header = `${p.name}: ${p.status}${p.currentPhase ? ` · phase ${p.currentPhase} (${p.phases.find((x) => x.name === p.currentPhase)?.status})` : ''} ${bar(p.done, p.total)}`;
-      if (opts.json) {
-        if (header !== lastHeader) io.stdout(JSON.stringify({ status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.total, counts: p.counts }));
-      } else if (tty) {
-        process.stdout.write(`\r\x1b[2K${header}`);
-      } else {
-        if (header !== lastHeader) io.stdout(header);
-        for (const e of p.edges.slice(printed)) io.stdout(`  ${e.status.padEnd(8)} ${e.image}@${shortDigest(e.digest)} → ${e.destination}${e.error ? `: ${e.error}` : ''}`);
-        printed = p.edges.length;
-      }
-      lastHeader = header;
-      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
-    }
-    if (tty && !opts.json) process.stdout.write('\n');
-    const result: PromotionRunResult = await handle.result();
+    const result: Promise<PromotionRunResult> = handle.result();
+    const view = await progressView(process.stdout, io, { json: opts.json });
+    await follow(handle, view, opts.intervalMs ?? 1000, result);
+    const r = await result;
     const uiUrl = workflowUiUrl(target, opts.workflowId);
-    io.stdout(opts.json ? JSON.stringify({ workflowId: opts.workflowId, uiUrl, result }) : renderText(result, { workflowId: opts.workflowId, uiUrl }));
-    return exitCodeFor(result);
+    io.stdout(opts.json ? JSON.stringify({ workflowId: opts.workflowId, uiUrl, result: r }) : renderText(r, { workflowId: opts.workflowId, uiUrl }));
+    return exitCodeFor(r);
   } finally {
     await client.connection.close();
   }

@@ -172,6 +172,8 @@ export interface PromotionRunCheckpoint {
 export interface PromotionProgress extends PromotionRunResult {
   currentPhase?: string;
   total: number;
+  /** Edges per phase (absent from runs started by an older build). */
+  phaseTotals?: Record<string, number>;
   done: number;
 }
 

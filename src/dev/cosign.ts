@@ -2,17 +2,13 @@
 // cache). Tests skip, naming the missing path, when a binary is not there yet.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { toolsBin } from './tools';
 
 export const COSIGN_VERSIONS = ['v2.6.4', 'v3.1.2'] as const;
 
-export function toolsDir(): string {
-  return process.env.PROMOFLOW_TOOLS_DIR ?? join(homedir(), '.cache', 'promoflow', 'tools', 'bin');
-}
-
 export function cosignPath(version: string): string {
-  return join(toolsDir(), `cosign-${version}`);
+  return join(toolsBin(), `cosign-${version}`);
 }
 
 /** Path of the binary, or a skip message for node:test's `skip` option. */

@@ -3,13 +3,15 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startDevTemporal, type DevTemporal } from './temporal';
-import { startRegistry, type LocalRegistry } from './registry';
+import { startRegistry, type LocalRegistry, type RegistryKind } from './registry';
 import { sweepStale } from './process';
 
 export interface EnvironmentOptions {
   stateDir: string;
   /** Registry names to start, e.g. ['staging', 'prod', 'mirror-eu', 'mirror-us']. */
   registries: string[];
+  /** The kind of some of them (default distribution), e.g. { prod: 'referrers' }. */
+  kinds?: Record<string, RegistryKind>;
   temporal?: boolean;
   temporalBinary?: string;
   headless?: boolean;
@@ -26,8 +28,6 @@ export interface Environment extends EnvironmentInfo {
   registryServers: Record<string, LocalRegistry>;
   stop(): Promise<void>;
 }
-
-export const DEFAULT_STATE_DIR = '.promoflow';
 
 export function envFile(stateDir: string): string {
   return join(stateDir, 'env.json');
@@ -47,7 +47,7 @@ export function readEnvironmentInfo(stateDir: string): EnvironmentInfo | undefin
 export async function startEnvironment(opts: EnvironmentOptions): Promise<Environment> {
   const stateDir = resolve(opts.stateDir);
   mkdirSync(stateDir, { recursive: true });
-  sweepStale(stateDir, ['temporal', 'docker-registry']);
+  sweepStale(stateDir, ['temporal', 'docker-registry', 'referrers-registry']);
   const started: Array<{ stop(): Promise<void> }> = [];
   const stopAll = async () => {
     await Promise.allSettled(started.map((s) => s.stop()));
@@ -60,7 +60,7 @@ export async function startEnvironment(opts: EnvironmentOptions): Promise<Enviro
   try {
     const [temporalServer, ...regs] = await Promise.all([
       opts.temporal === false ? Promise.resolve(undefined) : startDevTemporal({ stateDir, binary: opts.temporalBinary, headless: opts.headless }).then((t) => (started.push(t), t)),
-      ...opts.registries.map((name) => startRegistry({ name, stateDir }).then((r) => (started.push(r), r))),
+      ...opts.registries.map((name) => startRegistry({ name, stateDir, kind: opts.kinds?.[name] }).then((r) => (started.push(r), r))),
     ]);
     const registryServers: Record<string, LocalRegistry> = {};
     for (const r of regs as LocalRegistry[]) registryServers[r.name] = r;

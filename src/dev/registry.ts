@@ -1,11 +1,17 @@
-// A CNCF distribution registry (Debian `docker-registry`) on 127.0.0.1: one process and one config file per
-// registry, filesystem storage under the state directory, deletes enabled, optional htpasswd or token auth.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// A local registry on 127.0.0.1, one process per registry, storage under the state directory. Two kinds:
+//   distribution  CNCF distribution 2.8 (Debian `docker-registry`): one config file each, deletes enabled, optional
+//                 htpasswd or token auth; no referrers API (promoflow falls back to the referrers tag schema).
+//   referrers     a registry with the OCI 1.1 referrers API (scripts/referrers-registry, built by
+//                 scripts/setup.sh --interop): no auth; manifests in memory, blobs on disk.
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort, waitFor } from './ports';
 import { startProcess, type ManagedProcess } from './process';
+import { toolsBin } from './tools';
 import { findExecutable } from './which';
+
+export type RegistryKind = 'distribution' | 'referrers';
 
 export type RegistryAuth =
   | { kind: 'htpasswd'; realm: string; path: string }
@@ -14,6 +20,8 @@ export type RegistryAuth =
 export interface RegistryOptions {
   name: string;
   stateDir: string;
+  /** Default distribution. */
+  kind?: RegistryKind;
   auth?: RegistryAuth;
   port?: number;
 }
@@ -61,16 +69,34 @@ function configYaml(addr: string, root: string, auth?: RegistryAuth): string {
   return lines.join('\n') + '\n';
 }
 
-export async function startRegistry(opts: RegistryOptions): Promise<LocalRegistry> {
+/** The newest referrers-registry build in the tools cache (scripts/setup.sh names each by its source hash). */
+export function referrersRegistryBinary(): string | undefined {
+  const bin = toolsBin();
+  if (!existsSync(bin)) return undefined;
+  const builds = readdirSync(bin).filter((f) => f.startsWith('referrers-registry-')).map((f) => join(bin, f));
+  return builds.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
+
+function command(opts: RegistryOptions, dir: string, host: string): { command: string; args: string[] } {
+  if (opts.kind === 'referrers') {
+    if (opts.auth) throw new Error(`registry ${opts.name}: the referrers kind has no auth; use a distribution registry for auth tests`);
+    const bin = referrersRegistryBinary();
+    if (!bin) throw new Error('the referrers registry is not built: run scripts/setup.sh --interop (go build of scripts/referrers-registry)');
+    return { command: bin, args: ['-address', host, '-blobs', join(dir, 'data')] };
+  }
   const bin = findExecutable('docker-registry', ['/usr/bin/docker-registry']);
   if (!bin) throw new Error('docker-registry is not installed: run scripts/setup.sh (Debian package docker-registry)');
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, configYaml(host, join(dir, 'data'), opts.auth));
+  return { command: bin, args: ['serve', config] };
+}
+
+export async function startRegistry(opts: RegistryOptions): Promise<LocalRegistry> {
   const dir = join(opts.stateDir, 'registries', opts.name);
   mkdirSync(join(dir, 'data'), { recursive: true });
   const port = opts.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
-  const config = join(dir, 'config.yml');
-  writeFileSync(config, configYaml(host, join(dir, 'data'), opts.auth));
-  const proc = startProcess({ name: `registry-${opts.name}`, command: bin, args: ['serve', config], stateDir: opts.stateDir, logFile: join(dir, 'registry.log') });
+  const proc = startProcess({ name: `registry-${opts.name}`, ...command(opts, dir, host), stateDir: opts.stateDir, logFile: join(dir, 'registry.log') });
   const url = `http://${host}`;
   try {
     await waitFor(`registry ${opts.name} (${host})`, async () => {

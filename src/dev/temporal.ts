@@ -3,12 +3,12 @@
 // promoflow's search attributes, and no calls to the internet (version check and UI news off).
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync, realpathSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../contract';
 import { freePort, waitFor } from './ports';
 import { startProcess, type ManagedProcess } from './process';
+import { toolsBin } from './tools';
 import { findExecutable, isExecutable } from './which';
 
 export interface DevTemporal {
@@ -43,10 +43,6 @@ function pythonScriptsDir(): string | undefined {
   }
 }
 
-export function toolsDir(): string {
-  return process.env.PROMOFLOW_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'promoflow', 'tools');
-}
-
 /** Resolve the real Temporal CLI binary; the error says where it looked and how to install it. */
 export function resolveTemporalBinary(explicit?: string): string {
   const tried: string[] = [];
@@ -58,7 +54,7 @@ export function resolveTemporalBinary(explicit?: string): string {
       const d = pythonScriptsDir();
       return d ? join(d, 'temporal') : undefined;
     })(),
-    join(toolsDir(), 'bin', 'temporal'),
+    join(toolsBin(), 'temporal'),
   ];
   for (const c of candidates) {
     if (!c) continue;

@@ -9,7 +9,7 @@ import { LimitTransport } from './limits';
 import { RedirectTransport } from './redirect';
 import { errorFromResponse, type ErrorContext } from './response';
 import { DEFAULT_RETRY, RetryTransport, type RetryPolicy } from './retry';
-import { HttpTransport, type HttpRequest, type HttpResponse, type HttpTransportOptions, type RequestBody } from './transport';
+import { discard, HttpTransport, type HttpRequest, type HttpResponse, type HttpTransportOptions, type RequestBody } from './transport';
 
 export interface RegistryClientOptions {
   credentials?: (registry: string) => Promise<Credential | undefined>;
@@ -91,6 +91,18 @@ export class RegistryClient {
 
   async url(repo: RepositoryRef, path: string): Promise<URL> {
     return new URL(`/v2/${repo.repository}/${path}`, await this.base(repo.registry));
+  }
+
+  /**
+   * Does the registry answer at its API base (/v2/)? One GET, without auth or retries: a reachability probe before
+   * work starts. Any HTTP status counts (401 is the registry asking for credentials, which requests handle); a
+   * network failure throws RegistryUnavailableError, and the caller bounds the wait with `signal`.
+   */
+  async ping(registry: string, signal?: AbortSignal): Promise<number> {
+    const url = new URL('/v2/', await this.base(registry));
+    const res = await this.http.roundTrip({ method: 'GET', url, registry, ...(signal ? { signal } : {}) });
+    await discard(res);
+    return res.status;
   }
 
   /** Send a request through the full stack; the caller owns the response body. */

@@ -2,9 +2,9 @@
 // this .sig / .att image hold a valid signature by this key for this digest", reading registry content only
 // through the functions passed in (untrusted bytes: every blob is digest-checked and every JSON zod-parsed).
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { attestationTag, ImageIndex, referrersTag, signatureTag, type Descriptor } from '../model';
+import { attestationTag, signatureTag, type Descriptor, type SubjectDescriptor } from '../model';
 import { sha256 as sha256Digest } from '../oci';
-import { fromB64, parseJsonWith } from './encoding';
+import { fromB64 } from './encoding';
 import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_LAYER, parseImageManifest } from './artifacts';
 import { BUNDLE_V03, verifyBundleWithKey } from './bundle';
 import { INTOTO_PAYLOAD_TYPE, pae, parseEnvelope } from './dsse';
@@ -166,22 +166,17 @@ export async function requireSignedImage(reader: ArtifactReader, image: string, 
 }
 
 /**
- * Bundle referrers (cosign v3 format) through the referrers tag schema: at least one bundle whose DSSE signature
- * verifies with the key and whose statement names the digest (and predicateType, when given).
+ * Bundle referrers (cosign v3 format), listed the way the registry offers them (the OCI referrers API, else the
+ * referrers tag schema; the store decides): at least one bundle whose DSSE signature verifies with the key and whose
+ * statement names the digest (and predicateType, when given).
  */
-export async function verifyImageBundles(reader: ArtifactReader, check: AttestationCheck): Promise<ImageVerdict> {
+export async function verifyImageBundles(reader: ArtifactReader & { referrers(subject: string, artifactType: string): Promise<SubjectDescriptor[]> }, check: AttestationCheck): Promise<ImageVerdict> {
   const key = toKey(check.publicKey);
-  const raw = await reader.manifest(referrersTag(check.digest));
-  if (raw === null) return { ok: false, verified: [], rejected: [], reason: `no bundle referrers (tag ${referrersTag(check.digest)} not found)` };
-  let index;
-  try {
-    index = parseJsonWith(raw, ImageIndex, 'referrers index is not JSON', (issues) => `not a referrers index: ${issues}`);
-  } catch {
-    return { ok: false, verified: [], rejected: [], reason: 'referrers index is malformed' };
-  }
+  const entries = await reader.referrers(check.digest, BUNDLE_V03);
+  if (entries.length === 0) return { ok: false, verified: [], rejected: [], reason: 'no sigstore bundle referrer' };
   const verified: string[] = [];
   const rejected: Array<{ layer: string; reason: string }> = [];
-  for (const entry of index.manifests.filter((m) => m.artifactType === BUNDLE_V03)) {
+  for (const entry of entries) {
     try {
       const mbytes = await reader.manifest(entry.digest);
       if (mbytes === null || sha256Digest(mbytes) !== entry.digest) throw new Error(`referrer ${entry.digest} missing or not matching its digest`);
@@ -197,5 +192,5 @@ export async function verifyImageBundles(reader: ArtifactReader, check: Attestat
     }
   }
   if (verified.length > 0) return { ok: true, verified, rejected };
-  return { ok: false, verified, rejected, reason: rejected.length ? `no valid bundle: ${rejected.map((r) => r.reason).join('; ')}` : 'no sigstore bundle referrer' };
+  return { ok: false, verified, rejected, reason: `no valid bundle: ${rejected.map((r) => r.reason).join('; ')}` };
 }

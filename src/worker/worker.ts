@@ -8,9 +8,6 @@ import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
 import { TASK_QUEUE } from '../contract';
 
-/** The worker deployment name when only a build ID is given. */
-export const DEFAULT_DEPLOYMENT = 'promoflow';
-
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

@@ -2,4 +2,6 @@
 export { promotionRun } from './promotion-run';
 export { imagePromotion } from './image-promotion';
 export { reconcile, reconcileReportQuery } from './reconcile';
-export * from './control';
+// The control surface lives in the contract (clients use it without loading workflow code); re-exported for callers
+// that name a workflow and its handles together.
+export { progressQuery, approveUpdate, rejectUpdate, pauseUpdate, resumeUpdate, abortUpdate } from '../contract';

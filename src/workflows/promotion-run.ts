@@ -11,10 +11,9 @@ import type { Activities } from '../contract';
 import { imagePromotion, failureOf } from './image-promotion';
 import { edgeLabel } from './format';
 import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from '../contract';
-import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from './control';
 import { renderDetails } from './details';
 import { recordEdges, recordPhase } from './metrics';
-import { NON_RETRYABLE_FAILURES } from '../contract';
+import { NON_RETRYABLE_FAILURES, abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from '../contract';
 import {
   countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
   type PromotionRunInput, type PromotionRunResult, type RunStatus, type DestinationRef,
@@ -51,7 +50,8 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
   const projects = new Map((input.projects ?? []).map((p) => [p.name, p]));
   const sourceFor = (item: PromotionItem) => (item.project ? projects.get(item.project)?.source ?? input.source : input.source);
   const inProject = (item: PromotionItem, destination: string) => !item.project || (projects.get(item.project)?.destinations.includes(destination) ?? false);
-  const total = input.phases.reduce((n, p) => n + input.items.reduce((k, it) => k + p.destinations.filter((d) => inProject(it, d)).length, 0), 0);
+  const phaseTotals = Object.fromEntries(input.phases.map((p) => [p.name, input.items.reduce((k, it) => k + p.destinations.filter((d) => inProject(it, d)).length, 0)]));
+  const total = Object.values(phaseTotals).reduce((n, k) => n + k, 0);
 
   const status = (): RunStatus => {
     if (finished) {
@@ -63,7 +63,7 @@ export async function promotionRun(input: PromotionRunInput): Promise<PromotionR
     if (awaiting) return 'awaiting-approval';
     return paused ? 'paused' : 'running';
   };
-  const snapshot = (): PromotionProgress => ({ name: input.name, status: status(), phases, edges, counts: countEdges(edges), decisions, currentPhase, total, done: edges.length });
+  const snapshot = (): PromotionProgress => ({ name: input.name, status: status(), phases, edges, counts: countEdges(edges), decisions, currentPhase, total, phaseTotals, done: edges.length });
   let shownStatus: RunStatus | undefined;
   const publish = () => {
     setCurrentDetails(renderDetails(snapshot()));

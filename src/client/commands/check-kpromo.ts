@@ -28,6 +28,9 @@ function reasonFor(g: ParityGroup, skipped: ManifestError[]): string | undefined
   return e && formatError(e);
 }
 
+/** The command's entry (src/client/cli.ts loads it on first use). */
+export { runCheckKpromo as run };
+
 export async function runCheckKpromo(argv: string[], io: Io): Promise<number> {
   let values: { json?: boolean; limit?: string; help?: boolean };
   let positionals: string[];

@@ -17,7 +17,7 @@ import { formatError, loadSpec, ManifestLoadError, type LoadResult, type Manifes
 import type { Spec } from '../../manifest';
 import { emptyInventory, inventoryFromJson, inventoryJsonSchema, type Inventory } from '../../plan';
 import { DEFAULT_SHOWN, plan, renderPlanText, writePlanJsonLines } from '../../plan';
-import { planExitCode } from '../exit-codes';
+import { planExitCode } from '../plan-exit';
 
 export const EXIT_NOTHING_TO_DO = 0;
 export const EXIT_CHANGES = 10;
@@ -147,4 +147,12 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
   if (values.json) writePlanJsonLines(p, io.stdout, { format: loaded.format, skipped: loaded.errors.map(formatError), warnings: loaded.warnings.map(formatError) });
   else io.stdout(renderPlanText(p, limit));
   return planExitCode(p.counts, { skipInvalid, strictLost: values['strict-lost'] ?? false });
+}
+
+/** The CLI entry: the planner's own parser; inventories come from the live registries unless --inventory names a file. */
+export async function run(argv: string[], io: PlanIo): Promise<number> {
+  const line = (write: (s: string) => void) => (t: string) => write(t.replace(/\n$/, ''));
+  return runPlanCommand(argv, { stdout: line(io.stdout), stderr: line(io.stderr) }, {
+    inventory: async (spec) => (await import('../promote.js')).readSpecInventory(spec),
+  });
 }

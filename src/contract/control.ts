@@ -1,9 +1,9 @@
-// The control surface of a running PromotionRun: updates to approve or reject a gate and to pause, resume or abort,
+// The control surface of a running PromotionRun (part of the contract: clients send these, the workflow handles them): updates to approve or reject a gate and to pause, resume or abort,
 // and the progress query. Payloads are validated with zod (they come from people and CI), and every decision
 // records who made it and why.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { DecisionRecord as Decision, PromotionProgress } from '../contract';
+import type { DecisionRecord as Decision, PromotionProgress } from './runs';
 
 export const decisionInput = z.strictObject({
   by: z.string().min(1, 'who decides (by) is required').max(200),

@@ -1,0 +1,164 @@
+// Live progress of a running promotion, for `promote` and `watch`: per phase, edges done/total, failures, bytes
+// copied and the copy rate. In a terminal, one block redrawn in place (log-update); elsewhere (CI logs), plain lines
+// at a bounded rate: a status line at most once per interval, phase changes and failures as they happen (at most
+// MAX_FAILURE_LINES per line batch; the account at the end lists every one). Bytes count finished edges only: the
+// query reports an edge when its copies are done.
+import type { WorkflowHandle } from '@temporalio/client';
+import { progressQuery, type EdgeResult, type PromotionProgress } from '../contract';
+import { shortDigest } from '../model';
+import type { Io } from './promote';
+import { formatBytes } from './summary';
+
+export const MAX_FAILURE_LINES = 20;
+
+export interface PhaseLine {
+  name: string;
+  status: string;
+  done: number;
+  total?: number;
+  failed: number;
+  bytes: number;
+}
+
+/** Per-phase figures of a snapshot (pure). */
+export function phaseLines(p: PromotionProgress): PhaseLine[] {
+  return p.phases.map((ph) => {
+    const edges = p.edges.filter((e) => e.phase === ph.name);
+    return {
+      name: ph.name, status: ph.status, done: edges.length, total: p.phaseTotals?.[ph.name],
+      failed: edges.filter((e) => e.status === 'failed' || e.status === 'lost').length,
+      bytes: edges.reduce((n, e) => n + (e.bytesCopied ?? 0), 0),
+    };
+  });
+}
+
+const copied = (p: PromotionProgress) => p.edges.reduce((n, e) => n + (e.bytesCopied ?? 0), 0);
+
+/** Copy rate over a sliding window of samples (bytes per second). */
+export class Rate {
+  private readonly samples: Array<{ at: number; bytes: number }> = [];
+  constructor(private readonly windowMs = 10_000) {}
+  add(at: number, bytes: number): number {
+    this.samples.push({ at, bytes });
+    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
+    const first = this.samples[0]!;
+    return at > first.at ? ((bytes - first.bytes) * 1000) / (at - first.at) : 0;
+  }
+}
+
+function bar(done: number, total: number | undefined, width = 24): string {
+  if (!total) return `[${'?'.repeat(width)}]`;
+  const n = Math.min(width, Math.round((done / total) * width));
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+const fraction = (done: number, total?: number) => `${done}/${total ?? '?'}`;
+
+/** The block a terminal shows, redrawn in place (pure). */
+export function renderBlock(p: PromotionProgress, rate: number, elapsedMs: number): string {
+  const lines = phaseLines(p);
+  const width = Math.max(...lines.map((l) => l.name.length), 5);
+  const out = [`${p.name}: ${p.status}${p.currentPhase ? ` · phase ${p.currentPhase}` : ''} · ${fraction(p.done, p.total)} edges · ${formatBytes(copied(p))} · ${formatBytes(Math.round(rate))}/s · ${Math.round(elapsedMs / 1000)}s`];
+  for (const l of lines) {
+    out.push(`  ${l.name.padEnd(width)} ${bar(l.done, l.total)} ${fraction(l.done, l.total).padStart(9)} ${l.status.padEnd(17)} ${formatBytes(l.bytes).padStart(10)}${l.failed ? `  ${l.failed} failed` : ''}`);
+  }
+  const failures = p.edges.filter((e) => e.status === 'failed' || e.status === 'lost');
+  for (const e of failures.slice(-5)) out.push(`  ✗ ${failureLine(e)}`);
+  if (failures.length > 5) out.push(`  … ${failures.length - 5} more failures (listed in the account)`);
+  return out.join('\n');
+}
+
+const failureLine = (e: EdgeResult) => `${e.image}@${shortDigest(e.digest)} → ${e.destination}: ${e.status}${e.errorType ? ` ${e.errorType}` : ''}${e.error ? `: ${e.error}` : ''}`;
+
+/** One plain status line (pure). */
+export function statusLine(p: PromotionProgress, rate: number): string {
+  const phases = phaseLines(p).map((l) => `${l.name} ${fraction(l.done, l.total)} ${l.status}${l.failed ? ` (${l.failed} failed)` : ''}`).join(' · ');
+  return `${p.name}: ${p.status} · ${fraction(p.done, p.total)} edges · ${phases} · ${formatBytes(copied(p))} at ${formatBytes(Math.round(rate))}/s`;
+}
+
+export interface ProgressView {
+  update(p: PromotionProgress): void;
+  close(): void;
+}
+
+/**
+ * Plain lines for logs: phase or status changes and new failures at once (failures capped per batch), otherwise a
+ * status line at most once per `minIntervalMs`, and only when something moved.
+ */
+export function plainView(write: (line: string) => void, opts: { minIntervalMs?: number; json?: boolean; now?: () => number } = {}): ProgressView {
+  const now = opts.now ?? Date.now;
+  const minInterval = opts.minIntervalMs ?? 10_000;
+  const rate = new Rate();
+  let lastAt = -Infinity;
+  let lastKey = '';
+  let lastDone = -1;
+  let failuresSeen = 0;
+  return {
+    update(p) {
+      const t = now();
+      const r = rate.add(t, copied(p));
+      const key = `${p.status}|${p.currentPhase ?? ''}|${p.phases.map((x) => x.status).join(',')}`;
+      const failures = p.edges.filter((e) => e.status === 'failed' || e.status === 'lost');
+      const fresh = failures.slice(failuresSeen);
+      failuresSeen = failures.length;
+      const changed = key !== lastKey || fresh.length > 0;
+      if (!changed && (t - lastAt < minInterval || p.done === lastDone)) return;
+      lastAt = t;
+      lastKey = key;
+      lastDone = p.done;
+      if (opts.json) {
+        write(JSON.stringify({ status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.total, phases: phaseLines(p), bytesPerSecond: Math.round(r), counts: p.counts }));
+        return;
+      }
+      write(statusLine(p, r));
+      for (const e of fresh.slice(0, MAX_FAILURE_LINES)) write(`  ✗ ${failureLine(e)}`);
+      if (fresh.length > MAX_FAILURE_LINES) write(`  … ${fresh.length - MAX_FAILURE_LINES} more failures (listed in the account)`);
+    },
+    close() {},
+  };
+}
+
+/** The terminal view: one block redrawn in place by log-update (loaded only here, only for a terminal). */
+export async function terminalView(stream: NodeJS.WriteStream): Promise<ProgressView> {
+  const { createLogUpdate } = await import('log-update');
+  const draw = createLogUpdate(stream, { showCursor: true });
+  const rate = new Rate();
+  const started = Date.now();
+  return {
+    update(p) {
+      draw(renderBlock(p, rate.add(Date.now(), copied(p)), Date.now() - started));
+    },
+    close() {
+      draw.done();
+    },
+  };
+}
+
+/** The view for this process: the terminal block when `stream` is a TTY (and not --json), plain lines otherwise. */
+export async function progressView(stream: NodeJS.WriteStream, io: Io, opts: { json: boolean; minIntervalMs?: number; lineTo?: 'stdout' | 'stderr' }): Promise<ProgressView> {
+  if (stream.isTTY && !opts.json) return terminalView(stream);
+  return plainView(opts.lineTo === 'stderr' ? io.stderr : io.stdout, { json: opts.json, minIntervalMs: opts.minIntervalMs });
+}
+
+/**
+ * Poll a running promotion's progress into `view` every `intervalMs` until the run ends (`ended` settles, or
+ * Temporal says it is no longer running). A query that fails (a worker restarting) is retried at the next tick.
+ */
+export async function follow(handle: WorkflowHandle, view: ProgressView, intervalMs: number, ended: Promise<unknown>): Promise<void> {
+  let over = false;
+  const settled = ended.then(() => (over = true), () => (over = true));
+  try {
+    while (!over) {
+      const desc = await handle.describe();
+      if (desc.status.name !== 'RUNNING') break;
+      try {
+        view.update(await handle.query(progressQuery));
+      } catch {
+        // No worker answered the query this time: the next tick asks again.
+      }
+      await Promise.race([settled, new Promise((r) => setTimeout(r, intervalMs))]);
+    }
+  } finally {
+    view.close();
+  }
+}
