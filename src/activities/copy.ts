@@ -62,12 +62,21 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         const done = new Set<string>(prior);
         const beat = () => ctx.heartbeat({ done: [...done] } satisfies Heartbeat);
         // Progress events come per blob; a single large blob still needs a pulse, or it would look like a dead worker.
-        const pulse = setInterval(beat, 5000);
+        // The pulse beats only when bytes moved since the last one: a stalled or trickling transfer stops
+        // heartbeating, so Temporal's heartbeat timeout ends the attempt instead of a timer keeping it alive.
+        let moved = 0;
+        let reported = 0;
+        const pulse = setInterval(() => {
+          if (moved === reported) return;
+          reported = moved;
+          beat();
+        }, 5000);
         let result;
         try {
           result = await copyImage(client, src, [{ repo: dst, tags: input.tags }], {
             done,
             signal: ctx.cancellationSignal,
+            onBytes: (n) => (moved += n),
             onProgress: (p) => {
               done.add(`${p.destination}|${p.digest}`);
               beat();
