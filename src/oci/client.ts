@@ -133,8 +133,9 @@ export class RegistryClient {
     return errorFromResponse(res, ctx);
   }
 
-  /** Close pooled connections (tests, CLI exit). */
+  /** Close pooled connections and remove the blob cache's directory (tests, CLI exit). */
   close(): void {
     this.http.close();
+    this.blobCache?.close();
   }
 }
