@@ -9,7 +9,7 @@ import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import type { ReadResult } from './native';
 import { findInlineSecrets, registrySchema, says, zodErrors } from './rules';
-import { confine, SourceError, type ManifestSource } from './source';
+import { confine, OUTSIDE, SourceError, type ManifestSource } from './source';
 import type { Destination, ImageSpec, Project, Spec } from './spec';
 import { parseYaml, pathString, type YamlFile } from './yamldoc';
 
@@ -124,7 +124,7 @@ async function readProject(source: ManifestSource, manifestRel: string, projectN
   }
   if (imagesRel === undefined && !thin) {
     const beside = path.posix.join(path.posix.dirname(manifestRel), 'images.yaml');
-    if ((await source.kind(beside)) === 'file') imagesRel = beside;
+    if ((await source.kind(beside)) !== 'missing') imagesRel = beside;
     else {
       out.warnings.push({ file: y.file, line: 0, column: 0, path: '', message: 'has no images (none inline, no images.yaml beside it): it promotes nothing' });
       return out;
@@ -132,6 +132,10 @@ async function readProject(source: ManifestSource, manifestRel: string, projectN
   }
   if (imagesRel === undefined) return out;
   const kind = await source.kind(imagesRel);
+  if (kind === 'outside' || kind === 'dir') {
+    out.errors.push({ file: source.display(imagesRel), line: 0, column: 0, path: '', message: kind === 'dir' ? 'is a directory' : OUTSIDE, expected: 'an images.yaml file inside the directory given to promoflow' });
+    return out;
+  }
   if (kind !== 'file') {
     // kpromo refuses the whole layout here; promoflow reports it and promotes nothing for this project.
     out.warnings.push({ file: source.display(imagesRel), line: 0, column: 0, path: '', message: `is missing: project ${projectName} promotes nothing`, expected: 'an images.yaml for every promoter manifest' });
@@ -229,7 +233,9 @@ export async function readThinLayout(source: ManifestSource, name: string): Prom
     for (const f of await source.list(rel)) {
       if (f !== 'promoter-manifest.yaml') warnings.push({ file: source.display(`${rel}/${f}`), line: 0, column: 0, path: '', message: 'is ignored', expected: 'only promoter-manifest.yaml in manifests/<project>/' });
     }
-    if ((await source.kind(`${rel}/promoter-manifest.yaml`)) === 'file') projects.push(p);
+    const manifestKind = await source.kind(`${rel}/promoter-manifest.yaml`);
+    if (manifestKind === 'outside') errors.push({ file: source.display(`${rel}/promoter-manifest.yaml`), line: 0, column: 0, path: '', message: OUTSIDE, expected: 'a promoter-manifest.yaml inside the directory given to promoflow' });
+    else if (manifestKind === 'file') projects.push(p);
     else warnings.push({ file: source.display(rel), line: 0, column: 0, path: '', message: 'has no promoter-manifest.yaml: ignored' });
   }
   const reads: Array<[string, ProjectRead]> = [];
