@@ -2,8 +2,8 @@
 // (e.g. the per-destination copy activities of one worker): the first copy that needs a source blob streams it to
 // its upload and to the cache at once; copies that need it meanwhile wait for that one download, then read the
 // local file. The cache lives in a directory it creates for itself (mkdtemp, mode 0700) and never adopts files it
-// did not write; only verified bytes enter it (written to a temp file, renamed after the digest check), every read
-// is verified again (a file changed on disk is evicted and the blob re-read from its source), and
+// did not write; only verified bytes enter it (written to a temp file, renamed after the digest check), every hit
+// is verified again before use (a file changed on disk is evicted and the blob re-read from its source), and
 // least-recently-used files are evicted to stay under the byte budget.
 import { chmodSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDigest } from '../model';
 import { verifying } from './digest';
-import { OciError } from './errors';
 
 export interface BlobCacheOptions {
   /** Directory under which the cache creates its private directory (default: the OS temp directory). */
@@ -69,7 +68,9 @@ export class BlobCache {
     if (!isDigest(digest) || size > this.maxBytes / 4) return fetch();
     for (;;) {
       const hit = this.entries.get(digest);
-      if (hit) return this.read(digest, hit);
+      // A file changed on disk is dropped and the blob read from its source again.
+      if (hit && (await this.intact(digest, hit))) return this.read(digest, hit);
+      if (hit) this.drop(digest);
       const pending = this.inflight.get(digest);
       if (!pending) break;
       // Someone is downloading it: wait, then read it locally (or fetch ourselves if that download failed).
@@ -92,20 +93,28 @@ export class BlobCache {
   }
 
   /**
-   * The cached file, verified as it is read. A file that changed on disk (size or digest) is evicted and fails the
-   * read with a retryable error before its last byte, so an upload fed from it never commits and the retry reads
-   * the source.
+   * Does the cached file still hold exactly the blob? Checked in full before any byte of it is handed out, so a file
+   * changed on disk never reaches an upload (a check while streaming would come after the last byte was sent).
    */
+  private async intact(digest: string, e: Entry): Promise<boolean> {
+    e.readers++;
+    try {
+      const file = createReadStream(this.path(digest), { highWaterMark: 256 << 10 }) as AsyncIterable<Buffer>;
+      for await (const chunk of verifying(file, digest, `cached blob ${digest}`, e.size)) void chunk;
+      return true;
+    } catch {
+      return false;
+    } finally {
+      e.readers--;
+    }
+  }
+
   private async *read(digest: string, e: Entry): AsyncGenerator<Uint8Array> {
     this.entries.delete(digest);
     this.entries.set(digest, e);
     e.readers++;
     try {
-      const file = createReadStream(this.path(digest), { highWaterMark: 256 << 10 }) as AsyncIterable<Buffer>;
-      yield* verifying(file, digest, `cached blob ${digest}`, e.size);
-    } catch (err) {
-      this.drop(digest);
-      throw new OciError(`cached blob ${digest} changed on disk (${err instanceof Error ? err.message : String(err)}); evicted, the blob is read from its source again`, { code: 'DIGEST_INVALID', retryable: true, cause: err });
+      yield* createReadStream(this.path(digest), { highWaterMark: 256 << 10 }) as AsyncIterable<Buffer>;
     } finally {
       e.readers--;
     }

@@ -283,6 +283,9 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
         ch.abandon();
       }
     });
+    // An upload may fail while the source is still being read (a stalled destination): its rejection is collected
+    // by allSettled below, not an unhandled one meanwhile.
+    for (const u of uploads) u.catch(() => undefined);
     let sourceError: unknown;
     try {
       const fetch = async (): Promise<AsyncIterable<Uint8Array>> => {

@@ -188,7 +188,7 @@ export class HttpTransport implements Transport {
             w.stop();
             onSlow(
               new RegistryUnavailableError(
-                `${req.method} ${req.url.host}${req.url.pathname}: transfer slower than ${min} bytes/s (${now - mark} bytes in ${windowMs / 1000} s); the registry is stalling or trickling; ${limitHint(req.registry, 'minBytesPerSecond', 'lower')}`,
+                `${req.method} ${req.url.host}${req.url.pathname}: transfer slower than ${min} bytes/s (${now - mark} bytes in ${windowMs / 1000} s); the registry (or the other end of this copy) is stalling or trickling; ${limitHint(req.registry, 'minBytesPerSecond', 'lower')}`,
                 { code: 'ETIMEDOUT' },
               ),
             );

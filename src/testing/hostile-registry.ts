@@ -49,8 +49,8 @@ export interface HostileOptions {
   foreignUploadLocation?: boolean;
   /** tags/list and _catalog pagination Links point to `otherHost`. */
   foreignLinks?: boolean;
-  /** Page size when the client asks none (default: every tag in one page, as a hostile registry may). */
-  defaultPageSize?: number;
+  /** Largest page the registry sends, whatever the client asks (default: everything in one page, as a hostile registry may). */
+  maxPageSize?: number;
 }
 
 export interface HostileRegistry {
@@ -64,8 +64,8 @@ export interface HostileRegistry {
   authorizationsAt(host?: string): string[];
   /** Store a blob (served as bytes unless `behaviour` says otherwise). */
   blob(repo: string, bytes: Buffer | string, mediaType?: string): HostileDescriptor;
-  /** Serve `digest` (which need not match anything) with a hostile behaviour. */
-  serveBlob(digest: Digest, behaviour: BlobBehaviour): void;
+  /** Serve `digest` (which need not match anything) with a hostile behaviour, from `repo` or from every repository. */
+  serveBlob(digest: Digest, behaviour: BlobBehaviour, repo?: string): void;
   /** Store a manifest under its digest and any tags. */
   manifest(repo: string, bytes: Buffer | string, mediaType: string, tags?: string[]): HostileDescriptor;
   /** A small single-layer image (config + layer + manifest), optionally tagged. */
@@ -158,7 +158,8 @@ export async function startHostileRegistry(options: HostileOptions = {}): Promis
 
   /** One page of a list, as JSON text built without materialising the whole list twice. */
   const page = (res: ServerResponse, url: URL, key: 'tags' | 'repositories', name: string | undefined, all: { count: number; at: (i: number) => string }): void => {
-    const n = Number(url.searchParams.get('n') ?? options.defaultPageSize ?? all.count) || all.count;
+    const asked = Number(url.searchParams.get('n') ?? all.count) || all.count;
+    const n = Math.min(asked, options.maxPageSize ?? asked);
     const last = url.searchParams.get('last');
     let start = 0;
     if (last !== null) while (start < all.count && all.at(start) <= last) start++;
@@ -290,9 +291,10 @@ export async function startHostileRegistry(options: HostileOptions = {}): Promis
       held.add(`${repo}|${digest}`);
       return { mediaType, digest, size: b.length };
     },
-    serveBlob(digest, behaviour) {
+    serveBlob(digest, behaviour, repo) {
       blobs.set(digest, behaviour);
-      everywhere.add(digest);
+      if (repo === undefined) everywhere.add(digest);
+      else held.add(`${repo}|${digest}`);
     },
     manifest(repo, bytes, mediaType, tags = []) {
       const b = Buffer.from(bytes);
