@@ -11,7 +11,7 @@ import { renderMarkdown } from '../../src/client/summary';
 import { markdownCell } from '../../src/plan/markdown';
 import { runCli } from '../../src/testing/harness';
 import { renderDetails } from '../../src/workflows/details';
-import type { EdgeResult, PromotionRunResult } from '../../src/workflows/types';
+import type { EdgeResult, PromotionRunResult } from '../../src/contract';
 
 const PROMOTER = 'registries:\n  - name: 127.0.0.1:5000/staging\n    src: true\n  - name: 127.0.0.1:5001/prod\n';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyImage, DEFAULT_CACHE_BYTES, getManifest, listRepositories, listTags, ManifestTooLargeError, RegistryClient, sha256 } from '../../src/oci';
 import type { RegistryLimits } from '../../src/model';
-import { artifactReader } from '../../src/activities/artifacts';
+import { artifactStore } from '../../src/activities/artifacts';
 import { readCosignImage } from '../../src/signing/replicate';
 import { startHostileRegistry, type HostileRegistry } from '../../src/testing/hostile-registry';
 
@@ -88,7 +88,7 @@ test('finding 6: an endless .sig layer is cut off at maxArtifactBytes, not read 
     h.signature('app', subject.digest, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: endless, size: 300 });
     const c = client(h, { maxArtifactBytes: 1 << 20 });
     try {
-      await assert.rejects(readCosignImage(artifactReader(c, { registry: h.host, repository: 'app' }), `${subject.digest.replace(':', '-')}.sig`), /larger than 1048576 bytes, too large for a signature or attestation layer; raise limits\.maxArtifactBytes/);
+      await assert.rejects(readCosignImage(artifactStore(c, { registry: h.host, repository: 'app' }), `${subject.digest.replace(':', '-')}.sig`), /larger than 1048576 bytes, too large for a signature or attestation layer; raise limits\.maxArtifactBytes/);
     } finally {
       c.close();
     }
