@@ -19,7 +19,7 @@ export function artifactStore(client: RegistryClient, repo: RepositoryRef): Arti
       }
     },
     // Bounded by the registry's maxArtifactBytes: a hostile registry's endless .sig layer is cut off, not read whole.
-    blob: (digest) => readBlob(client, repo, digest),
+    blob: (digest, size) => readBlob(client, repo, digest, size === undefined ? {} : { size }),
     push: async (tag, a) => {
       await pushBlobs(client, repo, a);
       await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });

@@ -62,7 +62,7 @@ export interface RegistryLimits extends Partial<ResourceLimits> {
 
 /**
  * Defaults: registry.k8s.io images are at most a few GiB, indexes list tens of platforms, its busiest repositories
- * hold thousands of tags and signature layers are a few KiB (SBOM attestations a few MiB). Each default leaves an
+ * hold thousands of tags, signature layers are a few KiB and provenance attestations well under a MiB. Each default leaves an
  * order of magnitude of room while keeping a hostile registry's cost to a worker bounded.
  */
 export const DEFAULT_LIMITS: Readonly<ResourceLimits> = {
@@ -71,7 +71,7 @@ export const DEFAULT_LIMITS: Readonly<ResourceLimits> = {
   maxIndexDepth: 8,
   maxCopyBytes: 64 * 2 ** 30,
   maxTags: 250_000,
-  maxArtifactBytes: 32 << 20,
+  maxArtifactBytes: 16 << 20,
   minBytesPerSecond: 1024,
 };
 

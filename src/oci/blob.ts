@@ -32,13 +32,15 @@ export async function fetchBlob(c: RegistryClient, repo: RepositoryRef, digest: 
 
 /**
  * A small blob (a signature or attestation layer) read into memory, verified, and bounded by the registry's
- * maxArtifactBytes: an endless or oversized layer is refused after at most that many bytes, never read whole.
+ * maxArtifactBytes and by its declared `size` when known: an endless or oversized layer is refused after at most
+ * that many bytes, never read whole.
  */
-export async function readBlob(c: RegistryClient, repo: RepositoryRef, digest: string, opts: { signal?: AbortSignal } = {}): Promise<Buffer> {
+export async function readBlob(c: RegistryClient, repo: RepositoryRef, digest: string, opts: { size?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
   checkDigest(repo, digest);
   const what = `GET blob ${formatRepository(repo)}@${digest}`;
   const max = c.limitsFor(repo.registry).maxArtifactBytes;
   const tooLarge = (): LimitExceededError => new LimitExceededError(`${what}: larger than ${max} bytes, too large for a signature or attestation layer; ${limitHint(repo.registry, 'maxArtifactBytes')}`);
+  if (opts.size !== undefined && opts.size > max) throw tooLarge();
   const res = await c.send(repo, { method: 'GET', path: `blobs/${digest}`, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
   if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'blob' });
   if (Number(header(res, 'content-length') ?? NaN) > max) {
@@ -48,10 +50,12 @@ export async function readBlob(c: RegistryClient, repo: RepositoryRef, digest: s
   const parts: Buffer[] = [];
   let n = 0;
   try {
-    for await (const chunk of verifying(res.body, digest, what)) {
+    // verifying() stops at the declared size (DigestMismatchError) before the limit matters.
+    for await (const chunk of verifying(res.body, digest, what, opts.size)) {
       n += chunk.length;
       if (n > max) throw tooLarge();
-      parts.push(Buffer.from(chunk));
+      // Response chunks are Buffers already: keep them, never a second copy.
+      parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     }
   } finally {
     res.body.destroy();

@@ -79,16 +79,21 @@ test('finding 6: 130,000 tags in one page are listed (no call-stack overflow); m
     }
   }));
 
-test('finding 6: an endless .sig layer is cut off at maxArtifactBytes, not read whole', () =>
+test('finding 6: an endless .sig layer is cut off at its declared size, and a layer declared above maxArtifactBytes is never fetched', () =>
   withHostile({}, async (h) => {
-    const subject = h.image('app', { tags: ['v1'] });
+    const small = h.image('app', { tags: ['v1'] });
+    const big = h.image('app', { tags: ['v2'] });
     const endless = `sha256:${'e'.repeat(64)}` as const;
-    h.serveBlob(endless, { kind: 'endless' });
-    // The descriptor claims a small size; the registry streams without end.
-    h.signature('app', subject.digest, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: endless, size: 300 });
+    h.serveBlob(endless, { kind: 'endless' }, 'app');
+    // One signature declares its layer small, the other huge; the registry streams the layer without end.
+    h.signature('app', small.digest, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: endless, size: 300 });
+    h.signature('app', big.digest, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: endless, size: 1 << 30 });
     const c = client(h, { maxArtifactBytes: 1 << 20 });
+    const store = artifactStore(c, { registry: h.host, repository: 'app' });
     try {
-      await assert.rejects(readCosignImage(artifactStore(c, { registry: h.host, repository: 'app' }), `${subject.digest.replace(':', '-')}.sig`), /larger than 1048576 bytes, too large for a signature or attestation layer; raise limits\.maxArtifactBytes/);
+      await assert.rejects(readCosignImage(store, `${small.digest.replace(':', '-')}.sig`), /more than the 300 bytes declared/);
+      await assert.rejects(readCosignImage(store, `${big.digest.replace(':', '-')}.sig`), /larger than 1048576 bytes, too large for a signature or attestation layer; raise limits\.maxArtifactBytes/);
+      assert.equal(h.requests.filter((r) => r.path.endsWith(`/blobs/${endless}`)).length, 1, 'the layer declared above the limit was not fetched');
     } finally {
       c.close();
     }
