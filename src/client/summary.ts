@@ -2,7 +2,7 @@
 // JSON for machines. Every image × destination appears, so nothing is ever lost silently.
 import type { EdgeResult, PromotionRunResult } from '../contract';
 import { shortDigest } from '../model';
-import { markdownCell } from '../plan/markdown';
+import { markdownCell } from '../plan';
 
 function human(bytes = 0): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -6,3 +6,4 @@ export * from './desired';
 export * from './drift';
 export * from './render';
 export * from './drift-render';
+export * from './markdown';

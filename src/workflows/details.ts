@@ -1,6 +1,6 @@
 // The live Markdown shown as "current details" in the Temporal Web UI: one table per phase (pure).
 import { shortDigest } from '../model';
-import { markdownCell } from '../plan/markdown';
+import { markdownCell } from '../plan';
 import type { PromotionProgress } from '../contract';
 
 const ICON: Record<string, string> = { promoted: '✅ promoted', present: '✅ present', failed: '❌ failed', lost: '❓ lost', skipped: '⏭ skipped' };
