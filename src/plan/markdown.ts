@@ -5,14 +5,16 @@
 const MAX_CELL = 500;
 
 /**
- * Text as a Markdown table cell that renders as exactly that text: every ASCII punctuation character is
- * backslash-escaped (CommonMark allows it for all of them), so no HTML, link, image, autolink, emphasis, code span
- * or `|` column break can come from a registry's error body; line breaks and other control characters become
- * spaces (a newline would end the table row), and long text is cut.
+ * Text as a Markdown table cell that renders as exactly that text. Inside a cell only inline Markdown can start, so
+ * every character that opens an inline construct is backslash-escaped (CommonMark allows it for any ASCII
+ * punctuation): HTML and autolinks (`<`, `>`, `:`), links and images (`[`, `]`, `(`, `)`, `!`), emphasis and
+ * strikethrough (`*`, `_`, `~`), code spans, entities (`&`), math (`$`), the column break `|` and the backslash
+ * itself. Names stay readable (`-`, `.`, `/` are left alone). Line breaks and other control characters become
+ * spaces (a newline would end the row), and long text is cut.
  */
 export function markdownCell(text: string): string {
   // \p{Cc}: C0 and C1 control characters (newline, carriage return, escape…).
   const flat = text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
   const cut = flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL)}…` : flat;
-  return cut.replace(/[!-/:-@[-`{-~]/g, '\\$&');
+  return cut.replace(/[\\`*_[\]()!|<>~&:$]/g, '\\$&');
 }
