@@ -135,7 +135,7 @@ async function child(): Promise<void> {
   const spec = JSON.parse(arg('child', '{}')) as { images: Img[]; dests: string[]; prefix: string; parallel: number; edges?: boolean; cacheDir?: string };
   if (spec.edges) {
     // One copy per (image, registry) like crane and skopeo, sharing source reads through the client's blob cache.
-    const c = new RegistryClient({}, { blobCache: { dir: spec.cacheDir!, maxBytes: 1 << 30 } });
+    const c = new RegistryClient({}, { blobCache: { parent: spec.cacheDir!, maxBytes: 1 << 30 } });
     const edges = spec.images.flatMap((img, i) => spec.dests.map((registry) => ({ img, i, registry })));
     await mapLimit(edges, spec.parallel, ({ img, i, registry }) => copyImage(c, { ...img.repo, digest: img.digest }, [{ repo: { registry, repository: `${spec.prefix}/img${i}` }, tags: ['bench'] }]));
     c.close();
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
         jobs = [[...self, '--child', JSON.stringify({ images, dests: dsts.map((d) => d.host), prefix: 'promoflow', parallel })]];
         results.push(await measure(tool, jobs, 1));
       } else if (tool === 'promoflow-edges') {
-        jobs = [[...self, '--child', JSON.stringify({ images, dests: dsts.map((d) => d.host), prefix: 'edges', parallel, edges: true, cacheDir: join(stateDir, 'blob-cache') })]];
+        jobs = [[...self, '--child', JSON.stringify({ images, dests: dsts.map((d) => d.host), prefix: 'edges', parallel, edges: true, cacheDir: stateDir })]];
         results.push(await measure(tool, jobs, 1));
       } else if (tool === 'crane' && existsSync(CRANE)) {
         jobs = images.flatMap((img, i) => dsts.map((d) => [CRANE, 'copy', '--insecure', `${img.repo.registry}/${img.repo.repository}@${img.digest}`, `${d.host}/crane/img${i}:bench`]));

@@ -1,14 +1,8 @@
 // The ArtifactStore signing works through, over the worker's OCI client for one repository: a missing tag or
 // repository reads as null, pushes write blobs first, referrers go through the referrers API or tag schema.
 import { type RepositoryRef } from '../model';
-import { blobExists, fetchBlob, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, type RegistryClient } from '../oci';
+import { blobExists, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, readBlob, type RegistryClient } from '../oci';
 import type { Artifact, ArtifactStore } from '../signing';
-
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of it) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
-}
 
 async function pushBlobs(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
   for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
@@ -24,7 +18,8 @@ export function artifactStore(client: RegistryClient, repo: RepositoryRef): Arti
         throw e;
       }
     },
-    blob: async (digest) => collect(await fetchBlob(client, repo, digest)),
+    // Bounded by the registry's maxArtifactBytes: a hostile registry's endless .sig layer is cut off, not read whole.
+    blob: (digest, size) => readBlob(client, repo, digest, size === undefined ? {} : { size }),
     push: async (tag, a) => {
       await pushBlobs(client, repo, a);
       await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });

@@ -12,6 +12,8 @@ import { recordAttempt, recordCopy } from './metrics';
 
 interface Heartbeat {
   done: string[];
+  /** Blob bytes read from the source by this attempt (progress only; a retry resumes from `done`). */
+  bytes?: number;
 }
 
 export function copyActivities(deps: { client: RegistryClient; credentials: CredentialStore }) {
@@ -60,14 +62,22 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         }
         const prior = (ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? [];
         const done = new Set<string>(prior);
-        const beat = () => ctx.heartbeat({ done: [...done] } satisfies Heartbeat);
         // Progress events come per blob; a single large blob still needs a pulse, or it would look like a dead worker.
-        const pulse = setInterval(beat, 5000);
+        // The pulse beats only when bytes moved since the last one: a stalled transfer stops heartbeating, so
+        // Temporal's heartbeat timeout ends the attempt instead of a timer keeping a dead transfer alive.
+        let moved = 0;
+        let reported = 0;
+        const beat = () => {
+          reported = moved;
+          ctx.heartbeat({ done: [...done], bytes: moved } satisfies Heartbeat);
+        };
+        const pulse = setInterval(() => moved !== reported && beat(), Math.min(5000, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3)));
         let result;
         try {
           result = await copyImage(client, src, [{ repo: dst, tags: input.tags }], {
             done,
             signal: ctx.cancellationSignal,
+            onBytes: (n) => (moved += n),
             onProgress: (p) => {
               done.add(`${p.destination}|${p.digest}`);
               beat();

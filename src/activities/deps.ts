@@ -1,9 +1,6 @@
 // The dependencies every activity of one worker shares: one OCI client (so connection pools, token caches and
 // per-registry limits are shared by every concurrent activity), the credential store and the limit store.
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RegistryClient } from '../oci';
+import { RegistryClient, type BlobCacheOptions, type RegistryClientTuning } from '../oci';
 import { KeyRing } from '../signing';
 import { CredentialStore } from './credentials';
 import { readKeyRef } from './key-refs';
@@ -19,25 +16,29 @@ export interface ActivityDeps {
 }
 
 /**
- * A bounded, content-addressed blob cache private to this process, so that the per-destination copy activities of
- * one image read each source blob once, not once per destination. PROMOFLOW_BLOB_CACHE_BYTES sets the bound
- * (default 1 GiB; 0 turns it off).
+ * A bounded, content-addressed blob cache private to this process (a fresh 0700 directory under
+ * PROMOFLOW_BLOB_CACHE_DIR or the temp directory), so that the per-destination copy activities of one image read each
+ * source blob once, not once per destination. PROMOFLOW_BLOB_CACHE_BYTES sets the bound (default 2 GiB; 0 turns it
+ * off).
  */
-function blobCacheOptions(): { dir: string; maxBytes: number } | undefined {
-  const maxBytes = Number(process.env.PROMOFLOW_BLOB_CACHE_BYTES ?? 1 << 30);
-  if (!Number.isFinite(maxBytes) || maxBytes <= 0) return undefined;
-  const dir = join(process.env.PROMOFLOW_BLOB_CACHE_DIR ?? tmpdir(), `promoflow-blobs-${process.pid}`);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { dir, maxBytes };
+function blobCacheOptions(): BlobCacheOptions | undefined {
+  const raw = process.env.PROMOFLOW_BLOB_CACHE_BYTES;
+  const maxBytes = raw === undefined || raw === '' ? undefined : Number(raw);
+  if (maxBytes !== undefined && (!Number.isFinite(maxBytes) || maxBytes <= 0)) return undefined;
+  const parent = process.env.PROMOFLOW_BLOB_CACHE_DIR;
+  return { ...(parent ? { parent } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) };
 }
 
-export function createActivityDeps(): ActivityDeps {
+/** The worker's shared dependencies; `tuning` (tests, benchmarks) adjusts the OCI client beyond its defaults. */
+export function createActivityDeps(tuning: RegistryClientTuning = {}): ActivityDeps {
   const limits = new RegistryLimitStore();
   const credentials = new CredentialStore(limits);
-  const cache = blobCacheOptions();
+  const cacheOptions = blobCacheOptions();
   const client = new RegistryClient(
     { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
-    cache ? { blobCache: cache } : {},
+    { ...(cacheOptions ? { blobCache: cacheOptions } : {}), ...tuning },
   );
+  const cache = client.blobCache;
+  if (cache) process.once('exit', () => cache.close());
   return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD) };
 }

@@ -1,4 +1,4 @@
-// Per-registry request limits inside one worker, from the manifests' `limits` (carried as references in workflow
+// Per-registry limits (requests and resources) inside one worker, from the manifests' `limits` (carried as references in workflow
 // inputs, like credentials). Registered by every activity before it touches a registry and read by the worker's one
 // shared OCI client, so a limit holds across all concurrent activities of the worker. Across workers, Temporal's
 // task-queue rate limit does the job (README: "Rate limits across workers").
@@ -6,12 +6,18 @@ import type { RegistryLimits } from '../model';
 import type { EndpointRef } from '../contract';
 import { hostOf } from '../model';
 
-/** The stricter of two limits, field by field: two manifests naming one registry never loosen each other. */
+/**
+ * The stricter of two limits, field by field: two manifests naming one registry never loosen each other (the lower
+ * of every rate, count and size; the higher minimum throughput).
+ */
 export function stricter(a: RegistryLimits | undefined, b: RegistryLimits): RegistryLimits {
-  const min = (x?: number, y?: number) => (x === undefined ? y : y === undefined ? x : Math.min(x, y));
-  const concurrency = min(a?.concurrency, b.concurrency);
-  const requestsPerSecond = min(a?.requestsPerSecond, b.requestsPerSecond);
-  return { ...(concurrency !== undefined ? { concurrency } : {}), ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}) };
+  const out: RegistryLimits = {};
+  for (const k of new Set([...Object.keys(a ?? {}), ...Object.keys(b)]) as Set<keyof RegistryLimits>) {
+    const [x, y] = [a?.[k], b[k]];
+    const v = x === undefined ? y : y === undefined ? x : k === 'minBytesPerSecond' ? Math.max(x, y) : Math.min(x, y);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
 }
 
 export class RegistryLimitStore {

@@ -2,6 +2,7 @@
 // JSON for machines. Every image × destination appears, so nothing is ever lost silently.
 import type { EdgeResult, PromotionRunResult } from '../contract';
 import { shortDigest } from '../model';
+import { markdownCell } from '../plan';
 
 /** Bytes for people: 512 B, 1.5 MiB. */
 export function formatBytes(bytes = 0): string {
@@ -52,7 +53,7 @@ export function renderMarkdown(r: PromotionRunResult, meta: { workflowId: string
   for (const phase of r.phases) {
     out.push(`### ${phase.name} (${phase.status})`, '', '| image | digest | tags | destination | result |', '|---|---|---|---|---|');
     for (const e of r.edges.filter((x) => x.phase === phase.name)) {
-      out.push(`| ${e.image} | \`${shortDigest(e.digest)}\` | ${e.tags.join(', ')} | ${e.destination} | ${e.status}${e.error ? `: ${e.error.replace(/\|/g, '\\|')}` : ''} |`);
+      out.push(`| ${e.image} | \`${shortDigest(e.digest)}\` | ${e.tags.join(', ')} | ${e.destination} | ${e.status}${e.error ? `: ${markdownCell(e.error)}` : ''} |`);
     }
     out.push('');
   }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { diffScope, splitErrors } from './diff';
 import { ManifestLoadError, type ManifestError } from './errors';
 import { loadSpec, loadSpecFrom, type LoadOptions, type LoadResult } from './load';
-import { confine, SourceError, type EntryKind, type ManifestSource } from './source';
+import { confine, MAX_MANIFEST_FILE_BYTES, SourceError, tooLarge, type EntryKind, type ManifestSource } from './source';
 
 const run = promisify(execFile);
 
@@ -50,7 +50,10 @@ export class GitSource implements ManifestSource {
     const c = confine(rel);
     if (c === undefined) throw new SourceError(rel, 'is outside the manifest directory');
     if (!(await this.tree()).has(c)) throw new SourceError(rel, `no such file at ${this.rev}`);
-    return git(this.top, ['show', `${this.rev}:${this.prefix ? `${this.prefix}/${c}` : c}`]);
+    const object = `${this.rev}:${this.prefix ? `${this.prefix}/${c}` : c}`;
+    const size = Number((await git(this.top, ['cat-file', '-s', object])).trim());
+    if (size > MAX_MANIFEST_FILE_BYTES) throw new SourceError(rel, tooLarge(size));
+    return git(this.top, ['show', object]);
   }
 }
 

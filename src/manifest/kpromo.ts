@@ -11,7 +11,7 @@ import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import type { ReadResult } from './native';
 import { findInlineSecrets, registrySchema, says, zodErrors } from './rules';
-import { confine, SourceError, type ManifestSource } from './source';
+import { confine, OUTSIDE, SourceError, type ManifestSource } from './source';
 import type { Destination, ImageSpec, Project, Spec } from './spec';
 import { parseYaml, pathString, type YamlFile } from './yamldoc';
 
@@ -136,6 +136,10 @@ async function readProject(source: ManifestSource, manifestRel: string, projectN
       if (target !== thin.imagesRel) out.errors.push({ file: y.file, ...y.locate(['imagesPath']), path: 'imagesPath', value: imagesPath, message: 'is not the images file of this project (kpromo ignores imagesPath and reads images/<project>/images.yaml)', expected: `../../${thin.imagesRel} or no imagesPath` });
     }
     const kind = await source.kind(thin.imagesRel);
+    if (kind === 'outside' || kind === 'dir') {
+      out.errors.push({ file: source.display(thin.imagesRel), line: 0, column: 0, path: '', message: kind === 'dir' ? 'is a directory' : OUTSIDE, expected: 'an images.yaml file inside the directory given to promoflow' });
+      return out;
+    }
     if (kind !== 'file') {
       out.layout.push({ file: source.display(thin.imagesRel), line: 0, column: 0, path: '', message: `is missing: project ${projectName} promotes nothing (kpromo fails the whole run here)`, expected: 'an images.yaml for every promoter manifest' });
       return out;
@@ -151,7 +155,10 @@ async function readProject(source: ManifestSource, manifestRel: string, projectN
   // A plain manifest holds its images inline: kpromo never reads an images.yaml beside it, so promoting from one
   // would do what kpromo does not (and rolling back to kpromo would silently stop promoting those images).
   const beside = path.posix.join(path.posix.dirname(manifestRel), 'images.yaml');
-  if ((await source.kind(beside)) === 'file') {
+  const besideKind = await source.kind(beside);
+  if (besideKind === 'outside') {
+    out.errors.push({ file: source.display(beside), line: 0, column: 0, path: '', message: OUTSIDE, expected: 'an images.yaml file inside the directory given to promoflow' });
+  } else if (besideKind === 'file') {
     out.errors.push({ file: source.display(beside), line: 0, column: 0, path: '', message: 'is beside a plain promoter manifest, which kpromo reads images from inline only (this file would be ignored)', expected: `images: inline in ${path.posix.basename(manifestRel)}, or the thin layout (manifests/<project>/promoter-manifest.yaml + images/<project>/images.yaml)` });
   }
   const inline = (m as { images?: unknown }).images;
@@ -277,7 +284,9 @@ export async function readThinLayout(source: ManifestSource, name: string): Prom
       if ((await source.kind(`${rel}/${f}`)) === 'dir') await nested(`${rel}/${f}`, 3);
       else if (f !== 'promoter-manifest.yaml') warnings.push({ file: source.display(`${rel}/${f}`), line: 0, column: 0, path: '', message: 'is ignored', expected: 'only promoter-manifest.yaml in manifests/<project>/' });
     }
-    if ((await source.kind(`${rel}/promoter-manifest.yaml`)) === 'file') projects.push(p);
+    const manifestKind = await source.kind(`${rel}/promoter-manifest.yaml`);
+    if (manifestKind === 'outside') errors.push({ file: source.display(`${rel}/promoter-manifest.yaml`), line: 0, column: 0, path: '', message: OUTSIDE, expected: 'a promoter-manifest.yaml inside the directory given to promoflow' });
+    else if (manifestKind === 'file') projects.push(p);
     else warnings.push({ file: source.display(rel), line: 0, column: 0, path: '', message: 'has no promoter-manifest.yaml: ignored' });
   }
   const reads: Array<[string, ProjectRead]> = [];

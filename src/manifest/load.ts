@@ -7,7 +7,7 @@ import { ManifestLoadError, sortErrors, type ManifestError } from './errors';
 import type { Skipped } from './images';
 import { isKpromoManifest, readKpromoFile, readThinLayout } from './kpromo';
 import { isNativeDocument, readNative } from './native';
-import { FsSource, SourceError, SubSource, type ManifestSource } from './source';
+import { FsSource, OUTSIDE, SourceError, SubSource, type ManifestSource } from './source';
 import type { Spec } from './spec';
 import { applyOverlay, isOverlayDocument, OVERLAY_FILE, OVERLAY_KIND } from './overlay';
 import { parseYaml, type YamlFile } from './yamldoc';
@@ -57,6 +57,7 @@ export async function loadSpecFrom(source: ManifestSource, rel: string, opts: Lo
   let format: ManifestFormat;
   let read: { spec?: Spec; errors: ManifestError[]; warnings: ManifestError[]; skipped: Skipped[]; layout?: ManifestError[]; imageEntries?: number };
   if (kind === 'missing') return fail('no such file or directory', 'a manifest file or a kpromo thin-layout directory');
+  if (kind === 'outside') return fail(OUTSIDE, 'a file inside the directory given to promoflow (not a symlink out of it)');
   if (kind === 'dir') {
     const sub = (p: string) => (rel ? `${rel}/${p}` : p);
     if ((await source.kind(sub('manifests'))) === 'dir') {

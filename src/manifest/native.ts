@@ -1,7 +1,7 @@
 // The native manifest format (apiVersion promoflow.dev/v1alpha1, kind Promotion): its zod schema (also the source
 // of the generated JSON Schema) and its reading into a Spec, with cross-field checks (names, phases, canonical).
 import { z } from 'zod';
-import { DIGEST_RE, TAG_RE } from '../model';
+import { DEFAULT_LIMITS, DIGEST_RE, TAG_RE } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import { durationSchema, findInlineSecrets, parseDuration, registrySchema, says, zodErrors } from './rules';
@@ -24,6 +24,13 @@ const credentials = z.discriminatedUnion(
 export const limitsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).optional().describe('concurrent requests to this registry from one worker'),
   requestsPerSecond: z.number().positive().max(100000).optional().describe('requests per second to this registry from one worker'),
+  maxManifestBytes: z.number().int().min(1024).max(64 << 20).optional().describe(`largest manifest or index accepted, bytes (default ${DEFAULT_LIMITS.maxManifestBytes})`),
+  maxIndexChildren: z.number().int().min(1).max(1_000_000).optional().describe(`most manifests below one copied image, all index levels together (default ${DEFAULT_LIMITS.maxIndexChildren})`),
+  maxIndexDepth: z.number().int().min(1).max(64).optional().describe(`deepest index nesting (default ${DEFAULT_LIMITS.maxIndexDepth})`),
+  maxCopyBytes: z.number().int().min(1).optional().describe(`most bytes one image copy may move (default ${DEFAULT_LIMITS.maxCopyBytes})`),
+  maxTags: z.number().int().min(1).max(10_000_000).optional().describe(`most tags listed for one repository (default ${DEFAULT_LIMITS.maxTags})`),
+  maxArtifactBytes: z.number().int().min(1024).max(1 << 30).optional().describe(`largest signature or attestation layer read, bytes (default ${DEFAULT_LIMITS.maxArtifactBytes})`),
+  minBytesPerSecond: z.number().int().min(0).optional().describe(`slowest transfer accepted, bytes per second over a minute; 0 turns the check off (default ${DEFAULT_LIMITS.minBytesPerSecond})`),
 });
 const endpoint = {
   registry: registrySchema.describe('repository prefix host[:port][/path]; the image name is appended'),

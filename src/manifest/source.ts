@@ -3,7 +3,11 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
-export type EntryKind = 'file' | 'dir' | 'missing';
+/** `outside`: the path resolves (through a symlink) outside the root: refused, never read, never "missing". */
+export type EntryKind = 'file' | 'dir' | 'missing' | 'outside';
+
+/** What an `outside` entry is reported as. */
+export const OUTSIDE = 'resolves (through a symlink) outside the manifest directory';
 
 export interface ManifestSource {
   /** How file names appear in errors: `display(rel)`. */
@@ -13,6 +17,16 @@ export interface ManifestSource {
   list(rel: string): Promise<string[]>;
   /** File text; throws SourceError when missing, unreadable or outside the root. */
   read(rel: string): Promise<string>;
+}
+
+/**
+ * Largest manifest file read (the largest images.yaml of registry.k8s.io is about 100 KB): a file far beyond it is
+ * a mistake or an attack, and YAML parsing costs about 100 times the file size in memory.
+ */
+export const MAX_MANIFEST_FILE_BYTES = 4 << 20;
+
+export function tooLarge(size: number): string {
+  return `is ${size} bytes, above the ${MAX_MANIFEST_FILE_BYTES} byte limit for a manifest file; split it (kpromo thin layout: one images.yaml per project)`;
 }
 
 export class SourceError extends Error {
@@ -50,15 +64,15 @@ export class FsSource implements ManifestSource {
       return abs; // missing: reported by the caller
     }
     const root = await this.realRoot;
-    if (real !== root && !real.startsWith(root + path.sep)) throw new SourceError(rel, 'resolves (through a symlink) outside the manifest directory');
+    if (real !== root && !real.startsWith(root + path.sep)) throw new SourceError(rel, OUTSIDE);
     return real;
   }
   async kind(rel: string): Promise<EntryKind> {
     try {
       const s = await stat(await this.resolve(rel));
       return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'missing';
-    } catch {
-      return 'missing';
+    } catch (e) {
+      return e instanceof SourceError && e.reason === OUTSIDE ? 'outside' : 'missing';
     }
   }
   async list(rel: string): Promise<string[]> {
@@ -71,8 +85,11 @@ export class FsSource implements ManifestSource {
   async read(rel: string): Promise<string> {
     const abs = await this.resolve(rel);
     try {
+      const size = (await stat(abs)).size;
+      if (size > MAX_MANIFEST_FILE_BYTES) throw new SourceError(rel, tooLarge(size));
       return await readFile(abs, 'utf8');
     } catch (e) {
+      if (e instanceof SourceError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       throw new SourceError(rel, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`);
     }

@@ -1,19 +1,26 @@
 // A bounded, content-addressed blob cache on local disk, shared by every copy made through one RegistryClient
 // (e.g. the per-destination copy activities of one worker): the first copy that needs a source blob streams it to
 // its upload and to the cache at once; copies that need it meanwhile wait for that one download, then read the
-// local file. Only verified bytes enter the cache (written to a temp file, renamed after the digest check), and
+// local file. The cache lives in a directory it creates for itself (mkdtemp, mode 0700) and never adopts files it
+// did not write; only verified bytes enter it (written to a temp file, renamed after the digest check), every hit
+// is verified again before use (a file changed on disk is evicted and the blob re-read from its source), and
 // least-recently-used files are evicted to stay under the byte budget.
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDigest } from '../model';
+import { verifying } from './digest';
 
 export interface BlobCacheOptions {
-  dir: string;
+  /** Directory under which the cache creates its private directory (default: the OS temp directory). */
+  parent?: string;
   /** Total bytes kept on disk (default 2 GiB). Blobs larger than a quarter of this are streamed, not cached. */
   maxBytes?: number;
 }
+
+export const DEFAULT_CACHE_BYTES = 2 * 2 ** 30;
 
 interface Entry {
   size: number;
@@ -28,23 +35,25 @@ export class BlobCache {
   private readonly inflight = new Map<string, Promise<boolean>>();
   private total = 0;
 
-  constructor(opts: BlobCacheOptions) {
-    this.dir = opts.dir;
-    this.maxBytes = opts.maxBytes ?? 2 << 30;
-    mkdirSync(join(this.dir, 'sha256'), { recursive: true });
-    mkdirSync(join(this.dir, 'tmp'), { recursive: true });
-    rmSync(join(this.dir, 'tmp'), { recursive: true, force: true });
-    mkdirSync(join(this.dir, 'tmp'), { recursive: true });
-    // Files left by an earlier process were renamed into place only after verification: keep them.
-    for (const f of readdirSync(join(this.dir, 'sha256'))) {
-      try {
-        const size = statSync(join(this.dir, 'sha256', f)).size;
-        this.entries.set(`sha256:${f}`, { size, readers: 0 });
-        this.total += size;
-      } catch {
-        // raced with another cleaner
-      }
-    }
+  constructor(opts: BlobCacheOptions = {}) {
+    // A fresh private directory: nobody else can plant or swap files in it, and nothing in it predates us.
+    this.dir = mkdtempSync(join(opts.parent ?? tmpdir(), 'promoflow-blobs-'));
+    chmodSync(this.dir, 0o700);
+    this.maxBytes = opts.maxBytes ?? DEFAULT_CACHE_BYTES;
+    mkdirSync(join(this.dir, 'sha256'), { mode: 0o700 });
+    mkdirSync(join(this.dir, 'tmp'), { mode: 0o700 });
+  }
+
+  /** The cache's private directory. */
+  get directory(): string {
+    return this.dir;
+  }
+
+  /** Remove the cache directory (worker exit). */
+  close(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    this.entries.clear();
+    this.total = 0;
   }
 
   private path(digest: string): string {
@@ -59,7 +68,9 @@ export class BlobCache {
     if (!isDigest(digest) || size > this.maxBytes / 4) return fetch();
     for (;;) {
       const hit = this.entries.get(digest);
-      if (hit) return this.read(digest, hit);
+      // A file changed on disk is dropped and the blob read from its source again.
+      if (hit && (await this.intact(digest, hit))) return this.read(digest, hit);
+      if (hit) this.drop(digest);
       const pending = this.inflight.get(digest);
       if (!pending) break;
       // Someone is downloading it: wait, then read it locally (or fetch ourselves if that download failed).
@@ -81,6 +92,23 @@ export class BlobCache {
     });
   }
 
+  /**
+   * Does the cached file still hold exactly the blob? Checked in full before any byte of it is handed out, so a file
+   * changed on disk never reaches an upload (a check while streaming would come after the last byte was sent).
+   */
+  private async intact(digest: string, e: Entry): Promise<boolean> {
+    e.readers++;
+    try {
+      const file = createReadStream(this.path(digest), { highWaterMark: 256 << 10 }) as AsyncIterable<Buffer>;
+      for await (const chunk of verifying(file, digest, `cached blob ${digest}`, e.size)) void chunk;
+      return true;
+    } catch {
+      return false;
+    } finally {
+      e.readers--;
+    }
+  }
+
   private async *read(digest: string, e: Entry): AsyncGenerator<Uint8Array> {
     this.entries.delete(digest);
     this.entries.set(digest, e);
@@ -90,6 +118,14 @@ export class BlobCache {
     } finally {
       e.readers--;
     }
+  }
+
+  private drop(digest: string): void {
+    const e = this.entries.get(digest);
+    if (!e) return;
+    this.entries.delete(digest);
+    this.total -= e.size;
+    rmSync(this.path(digest), { force: true });
   }
 
   private async *record(digest: string, size: number, source: AsyncIterable<Uint8Array>, settle: (ok: boolean) => void): AsyncGenerator<Uint8Array> {

@@ -4,28 +4,42 @@ import { z } from 'zod';
 import type { RegistryClient } from './client';
 import { OciError } from './errors';
 import type { RepositoryRef } from '../model';
-import { nextLink } from './tags';
-import { discard, header, readBody } from './transport';
+import { nextPage } from './pagination';
+import { discard, readBody } from './transport';
 
 const Catalog = z.object({ repositories: z.array(z.string()).nullable().optional() }).loose();
+
+/** A bound on what a registry's catalog may make us hold (registry.k8s.io has a few thousand repositories). */
+const MAX_REPOSITORIES = 1_000_000;
+
+function parseCatalog(body: Buffer, what: string): string[] {
+  try {
+    return Catalog.parse(JSON.parse(body.toString('utf8'))).repositories ?? [];
+  } catch {
+    throw new OciError(`${what}: the registry returned an invalid catalog`);
+  }
+}
 
 /** Every repository of a registry (catalog API, following Link pagination). */
 export async function listRepositories(client: RegistryClient, registry: string): Promise<string[]> {
   const at: RepositoryRef = { registry, repository: '' };
   let url = new URL('/v2/_catalog?n=1000', await client.base(registry));
   const out: string[] = [];
-  for (let page = 0; page < 100_000; page++) {
+  for (let empty = 0; ; ) {
     const res = await client.send(at, { method: 'GET', path: url, headers: { accept: 'application/json' }, scopes: ['registry:catalog:*'] });
     if (res.status !== 200) {
       if (res.status === 404) await discard(res);
       throw res.status === 404 ? new OciError(`${registry} has no catalog API: name the repository (registry/repo) instead`) : await client.error(res, { what: `list repositories of ${registry}`, registry });
     }
-    const body = Catalog.parse(JSON.parse((await readBody(res, 16 << 20)).toString('utf8')));
-    out.push(...(body.repositories ?? []));
-    const next = nextLink(header(res, 'link'));
-    if (!next) break;
-    url = new URL(next, url);
+    const what = `list repositories of ${registry}`;
+    const page = parseCatalog(await readBody(res, 16 << 20), what);
+    // One push per name: spreading a huge page into push() overflows the call stack.
+    for (const r of page) out.push(r);
+    if (out.length > MAX_REPOSITORIES) throw new OciError(`${what}: more than ${MAX_REPOSITORIES} repositories; name a repository prefix instead`);
+    const next = nextPage(res, url, what);
+    if (!next) return out;
+    if (page.length === 0 && ++empty > 1) throw new OciError(`${what}: the registry keeps sending empty pages`);
+    url = next;
   }
-  return out;
 }
 

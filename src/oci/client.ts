@@ -4,12 +4,12 @@
 import { AuthTransport, type Credential } from './auth';
 import { BlobCache, type BlobCacheOptions } from './cache';
 import { OciError } from './errors';
-import { apiHost, isLoopback, type RegistryLimits, type RepositoryRef } from '../model';
+import { apiHost, isLoopback, resourceLimits, type RegistryLimits, type RepositoryRef, type ResourceLimits } from '../model';
 import { LimitTransport } from './limits';
-import { RedirectTransport } from './redirect';
+import { RedirectTransport, withoutAuthorization } from './redirect';
 import { errorFromResponse, type ErrorContext } from './response';
 import { DEFAULT_RETRY, RetryTransport, type RetryPolicy } from './retry';
-import { discard, HttpTransport, type HttpRequest, type HttpResponse, type HttpTransportOptions, type RequestBody } from './transport';
+import { discard, HttpTransport, type HttpRequest, type HttpResponse, type HttpTransportOptions, type RequestBody, type Transport } from './transport';
 
 export interface RegistryClientOptions {
   credentials?: (registry: string) => Promise<Credential | undefined>;
@@ -51,6 +51,8 @@ export class RegistryClient {
   readonly blobCache: BlobCache | undefined;
   private readonly http: HttpTransport;
   private readonly auth: AuthTransport;
+  /** The stack below auth: for URLs a registry hands us on another origin, which get no credentials. */
+  private readonly anonymous: Transport;
   private readonly limited: LimitTransport;
   private readonly schemes = new Map<string, Promise<'http' | 'https'>>();
 
@@ -65,7 +67,13 @@ export class RegistryClient {
     this.limited = limited;
     const retried = new RetryTransport(limited, this.retry);
     const redirected = new RedirectTransport(retried, (h) => this.plainHttpAllowed(h));
+    this.anonymous = redirected;
     this.auth = new AuthTransport(redirected, opts.credentials, (h) => this.plainHttpAllowed(h));
+  }
+
+  /** The resource limits in force for a registry (its configured limits over DEFAULT_LIMITS). */
+  limitsFor(registry: string): ResourceLimits {
+    return resourceLimits(this.options.limits?.(registry));
   }
 
   plainHttpAllowed(registry: string): boolean {
@@ -114,6 +122,12 @@ export class RegistryClient {
     // A body we cannot send twice needs the auth challenge known before it goes out.
     if (r.body !== undefined && !Buffer.isBuffer(r.body)) await this.auth.prime(repo.registry, await this.base(repo.registry), r.signal);
     const req: HttpRequest = { method: r.method, url, registry: repo.registry, ...(r.headers ? { headers: r.headers } : {}), ...(r.body !== undefined ? { body: r.body } : {}), ...(r.scopes ? { scopes: r.scopes } : {}), ...(r.signal ? { signal: r.signal } : {}), ...(r.reserved ? { reserved: true } : {}) };
+    // Same-origin rule: credentials go only to the registry's own origin (scheme, host and port). A URL the registry
+    // handed us (an upload Location) on another origin is followed without them, as a redirect that leaves the
+    // origin is; its requests still count against the registry's limits.
+    if (typeof r.path !== 'string' && url.origin !== (await this.base(repo.registry)).origin) {
+      return this.anonymous.roundTrip({ ...req, headers: withoutAuthorization(req.headers), scopes: [] });
+    }
     return this.auth.roundTrip(req);
   }
 
@@ -131,8 +145,9 @@ export class RegistryClient {
     return errorFromResponse(res, ctx);
   }
 
-  /** Close pooled connections (tests, CLI exit). */
+  /** Close pooled connections and remove the blob cache's directory (tests, CLI exit). */
   close(): void {
     this.http.close();
+    this.blobCache?.close();
   }
 }

@@ -6,8 +6,8 @@ import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
 import { formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
-import { DigestMismatchError, OciError } from './errors';
-import { mapLimit } from './limits';
+import { DigestMismatchError, LimitExceededError, OciError } from './errors';
+import { limitHint, mapLimit } from './limits';
 import { getManifest, headManifest, putManifest } from './manifest';
 import { parseManifest } from './mediatypes';
 import { backoff, sleep } from './retry';
@@ -43,6 +43,8 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** `"registry/repository|digest"` keys already checkpointed: skipped without even a HEAD. */
   done?: ReadonlySet<string>;
+  /** Called as blob bytes move from the source (so a caller can report liveness only while bytes move). */
+  onBytes?: (n: number) => void;
 }
 
 interface ManifestNode {
@@ -67,25 +69,49 @@ interface Dest {
   needManifests: ManifestNode[];
 }
 
+/**
+ * The source tree under `digest`, bounded by the source registry's limits before anything is written: index depth,
+ * manifests below the root, and the declared bytes of its blobs (a hostile registry can serve an index chain 10,000
+ * deep or an index of thousands of children).
+ */
 async function walk(c: RegistryClient, src: RepositoryRef, digest: Digest, signal: AbortSignal): Promise<SourceTree> {
+  const limits = c.limitsFor(src.registry);
+  const root = `${formatRepository(src)}@${digest}`;
   const manifests: ManifestNode[] = [];
   const blobs = new Map<string, Descriptor>();
   const seen = new Set<string>();
-  const visit = async (d: Digest): Promise<ManifestNode[]> => {
+  let children = 0;
+  let bytes = 0;
+  const visit = async (d: Digest, depth: number): Promise<ManifestNode[]> => {
     if (seen.has(d)) return [];
     seen.add(d);
     const m = await getManifest(c, src, d, signal);
     const node: ManifestNode = { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes, size: m.bytes.length };
     const parsed = parseManifest(m.bytes, m.mediaType, `${formatRepository(src)}@${d}`);
     if (parsed.kind === 'image') {
-      for (const b of [parsed.manifest.config, ...parsed.manifest.layers]) if (!isForeignLayer(b)) blobs.set(b.digest, b);
+      for (const b of [parsed.manifest.config, ...parsed.manifest.layers]) {
+        if (isForeignLayer(b) || blobs.has(b.digest)) continue;
+        blobs.set(b.digest, b);
+        bytes += b.size;
+        if (bytes > limits.maxCopyBytes) throw new LimitExceededError(`copy ${root}: its blobs declare more than ${limits.maxCopyBytes} bytes; ${limitHint(src.registry, 'maxCopyBytes')}`);
+      }
       return [node];
     }
-    const children = await mapLimit(parsed.index.manifests, 8, (child) => visit(child.digest as Digest));
-    return [...children.flat(), node];
+    if (depth >= limits.maxIndexDepth) throw new LimitExceededError(`copy ${root}: indexes nested deeper than ${limits.maxIndexDepth} levels; ${limitHint(src.registry, 'maxIndexDepth')}`);
+    children += parsed.index.manifests.length;
+    if (children > limits.maxIndexChildren) throw new LimitExceededError(`copy ${root}: more than ${limits.maxIndexChildren} manifests below it; ${limitHint(src.registry, 'maxIndexChildren')}`);
+    const below = await mapLimit(parsed.index.manifests, 8, (child) => visit(child.digest as Digest, depth + 1));
+    return [...below.flat(), node];
   };
-  manifests.push(...(await visit(digest)));
+  manifests.push(...(await visit(digest, 0)));
   return { manifests, blobs };
+}
+
+async function* counting(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -112,6 +138,7 @@ export async function copyImage(
   const signal = ac.signal;
   const done = opts.done ?? new Set<string>();
   const progress = (p: CopyProgress): void => opts.onProgress?.(p);
+  const onBytes = opts.onBytes ?? ((): void => undefined);
 
   try {
     const tree = await walk(c, srcRepo, rootDigest, signal);
@@ -157,7 +184,7 @@ export async function copyImage(
     // Blobs: biggest first so the long transfers start early.
     const blobs = [...tree.blobs.values()].filter((b) => dests.some((d) => d.needBlobs.has(b.digest))).sort((a, b) => b.size - a.size);
     await mapLimit(blobs, c.copyConcurrency, (b) =>
-      transferBlob(c, srcRepo, b, dests.filter((d) => d.needBlobs.has(b.digest)), signal, progress),
+      transferBlob(c, srcRepo, b, dests.filter((d) => d.needBlobs.has(b.digest)), signal, progress, onBytes),
     );
 
     // Manifests, children first, then tags; destinations in parallel.
@@ -185,7 +212,7 @@ export async function copyImage(
  * repository; elsewhere one repository per registry receives the upload (all of them from one source read) and the
  * others mount from it. Mount refusals and retryable upload failures fall back to further (bounded) tee rounds.
  */
-async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor, dests: Dest[], signal: AbortSignal, progress: (p: CopyProgress) => void): Promise<void> {
+async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor, dests: Dest[], signal: AbortSignal, progress: (p: CopyProgress) => void, onBytes: (n: number) => void): Promise<void> {
   const mounted = (d: Dest): void => {
     d.result.blobsMounted++;
     progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: false });
@@ -216,14 +243,14 @@ async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor
   const secondaries = [...byRegistry.values()].flatMap((l) => l.slice(1).map((d) => ({ d, from: l[0]!.repo })));
 
   let sessions = [...(await open(sameAsSource, () => src)), ...(await open(primaries, () => undefined))];
-  await teeUpload(c, src, b, sessions, signal, progress);
+  await teeUpload(c, src, b, sessions, signal, progress, onBytes);
   // Secondaries mount from their registry's primary, which now has the blob.
   const fromOf = new Map(secondaries.map((s) => [s.d, s.from]));
   sessions = await open(secondaries.map((s) => s.d), (d) => fromOf.get(d));
-  await teeUpload(c, src, b, sessions, signal, progress);
+  await teeUpload(c, src, b, sessions, signal, progress, onBytes);
 }
 
-async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, initial: Array<{ d: Dest; loc: URL }>, signal: AbortSignal, progress: (p: CopyProgress) => void): Promise<void> {
+async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, initial: Array<{ d: Dest; loc: URL }>, signal: AbortSignal, progress: (p: CopyProgress) => void, onBytes: (n: number) => void): Promise<void> {
   let pending = initial;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (signal.aborted) throw abortError(signal);
@@ -256,6 +283,9 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
         ch.abandon();
       }
     });
+    // An upload may fail while the source is still being read (a stalled destination): its rejection is collected
+    // by allSettled below, not an unhandled one meanwhile.
+    for (const u of uploads) u.catch(() => undefined);
     let sourceError: unknown;
     try {
       const fetch = async (): Promise<AsyncIterable<Uint8Array>> => {
@@ -266,7 +296,7 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
       const body = c.blobCache ? await c.blobCache.open(b.digest, b.size, fetch) : await fetch();
       // A cache hit never touched the source: its slot goes back now.
       if (!waiting.has(src.registry)) slots.get(src.registry)?.();
-      await pump(body, channels);
+      await pump(counting(body, onBytes), channels);
     } catch (e) {
       sourceError = e;
       for (const ch of channels) ch.fail(e);

@@ -54,6 +54,13 @@ export class ManifestTooLargeError extends OciError {
   }
 }
 
+/** A registry asked more of this client than its limits allow (limits.ts): tags, index width or depth, bytes. */
+export class LimitExceededError extends OciError {
+  constructor(message: string, init: OciErrorInit = {}) {
+    super(message, { code: 'LIMIT_EXCEEDED', ...init, retryable: false });
+  }
+}
+
 export class RegistryUnavailableError extends OciError {
   constructor(message: string, init: OciErrorInit = {}) {
     super(message, { ...init, retryable: true });

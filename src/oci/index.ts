@@ -8,7 +8,7 @@ export * from './digest';
 export * from './mediatypes';
 export * from './tags';
 export * from './catalog';
-export { BlobCache, type BlobCacheOptions } from './cache';
+export { BlobCache, DEFAULT_CACHE_BYTES, type BlobCacheOptions } from './cache';
 export * from './referrers';
 export * from './credentials';
 export { cancelUpload, completeUpload, startUpload, type StartResult } from './upload';

@@ -1,8 +1,15 @@
-// Per-registry request limits: a concurrency semaphore and a token-bucket request rate. A slot is held until the
-// response headers arrive (not the whole body), so a long download from one registry cannot deadlock uploads to the
-// same registry when a caller pipes one into the other.
-import type { RegistryLimits } from '../model';
+// Per-registry limits. Request limits: a concurrency semaphore and a token-bucket request rate; a slot is held until
+// the response headers arrive (not the whole body), so a long download from one registry cannot deadlock uploads to
+// the same registry when a caller pipes one into the other. Resource limits (src/model ResourceLimits: manifest size,
+// index width and depth, bytes per copy, tags, signature layers, throughput) are enforced where each applies; the
+// transfer throughput one is handed to the HTTP layer here.
+import { resourceLimits, type RegistryLimits, type ResourceLimits } from '../model';
 import type { HttpRequest, HttpResponse, Transport } from './transport';
+
+/** How to change a limit, for error messages. */
+export function limitHint(registry: string, field: keyof ResourceLimits, verb: 'raise' | 'lower' = 'raise'): string {
+  return `${verb} limits.${field} of registry ${registry} in the manifest if this is expected`;
+}
 
 export class Semaphore {
   private active = 0;
@@ -83,14 +90,19 @@ export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: 
   return out;
 }
 
+interface PerRegistry {
+  sem?: Semaphore;
+  bucket?: TokenBucket;
+}
+
 export class LimitTransport implements Transport {
-  private readonly perRegistry = new Map<string, { sem?: Semaphore; bucket?: TokenBucket }>();
+  private readonly perRegistry = new Map<string, PerRegistry>();
   constructor(
     private readonly inner: Transport,
     private readonly limits: (registry: string) => RegistryLimits | undefined,
   ) {}
 
-  private get(registry: string): { sem?: Semaphore; bucket?: TokenBucket } {
+  private get(registry: string): PerRegistry {
     let l = this.perRegistry.get(registry);
     if (!l) {
       const cfg = this.limits(registry) ?? {};
@@ -127,7 +139,8 @@ export class LimitTransport implements Transport {
     if (sem) await sem.acquire();
     try {
       if (l.bucket) await l.bucket.take();
-      return await this.inner.roundTrip(req);
+      // Read per request (not cached like the semaphore): a limit registered later still applies.
+      return await this.inner.roundTrip({ ...req, minBytesPerSecond: resourceLimits(this.limits(req.registry)).minBytesPerSecond });
     } finally {
       sem?.release();
     }

@@ -1,12 +1,12 @@
-// Manifest GET/HEAD/PUT of exact bytes. Fetches by digest are verified against the digest; sizes are capped.
+// Manifest GET/HEAD/PUT of exact bytes. Fetches by digest are verified against the digest; sizes are capped by the
+// registry's maxManifestBytes (src/model ResourceLimits).
 import { formatRepository, isDigest, isTag, MANIFEST_ACCEPT, type Digest, type RepositoryRef } from '../model';
 import { sha256 } from './digest';
 import type { RegistryClient } from './client';
 import { DigestMismatchError, ManifestTooLargeError, OciError } from './errors';
 import { repositoryScope } from './auth';
+import { limitHint } from './limits';
 import { discard, header, readBody } from './transport';
-
-export const MAX_MANIFEST_BYTES = 4 << 20;
 
 export interface ManifestBytes {
   bytes: Buffer;
@@ -31,13 +31,14 @@ export async function getManifest(c: RegistryClient, repo: RepositoryRef, tagOrD
   const what = `GET manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
   const res = await c.send(repo, { method: 'GET', path: `manifests/${tagOrDigest}`, headers: { accept: MANIFEST_ACCEPT }, scopes: [repositoryScope(repo.repository, 'pull')], ...(signal ? { signal } : {}) });
   if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'manifest' });
-  const tooLarge = (): Error => new ManifestTooLargeError(`${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes; refusing it (a manifest this size is not an image)`);
+  const max = c.limitsFor(repo.registry).maxManifestBytes;
+  const tooLarge = (): Error => new ManifestTooLargeError(`${what}: manifest larger than ${max} bytes; refusing it (a manifest this size is not an image); ${limitHint(repo.registry, 'maxManifestBytes')}`);
   const len = Number(header(res, 'content-length') ?? NaN);
-  if (len > MAX_MANIFEST_BYTES) {
+  if (len > max) {
     res.body.destroy();
     throw tooLarge();
   }
-  const bytes = await readBody(res, MAX_MANIFEST_BYTES, tooLarge);
+  const bytes = await readBody(res, max, tooLarge);
   const digest = sha256(bytes);
   if (isDigest(tagOrDigest) && digest !== tagOrDigest) {
     throw new DigestMismatchError(`${what}: the registry returned bytes with digest ${digest}; refusing them`);
@@ -81,7 +82,8 @@ export async function putManifest(c: RegistryClient, repo: RepositoryRef, tagOrD
   const digest = sha256(m.bytes);
   const what = `PUT manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
   if (isDigest(tagOrDigest) && digest !== tagOrDigest) throw new DigestMismatchError(`${what}: the bytes have digest ${digest}; refusing to write them under another digest`);
-  if (m.bytes.length > MAX_MANIFEST_BYTES) throw new ManifestTooLargeError(`${what}: manifest is ${m.bytes.length} bytes, above the ${MAX_MANIFEST_BYTES} byte limit`);
+  const max = c.limitsFor(repo.registry).maxManifestBytes;
+  if (m.bytes.length > max) throw new ManifestTooLargeError(`${what}: manifest is ${m.bytes.length} bytes, above the ${max} byte limit; ${limitHint(repo.registry, 'maxManifestBytes')}`);
   const res = await c.send(repo, { method: 'PUT', path: `manifests/${tagOrDigest}`, headers: { 'content-type': m.mediaType }, body: m.bytes, scopes: [repositoryScope(repo.repository, 'pull,push')], ...(signal ? { signal } : {}) });
   if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await c.error(res, { what, registry: repo.registry });
   await discard(res);

@@ -1,28 +1,23 @@
-// Tag listing with pagination: follows the Link header (rel="next") until the registry stops sending one.
+// Tag listing with pagination: follows the Link header (rel="next") until the registry stops sending one, streamed
+// page by page and bounded by the registry's maxTags (a hostile registry may send 130,000 tags in one page).
 import { z } from 'zod';
 import type { RegistryClient } from './client';
 import { OciError } from './errors';
 import { formatRepository, type RepositoryRef } from '../model';
-import { discard, header, readBody } from './transport';
+import { limitHint } from './limits';
+import { nextPage } from './pagination';
+import { discard, readBody } from './transport';
 
 const TagList = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() }).loose();
-
-/** The `rel="next"` target of a Link header, if any. */
-export function nextLink(link: string | undefined): string | undefined {
-  if (!link) return undefined;
-  for (const part of link.split(',')) {
-    const m = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (m && /(^|;)\s*rel\s*=\s*"?next"?\s*(;|$)/i.test(m[2] ?? '')) return m[1];
-  }
-  return undefined;
-}
 
 /** Every tag of a repository, page by page (`pageSize` is a hint the registry may lower). */
 export async function* iterateTags(c: RegistryClient, repo: RepositoryRef, opts: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<string[]> {
   let url: URL = await c.url(repo, `tags/list${opts.pageSize ? `?n=${opts.pageSize}` : ''}`);
   const what = `list tags of ${formatRepository(repo)}`;
-  for (let page = 0; ; page++) {
-    if (page > 100_000) throw new OciError(`${what}: pagination does not end`);
+  const { maxTags } = c.limitsFor(repo.registry);
+  let seen = 0;
+  let empty = 0;
+  for (;;) {
     const res = await c.send(repo, { method: 'GET', path: url, headers: { accept: 'application/json' }, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
     if (res.status === 404) {
       // distribution answers NAME_UNKNOWN for a repository with no tags yet.
@@ -37,17 +32,21 @@ export async function* iterateTags(c: RegistryClient, repo: RepositoryRef, opts:
     } catch {
       throw new OciError(`${what}: the registry returned an invalid tag list`);
     }
-    yield parsed.tags ?? [];
-    const next = nextLink(header(res, 'link'));
+    const tags = parsed.tags ?? [];
+    seen += tags.length;
+    // Every page is non-empty or the last: an endless run of empty pages also ends here, at most maxTags + 1 pages.
+    if (seen > maxTags) throw new OciError(`${what}: more than ${maxTags} tags; ${limitHint(repo.registry, 'maxTags')}`, { code: 'TOO_MANY_TAGS' });
+    yield tags;
+    const next = nextPage(res, url, what);
     if (!next) return;
-    const u = new URL(next, url);
-    if (u.origin !== url.origin) throw new OciError(`${what}: pagination link points to another host (${u.host}); refusing to follow it`);
-    url = u;
+    if (tags.length === 0 && ++empty > 1) throw new OciError(`${what}: the registry keeps sending empty pages`);
+    url = next;
   }
 }
 
 export async function listTags(c: RegistryClient, repo: RepositoryRef, opts: { pageSize?: number; signal?: AbortSignal } = {}): Promise<string[]> {
   const all: string[] = [];
-  for await (const page of iterateTags(c, repo, opts)) all.push(...page);
+  // One push per tag: spreading a 130,000-element page into push() overflows the call stack.
+  for await (const page of iterateTags(c, repo, opts)) for (const t of page) all.push(t);
   return all;
 }

@@ -3,8 +3,10 @@
 // (limits, retry, redirect, auth) wrap a Transport the way go-containerregistry stacks http.RoundTrippers.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { OciError, RegistryUnavailableError } from './errors';
+import { limitHint } from './limits';
 
 export type RequestBody = Buffer | AsyncIterable<Uint8Array>;
 
@@ -20,6 +22,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** The caller already holds this registry's concurrency slot (see LimitTransport.reserve). */
   reserved?: boolean;
+  /** Slowest accepted body transfer (bytes/s over the throughput window); set by LimitTransport from the registry's limits. */
+  minBytesPerSecond?: number;
 }
 
 export interface HttpResponse {
@@ -84,6 +88,11 @@ export interface HttpTransportOptions {
   headersTimeoutMs?: number;
   /** Socket inactivity in either direction while a request or response body is moving. */
   idleTimeoutMs?: number;
+  /**
+   * Window over which a moving body must average `minBytesPerSecond`: the idle timeout restarts on every byte, so
+   * alone it lets a body trickling a byte a second hold a transfer for hours.
+   */
+  throughputWindowMs?: number;
   maxSocketsPerOrigin?: number;
   userAgent?: string;
 }
@@ -120,6 +129,7 @@ export class HttpTransport implements Transport {
       headersTimeoutMs: opts.headersTimeoutMs ?? 60_000,
       idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
       maxSocketsPerOrigin: opts.maxSocketsPerOrigin ?? 64,
+      throughputWindowMs: opts.throughputWindowMs ?? 60_000,
       userAgent: opts.userAgent ?? 'promoflow',
     };
     const agentOpts = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: this.o.maxSocketsPerOrigin, maxFreeSockets: 16, scheduling: 'lifo' as const };
@@ -158,6 +168,42 @@ export class HttpTransport implements Transport {
     });
   }
 
+  /**
+   * A watchdog over the bytes a request's socket moves (both directions) while a body is moving: below
+   * `minBytesPerSecond` averaged over a window it fails the transfer with a retryable error naming the limit.
+   */
+  private throughputWatch(req: HttpRequest): { socket?: Socket; start(onSlow: (e: Error) => void): void; stop(): void } {
+    const min = req.minBytesPerSecond ?? 0;
+    const windowMs = this.o.throughputWindowMs;
+    let timer: NodeJS.Timeout | undefined;
+    const w = {
+      socket: undefined as Socket | undefined,
+      start(onSlow: (e: Error) => void): void {
+        if (min <= 0 || timer) return;
+        const moved = (): number => (w.socket ? w.socket.bytesRead + w.socket.bytesWritten : 0);
+        let mark = moved();
+        timer = setInterval(() => {
+          const now = moved();
+          if (now - mark < (min * windowMs) / 1000) {
+            w.stop();
+            onSlow(
+              new RegistryUnavailableError(
+                `${req.method} ${req.url.host}${req.url.pathname}: transfer slower than ${min} bytes/s (${now - mark} bytes in ${windowMs / 1000} s); the registry (or the other end of this copy) is stalling or trickling; ${limitHint(req.registry, 'minBytesPerSecond', 'lower')}`,
+                { code: 'ETIMEDOUT' },
+              ),
+            );
+          }
+          mark = now;
+        }, windowMs);
+      },
+      stop(): void {
+        if (timer) clearInterval(timer);
+        timer = undefined;
+      },
+    };
+    return w;
+  }
+
   roundTrip(req: HttpRequest): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';
@@ -180,7 +226,10 @@ export class HttpTransport implements Transport {
       };
       const r = mod.request(req.url, { method: req.method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent, signal: req.signal });
       r.setTimeout(this.o.idleTimeoutMs, () => r.destroy(new TimeoutError(`no data for ${this.o.idleTimeoutMs} ms`, 'ETIMEDOUT')));
+      const watch = this.throughputWatch(req);
+      r.on('close', watch.stop);
       r.on('socket', (s) => {
+        watch.socket = s;
         if (s.connecting) {
           connectTimer = setTimeout(() => r.destroy(new TimeoutError(`connect timeout after ${this.o.connectTimeoutMs} ms`, 'ETIMEDOUT')), this.o.connectTimeoutMs);
           s.once(isHttps ? 'secureConnect' : 'connect', () => connectTimer && clearTimeout(connectTimer));
@@ -197,6 +246,8 @@ export class HttpTransport implements Transport {
         // Errors after this point surface on the body stream.
         r.removeListener('error', fail);
         r.on('error', (e) => res.destroy(e));
+        watch.start((e) => res.destroy(e));
+        res.on('close', watch.stop);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res });
       });
       r.on('close', clear);
@@ -211,6 +262,7 @@ export class HttpTransport implements Transport {
         return;
       }
       const body = req.body;
+      watch.start((e) => r.destroy(e));
       void (async () => {
         try {
           for await (const chunk of body) {
@@ -231,6 +283,8 @@ export class HttpTransport implements Transport {
             }
           }
           r.end();
+          // Waiting for the response headers is the headers timeout's business.
+          watch.stop();
           startHeadersTimer();
         } catch (e) {
           // The source failed (e.g. digest mismatch): abort without ending, so the server never sees a complete body.

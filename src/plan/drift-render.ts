@@ -2,6 +2,7 @@
 // --markdown`, $GITHUB_STEP_SUMMARY) and plain text (the CLI). Pure; tables are capped so details stay small.
 import { shortDigest } from '../model';
 import { DRIFT_KINDS, type DriftItem, type DriftReport } from './drift';
+import { markdownCell } from './markdown';
 
 export interface RepairLine {
   kind: DriftItem['kind'];
@@ -17,7 +18,7 @@ export interface RepairLine {
 
 const MAX_ROWS = 200;
 const short = (d?: string) => (d ? shortDigest(d) : '');
-const cell = (s: string) => s.replace(/\|/g, '\\|');
+const cell = markdownCell;
 
 export function countsLine(r: DriftReport): string {
   const parts = DRIFT_KINDS.filter((k) => r.counts[k] > 0).map((k) => `${k} ${r.counts[k]}`);

@@ -7,3 +7,4 @@ export * from './drift';
 export * from './render';
 export * from './drift-render';
 export * from './kpromo-parity';
+export * from './markdown';

@@ -88,7 +88,7 @@ export async function verifyKeylessAt(store: ArtifactStore, digest: string, v: K
     const bytes = await store.manifest(d.digest);
     const layer = bytes && parseImageManifest(bytes).layers.find((l) => l.mediaType === BUNDLE_V03);
     if (!layer) continue;
-    const r = verifyKeylessBundle(await store.blob(layer.digest), v.trust(), { digest, predicateType, identity: v.identity });
+    const r = verifyKeylessBundle(await store.blob(layer.digest, layer.size), v.trust(), { digest, predicateType, identity: v.identity });
     if (r.ok) return { ok: true, reason: '' };
     reasons.push(r.reason);
   }
@@ -158,7 +158,7 @@ export async function replicateSignatures(from: ArtifactStore, to: ArtifactStore
         const bytes = await from.manifest(d.digest);
         if (!bytes) throw new SignatureMissingError(`${o.fromName} lists bundle ${d.digest} for ${o.image} but does not hold it`);
         const m = parseImageManifest(bytes);
-        const blobs = await Promise.all([m.config, ...m.layers].map(async (l) => ({ digest: l.digest, mediaType: l.mediaType, bytes: await from.blob(l.digest) })));
+        const blobs = await Promise.all([m.config, ...m.layers].map(async (l) => ({ digest: l.digest, mediaType: l.mediaType, bytes: await from.blob(l.digest, l.size) })));
         await to.pushReferrer({ manifest: { bytes, mediaType: d.mediaType, digest: d.digest }, blobs });
         pushed++;
       }

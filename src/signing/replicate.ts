@@ -13,7 +13,7 @@ export async function readCosignImage(reader: ArtifactReader, tag: string): Prom
   const m = parseImageManifest(bytes);
   const blobs: Blob[] = [];
   for (const d of [m.config, ...m.layers]) {
-    const b = await reader.blob(d.digest);
+    const b = await reader.blob(d.digest, d.size);
     if (sha256Digest(b) !== d.digest) throw new Error(`${tag}: blob ${d.digest} does not match its digest`);
     blobs.push({ digest: d.digest, mediaType: d.mediaType, bytes: b });
   }

@@ -86,11 +86,12 @@ export function verifyAttestationEnvelope(envelopeBytes: Buffer, check: Attestat
 export interface ArtifactReader {
   /** Manifest bytes under a tag of the subject's repository, or null when the tag does not exist. */
   manifest(tag: string): Promise<Buffer | null>;
-  blob(digest: string): Promise<Buffer>;
+  /** A blob's bytes; `size` (its descriptor's) lets the reader stop as soon as more arrive. */
+  blob(digest: string, size?: number): Promise<Buffer>;
 }
 
 async function checkedBlob(reader: ArtifactReader, d: Descriptor): Promise<Buffer> {
-  const bytes = await reader.blob(d.digest);
+  const bytes = await reader.blob(d.digest, d.size);
   if (sha256Digest(bytes) !== d.digest || bytes.length !== d.size) throw new Error(`blob ${d.digest} does not match its descriptor`);
   return bytes;
 }

@@ -2,7 +2,10 @@
 // and a worker on promoflow's task queue with the activities over one shared OCI client. A worker may run under
 // Temporal worker versioning (a deployment name and build ID), so a new build can be ramped and made current while
 // promotions already in flight stay pinned to the build that started them.
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
@@ -38,9 +41,25 @@ export function installRuntime(opts: RuntimeOptions = {}): void {
   });
 }
 
+/**
+ * The workflow bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js and its .map). A
+ * compiled worker loads it instead of running webpack at start-up, which costs ~130 MiB of RSS the process never
+ * gives back. Running from the sources (tsx) there is none, so the bundle is built from the current code.
+ */
+export const PREBUILT_BUNDLE = join(__dirname, '..', 'workflow-bundle.js');
+
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= existsSync(PREBUILT_BUNDLE)
+    ? Promise.all([readFile(PREBUILT_BUNDLE, 'utf8'), readFile(`${PREBUILT_BUNDLE}.map`, 'utf8')]).then(([code, sourceMap]) => ({ code, sourceMap }))
+    : bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/** Write the prebuilt workflow bundle (the last step of `npm run build`). */
+export async function writeWorkflowBundle(): Promise<void> {
+  const b = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  await writeFile(PREBUILT_BUNDLE, b.code);
+  await writeFile(`${PREBUILT_BUNDLE}.map`, b.sourceMap);
 }
 
 /** Worker versioning: which deployment and build this worker is, and how its workflows follow new builds. */

@@ -1,5 +1,6 @@
 // The live Markdown shown as "current details" in the Temporal Web UI: one table per phase (pure).
 import { shortDigest } from '../model';
+import { markdownCell } from '../plan';
 import type { PromotionProgress } from '../contract';
 
 const ICON: Record<string, string> = { promoted: '✅ promoted', present: '✅ present', failed: '❌ failed', lost: '❓ lost', skipped: '⏭ skipped' };
@@ -15,7 +16,7 @@ export function renderDetails(p: PromotionProgress): string {
     }
     lines.push('', '| image | digest | destination | result |', '|---|---|---|---|');
     // Cap the table so the details stay small (the query and the result carry the full account).
-    for (const e of rows.slice(0, 200)) lines.push(`| ${e.image} | ${shortDigest(e.digest)} | ${e.destination} | ${ICON[e.status] ?? e.status}${e.error ? `: ${e.error.replace(/\|/g, '\\|')}` : ''} |`);
+    for (const e of rows.slice(0, 200)) lines.push(`| ${e.image} | ${shortDigest(e.digest)} | ${e.destination} | ${ICON[e.status] ?? e.status}${e.error ? `: ${markdownCell(e.error)}` : ''} |`);
     if (rows.length > 200) lines.push(`| … | | | ${rows.length - 200} more |`);
     lines.push('');
   }

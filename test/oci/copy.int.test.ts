@@ -163,8 +163,7 @@ test('each source blob is read once, whatever the number of destination registri
 test('with a blob cache, concurrent single-destination copies read each source blob once', async () => {
   const img = buildImage({ seed: 'cache', layers: 3, layerBytes: 1 << 20, uncompressed: true });
   await pushImage(c, repo(0, 'cache/app'), img);
-  const cacheDir = join(dir, 'blob-cache');
-  const cached = new RegistryClient({}, { blobCache: { dir: cacheDir, maxBytes: 64 << 20 } });
+  const cached = new RegistryClient({}, { blobCache: { parent: dir, maxBytes: 64 << 20 } });
   const proxy = await startFaultProxy(regs[0]!.host);
   try {
     const src = { registry: proxy.host, repository: 'cache/app', digest: img.digest };
