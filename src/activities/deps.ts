@@ -8,6 +8,7 @@ import { KeyRing } from '../signing';
 import { CredentialStore } from './credentials';
 import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
+import { stateStoreFrom, type StateStore } from '../state/store';
 
 export interface ActivityDeps {
   client: RegistryClient;
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   limits?: RegistryLimitStore;
   /** Signing keys and trusted roots by reference, loaded once per worker. */
   keys: KeyRing;
+  /** The state store every worker and the CLI share (run bundles, shard work sets, accounts). */
+  store: StateStore;
 }
 
 /**
@@ -31,7 +34,10 @@ function blobCacheOptions(): { dir: string; maxBytes: number } | undefined {
   return { dir, maxBytes };
 }
 
-export function createActivityDeps(): ActivityDeps {
+/** The default store of a process: PROMOFLOW_STATE_STORE, else `store` in the embedded environment's state directory. */
+export const DEFAULT_STATE_STORE = join('.promoflow', 'store');
+
+export function createActivityDeps(opts: { store?: StateStore } = {}): ActivityDeps {
   const limits = new RegistryLimitStore();
   const credentials = new CredentialStore(limits);
   const cache = blobCacheOptions();
@@ -39,5 +45,5 @@ export function createActivityDeps(): ActivityDeps {
     { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
     cache ? { blobCache: cache } : {},
   );
-  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD) };
+  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD), store: opts.store ?? stateStoreFrom(process.env, DEFAULT_STATE_STORE) };
 }

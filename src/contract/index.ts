@@ -7,3 +7,4 @@ export * from './activities';
 export * from './failures';
 export * from './task-queue';
 export * from './search-attributes';
+export * from './sharded-run';

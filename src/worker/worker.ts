@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
-import { TASK_QUEUE } from '../contract';
+import { TASK_QUEUE, type Activities } from '../contract';
+import type { StateStore } from '../state/store';
 
 /** The worker deployment name when only a build ID is given. */
 export const DEFAULT_DEPLOYMENT = 'promoflow';
@@ -71,6 +72,12 @@ export interface WorkerOptions {
    * holds across workers (one task queue per registry group).
    */
   taskQueueActivitiesPerSecond?: number;
+  /** The shared state store (default: PROMOFLOW_STATE_STORE or .promoflow/store). */
+  store?: StateStore;
+  /** Replace the activities (benchmarks stub the registry work). */
+  activities?: Activities;
+  /** Workflow task slots' cache size (default the SDK's). */
+  maxCachedWorkflows?: number;
 }
 
 export function workerIdentity(deployment?: DeploymentOptions): string {
@@ -88,7 +95,8 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     identity: workerIdentity(d),
     workflowBundle: await workflowBundle(),
-    activities: createActivities(createActivityDeps()),
+    activities: opts.activities ?? createActivities(createActivityDeps(opts.store ? { store: opts.store } : {})),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
     shutdownGraceTime: '10s',

@@ -3,7 +3,7 @@
 // records who made it and why.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { DecisionRecord as Decision, PromotionProgress } from '../contract';
+import type { DecisionRecord as Decision, PromotionProgress, RunProgress } from '../contract';
 
 export const decisionInput = z.strictObject({
   by: z.string().min(1, 'who decides (by) is required').max(200),
@@ -20,3 +20,6 @@ export const rejectUpdate = defineUpdate<Decision, [DecisionInput]>('reject');
 export const pauseUpdate = defineUpdate<Decision, [DecisionInput]>('pause');
 export const resumeUpdate = defineUpdate<Decision, [DecisionInput]>('resume');
 export const abortUpdate = defineUpdate<Decision, [DecisionInput]>('abort');
+
+/** The sharded run's progress: its whole (bounded) state, status and totals. */
+export const runProgressQuery = defineQuery<RunProgress>('runProgress');

@@ -3,3 +3,5 @@ export { promotionRun } from './promotion-run';
 export { imagePromotion } from './image-promotion';
 export { reconcile, reconcileReportQuery } from './reconcile';
 export * from './control';
+export { shardedRun } from './sharded-run';
+export { promotionShard } from './promotion-shard';
