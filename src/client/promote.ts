@@ -12,12 +12,14 @@ import { createActivityDeps } from '../activities';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
-import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
+import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import { preflight } from './preflight';
-import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
-import { renderMarkdown, renderText } from './summary';
+import { runBundleFromSpec, workflowIdFor } from './run-input';
+import { renderRunMarkdown, renderRunText, viewOfResult } from './run-summary';
+import { startShardedRun, storeRun } from './sharded-start';
+import { stateStoreFor } from './state-store';
 
 export interface PromoteOptions {
   file: string;
@@ -71,7 +73,7 @@ export async function planAgainstRegistries(spec: Spec): Promise<Plan> {
   return plan(spec, await readSpecInventory(spec));
 }
 
-export function exitCodeFor(r: PromotionRunResult): number {
+export function exitCodeFor(r: { status: string }): number {
   if (r.status === 'succeeded') return EXIT.OK;
   if (r.status === 'rejected' || r.status === 'aborted') return EXIT.REJECTED;
   return EXIT.FAILED;
@@ -104,28 +106,33 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
     const lines = p.phases.flatMap((ph) => ph.edges.filter((e) => e.kind === 'tag-move' || e.kind === 'overlap').map((e) => e.message ?? `${e.kind}: ${e.image}@${e.digest} → ${e.destination}`));
     throw new CliError(`${[...new Set(lines)].join('\n')}\n${refused} refused edge(s): nothing was started (fix the manifest, allow the tag move, or pass --skip-invalid)`, EXIT.INVALID);
   }
-  const input = runInputFromSpec(spec, { commit: opts.commit ?? process.env.GITHUB_SHA, concurrency: opts.concurrency, plan: p });
-  if (input.items.length === 0) {
+  // The desired state goes to the shared state store; the run carries its reference only, so no run is too large.
+  const bundle = runBundleFromSpec(spec, p, { commit: opts.commit ?? process.env.GITHUB_SHA });
+  if (bundle.items.length === 0) {
     io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges} image × destination edges are already promoted`);
     return EXIT.OK;
   }
-  const size = Buffer.byteLength(JSON.stringify(input));
-  if (size > MAX_INPUT_BYTES) {
-    throw new CliError(`the run would carry ${input.items.length} image digests (${(size / 1e6).toFixed(1)} MB), over Temporal's payload limit: promote fewer at once (a diff-scoped run, or one project's manifests)`, EXIT.INVALID);
+  const store = stateStoreFor(opts.stateDir);
+  let input;
+  try {
+    input = await storeRun(store, bundle, opts.concurrency ? { window: opts.concurrency } : undefined);
+  } catch (e) {
+    throw new CliError(`cannot write the run's desired state to the state store ${store.location}: ${(e as Error).message.split('\n')[0]} (set PROMOFLOW_STATE_STORE to a directory every worker shares)`, EXIT.UNAVAILABLE);
   }
   const target: TemporalTarget = resolveTarget(opts);
   const client = await connect(target);
   try {
-    const handle = await startPromotion(client, input);
+    const handle = await startShardedRun(client, input);
     const uiUrl = workflowUiUrl(target, handle.workflowId);
-    if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}${uiUrl ? ` (${uiUrl})` : ''}`);
+    if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}: ${input.totalEdges} edges${uiUrl ? ` (${uiUrl})` : ''}`);
     if (!opts.wait) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
     }
     const result = await handle.result();
-    io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderText(result, { workflowId: handle.workflowId, uiUrl }));
-    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(result, { workflowId: handle.workflowId, uiUrl }) + '\n');
+    const view = viewOfResult(result);
+    io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderRunText(view, { workflowId: handle.workflowId, uiUrl }));
+    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderRunMarkdown(view, { workflowId: handle.workflowId, uiUrl }) + '\n');
     return exitCodeFor(result);
   } finally {
     await client.connection.close();

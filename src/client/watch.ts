@@ -6,6 +6,39 @@ import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { exitCodeFor, type Io } from './promote';
 import { renderText } from './summary';
 import { shortDigest } from '../model';
+import { runProgressQuery } from '../workflows/control';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { ShardedRunResult } from '../contract/sharded-run';
+import { renderRunText, viewOfResult, failureLine } from './run-summary';
+import { phaseTotals } from '../workflows/run-state';
+
+/** Sharded runs: a header per change (phase, shards, counts), new failures as they appear, then the account. */
+async function watchSharded(handle: WorkflowHandle, opts: { workflowId: string; json: boolean; intervalMs?: number; tty: boolean; uiUrl?: string }, io: Io): Promise<number> {
+  let last = '';
+  let failuresShown = 0;
+  while ((await handle.describe()).status.name === 'RUNNING') {
+    const p = await handle.query(runProgressQuery).catch(() => undefined);
+    if (p) {
+      const ph = p.state.phases.find((x) => x.name === p.currentPhase);
+      const header = `${p.state.name}: ${p.status}${ph ? ` · phase ${ph.name} (${ph.status}${ph.planned ? `, shards ${ph.shardsDone}/${ph.planned.sizes.length}` : ''})` : ''} ${bar(p.done, p.state.totalEdges)}`;
+      if (opts.json) {
+        if (header !== last) io.stdout(JSON.stringify({ status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.state.totalEdges, totals: p.totals, phases: p.state.phases.map((x) => ({ name: x.name, status: x.status, totals: phaseTotals(x.counts), counts: x.counts })) }));
+      } else if (opts.tty) {
+        process.stdout.write(`\r\x1b[2K${header}`);
+      } else {
+        if (header !== last) io.stdout(header);
+        for (const f of p.state.failures.slice(failuresShown)) io.stdout(failureLine(f));
+        failuresShown = p.state.failures.length;
+      }
+      last = header;
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
+  }
+  if (opts.tty && !opts.json) process.stdout.write('\n');
+  const result = (await handle.result()) as ShardedRunResult;
+  io.stdout(opts.json ? JSON.stringify({ workflowId: opts.workflowId, uiUrl: opts.uiUrl, result }) : renderRunText(viewOfResult(result), { workflowId: opts.workflowId, uiUrl: opts.uiUrl }));
+  return exitCodeFor(result);
+}
 
 function bar(done: number, total: number, width = 30): string {
   const n = total ? Math.round((done / total) * width) : width;
@@ -21,6 +54,7 @@ export async function runWatch(
   const tty = opts.tty ?? Boolean(process.stdout.isTTY);
   try {
     const handle = client.workflow.getHandle(opts.workflowId);
+    if ((await handle.describe()).type === 'shardedRun') return await watchSharded(handle, { ...opts, tty, uiUrl: workflowUiUrl(target, opts.workflowId) }, io);
     let printed = 0;
     let lastHeader = '';
     for (;;) {
