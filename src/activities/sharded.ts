@@ -162,22 +162,32 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       const windowOpen = Date.now() < ctx.info.scheduledTimestampMs + input.retryWindowSeconds * 1000;
       let transient = 0;
       let lastBeat = 0;
+      let details: { partial?: StateRef } = prior ? { partial: prior } : {};
       const beat = async (force: boolean) => {
-        if (!force && Date.now() - lastBeat < HEARTBEAT_MS) return ctx.heartbeat();
-        lastBeat = Date.now();
-        ctx.heartbeat({ partial: await putJson(store, { edges: done }) });
-      };
-      await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
-        const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
-        if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
-        const records = await execute({ ...e, dests: todo }, contextFor(bundle, { ...e, dests: todo }, input.phaseName, input.run, ctx.cancellationSignal));
-        for (const r of records) {
-          const { transient: t, ...rec } = r;
-          if (t && windowOpen) transient++;
-          else done.push(rec);
+        if (force || Date.now() - lastBeat >= HEARTBEAT_MS) {
+          lastBeat = Date.now();
+          details = { partial: await putJson(store, { edges: done }) };
         }
-        await beat(false);
-      });
+        ctx.heartbeat(details);
+      };
+      // A digest may take long (big layers): keep the batch alive, and its progress reference the latest details
+      // (the copy and signing steps inside heartbeat too, with their own details).
+      const pulse = setInterval(() => ctx.heartbeat(details), 10_000);
+      try {
+        await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
+          const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
+          if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
+          const records = await execute({ ...e, dests: todo }, contextFor(bundle, { ...e, dests: todo }, input.phaseName, input.run, ctx.cancellationSignal));
+          for (const r of records) {
+            const { transient: t, ...rec } = r;
+            if (t && windowOpen) transient++;
+            else done.push(rec);
+          }
+          await beat(false);
+        });
+      } finally {
+        clearInterval(pulse);
+      }
       if (ctx.cancellationSignal.aborted) {
         await beat(true);
         throw new CancelledFailure('batch cancelled: the run was aborted');

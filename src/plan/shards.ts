@@ -35,7 +35,7 @@ function repositoryGroup(item: BundleItem): string {
   return item.project ?? item.image.split('/')[0]!;
 }
 
-/** Shards for `phaseIndex`; at most `maxShards` (shards grow when a phase would have more). */
+/** Shards for `phaseIndex`; at most `maxShards` (shards grow when a phase would have more), or one per group. */
 export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: ReadonlySet<string>, opts: { batchEdges: number; shardEdges: number; maxShards: number }): PhaseShards {
   const phase = bundle.phases[phaseIndex]!;
   const projects = new Map((bundle.projects ?? []).map((p) => [p.name, p]));
@@ -61,7 +61,9 @@ export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: Reado
       total += qd.length;
     }
   }
-  const shardEdges = Math.max(opts.shardEdges, Math.ceil(total / opts.maxShards));
+  // Each group leaves at most one partial shard, so sizing for (maxShards − groups) full ones keeps the cap
+  // (when there are fewer groups than the cap; a shard never mixes groups).
+  const shardEdges = Math.max(opts.shardEdges, Math.ceil(total / Math.max(1, opts.maxShards - groups.size)));
   const shards: ShardDoc[] = [];
   for (const key of [...groups.keys()].sort()) {
     const [group, queue] = key.split('\u0000') as [string, string];
