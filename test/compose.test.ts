@@ -16,6 +16,7 @@ const service = z.object({
   depends_on: z.record(z.string(), z.object({ condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']) })).optional(),
   environment: z.record(z.string(), z.string()).optional(),
   command: z.union([z.string(), z.array(z.string())]).optional(),
+  volumes: z.array(z.string()).optional(),
 });
 const compose = z.object({ services: z.record(z.string(), service), volumes: z.record(z.string(), z.null()).optional() });
 const file = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { uniqueKeys: true });
@@ -68,4 +69,13 @@ test('compose: example registries with deletes enabled on distinct loopback port
 
 test('compose: every dependency names a defined service', () => {
   for (const [n, svc] of Object.entries(s)) for (const dep of Object.keys(svc.depends_on ?? {})) assert.ok(s[dep], `${n} depends on undefined ${dep}`);
+});
+
+test('compose: workers share the state store on a volume (sharded runs pass references into it)', () => {
+  const w = s['promoflow-worker']!;
+  const store = w.environment!.PROMOFLOW_STATE_STORE!;
+  assert.ok(store, 'PROMOFLOW_STATE_STORE is set');
+  const mount = w.volumes?.find((v) => store.startsWith(v.split(':')[1]!));
+  assert.ok(mount, `a volume holds ${store}`);
+  assert.ok(mount.split(':')[0]! in (c.volumes ?? {}), 'a named volume');
 });
