@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const env = await startTestEnvironment('record-sharded', { registries: [] });
   const store = new FsStateStore(join(env.stateDir, 'store'));
   const stops: Array<() => Promise<void>> = [];
-  for (const [taskQueue, execute] of [['promoflow', stubExecutor({ failAt: ['region-03'], lost: (d) => d.endsWith('0') })], ['slow', stubExecutor({ delayMs: 100 })]] as const) {
+  for (const [taskQueue, execute] of [['promoflow', stubExecutor({ failAt: ['region-03'], lost: (d) => d.endsWith('0') })], ['slow', stubExecutor({ delayMs: 1000 })]] as const) {
     const { worker, connection } = await createWorker({ address: env.temporal!.address, taskQueue, store, activities: createActivities(createActivityDeps({ store }), { execute }) });
     const running = worker.run();
     stops.push(async () => (worker.shutdown(), await running.catch(() => undefined), await connection.close()));
@@ -37,14 +37,14 @@ async function main(): Promise<void> {
   try {
     const gated = syntheticBundle({ projects: 3, digests: 30, destinations: 4, canary: 1 }, `fixture-${label}`);
     gated.phases[0] = { ...gated.phases[0]!, approval: true };
-    const a = await startShardedRun(client, await storeRun(store, gated, { window: 2, batchEdges: 6, shardEdges: 12, batchesPerRun: 2, shardsPerRun: 3 }));
+    const a = await startShardedRun(client, await storeRun(store, gated, { window: 1, batchWindow: 1, batchEdges: 6, shardEdges: 30, batchesPerRun: 2, shardsPerRun: 2 }));
     await eventually('the gate', async () => (await a.query(runProgressQuery)).status === 'awaiting-approval', 120_000);
     await sendControl(client, a.workflowId, 'pause', { by: 'recorder' });
     await sendControl(client, a.workflowId, 'approve', { by: 'recorder', reason: 'fixture' });
     await sendControl(client, a.workflowId, 'resume', { by: 'recorder' });
     await a.result();
 
-    const slow = syntheticBundle({ projects: 2, digests: 40, destinations: 2 }, `fixture-${label}-abort`);
+    const slow = syntheticBundle({ projects: 2, digests: 200, destinations: 2 }, `fixture-${label}-abort`);
     slow.destinations = slow.destinations.map((d) => ({ ...d, taskQueue: 'slow' }));
     const b = await startShardedRun(client, await storeRun(store, slow, { window: 2, batchEdges: 4, shardEdges: 40 }));
     await eventually('progress', async () => (await b.query(runProgressQuery)).done > 0, 120_000);
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       // Every run execution, and the shards' first executions (continue-as-new and cancellation included).
       if (w.type === 'promotionShard' && !/shard-0$/.test(w.workflowId)) continue;
       const history = execFileSync(env.temporalServer!.binary, ['workflow', 'show', '--address', env.temporal!.address, '--workflow-id', w.workflowId, '--run-id', w.runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      const file = `${label}-${w.type}-${w.workflowId.split('/').slice(1).join('-').replace(/[^A-Za-z0-9.-]+/g, '_')}-${w.runId.slice(0, 8)}.json`;
+      const file = `${label}-${w.type}-${w.workflowId.split('/').slice(1).join('-').replace(/[^A-Za-z0-9.-]+/g, '_')}-${w.runId.slice(-8)}.json`;
       writeFileSync(join(out, file), JSON.stringify(scrubStacks(JSON.parse(history)), null, 2) + '\n');
       recorded[file] = w.workflowId;
       n++;

@@ -32,6 +32,8 @@ export async function shardedRun(input: ShardedRunInput): Promise<ShardedRunResu
   const apply = (e: RunEvent) => applyEvent(s, e);
   const now = () => new Date().toISOString();
   let gate: 'approve' | 'reject' | undefined;
+  /** Shards finished in this execution (history grows with them): continue as new after tuning.shardsPerRun. */
+  let thisRun = 0;
   let children: CancellationScope | undefined;
 
   let shownStatus: ShardedRunStatus | undefined;
@@ -117,7 +119,6 @@ export async function shardedRun(input: ShardedRunInput): Promise<ShardedRunResu
     const planned = p.planned!;
     const n = planned.sizes.length;
     let drain = false;
-    let thisRun = 0;
     const lost: Array<[number, number]> = [];
     children = new CancellationScope();
     await children.run(async () => {
