@@ -3,6 +3,7 @@
 // its shards continue as new; and an aborted run whose shards are cancelled in flight. Registry work is stubbed
 // (only workflow code is replayed). Run it when the sharded workflows change incompatibly (guard with patched()).
 //   node --import tsx scripts/record-sharded-histories.ts [label]
+import { scrubStacks } from '../src/testing/history-fixtures';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,12 +16,6 @@ import { stubExecutor } from '../src/testing/stub-executor';
 import { syntheticBundle } from '../src/testing/synthetic-workload';
 import { createWorker } from '../src/worker/worker';
 import { runProgressQuery } from '../src/workflows/control';
-
-function scrubStacks(o: unknown): unknown {
-  if (Array.isArray(o)) return o.map(scrubStacks);
-  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, k === 'stackTrace' && typeof v === 'string' ? '' : scrubStacks(v)]));
-  return o;
-}
 
 async function main(): Promise<void> {
   const label = process.argv[2] ?? 'v3-sharded';
