@@ -5,9 +5,10 @@
 // addressing makes writes idempotent (a retried activity rewrites the same name) and reads verifiable (a
 // truncated or foreign file is refused), and lets workers cache documents forever by reference.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import type { z } from 'zod';
 
 /** A reference to a stored document: the sha256 of its (uncompressed) JSON bytes. */
@@ -26,6 +27,10 @@ export interface StateStore {
   /** The bytes of `ref`, verified against it; throws StateMissingError when absent. */
   get(ref: StateRef): Promise<Buffer>;
 }
+
+// Compression and file I/O off the event loop: a worker's workflow activations share that loop with its activities.
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
 
 export class StateMissingError extends Error {
   override name = 'StateMissingError';
@@ -54,11 +59,11 @@ export class FsStateStore implements StateStore {
   async put(bytes: Buffer): Promise<StateRef> {
     const ref = refOf(bytes);
     const path = this.pathOf(ref);
-    if (existsSync(path)) return ref;
-    mkdirSync(join(path, '..'), { recursive: true });
+    if (await access(path).then(() => true, () => false)) return ref;
+    await mkdir(join(path, '..'), { recursive: true });
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    writeFileSync(tmp, gzipSync(bytes, { level: 1 }));
-    renameSync(tmp, path);
+    await writeFile(tmp, await gzip(bytes, { level: 1 }));
+    await rename(tmp, path);
     return ref;
   }
 
@@ -66,11 +71,11 @@ export class FsStateStore implements StateStore {
     if (!isStateRef(ref)) throw new StateMissingError(`${String(ref)} is not a state reference (sha256:<64 hex>)`);
     let gz: Buffer;
     try {
-      gz = readFileSync(this.pathOf(ref));
+      gz = await readFile(this.pathOf(ref));
     } catch {
       throw new StateMissingError(`${ref} is not in the state store ${this.location}: every worker and the CLI must share one store (PROMOFLOW_STATE_STORE)`);
     }
-    const bytes = gunzipSync(gz);
+    const bytes = await gunzip(gz);
     if (refOf(bytes) !== ref) throw new StateCorruptError(`${ref} in the state store ${this.location} does not match its digest; the file is damaged`);
     return bytes;
   }
