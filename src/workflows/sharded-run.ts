@@ -155,9 +155,7 @@ export async function shardedRun(input: ShardedRunInput): Promise<ShardedRunResu
     });
     children = undefined;
     if (s.aborted) {
-      const ranges = [...lost];
-      if (p.nextShard < n) ranges.push([p.nextShard, n]);
-      await unrun(pi, ranges, 'aborted', 'Aborted', 'not promoted: the run was aborted');
+      await unrun(pi, lost, 'aborted', 'Aborted', 'not promoted: the run was aborted');
       return 'aborted';
     }
     return drain && p.nextShard < n ? 'drain' : 'done';
@@ -200,7 +198,9 @@ export async function shardedRun(input: ShardedRunInput): Promise<ShardedRunResu
       }
     }
     if (s.aborted) {
-      if (!p.planned) await unrun(pi, undefined, 'aborted', 'Aborted', 'not promoted: the run was aborted');
+      // Shards never started (or the whole phase, when the abort came before it was planned) are accounted as aborted.
+      const n = p.planned?.sizes.length ?? 0;
+      if (!p.planned || p.nextShard < n) await unrun(pi, p.planned ? [[p.nextShard, n]] : undefined, 'aborted', 'Aborted', 'not promoted: the run was aborted');
       await compactPhase(pi);
       apply({ type: 'phase-status', phase: pi, status: 'aborted', at: now() });
       await endLaterPhases(pi, 'aborted', 'Aborted', 'not promoted: the run was aborted');
