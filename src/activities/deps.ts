@@ -8,7 +8,7 @@ import { KeyRing } from '../signing';
 import { CredentialStore } from './credentials';
 import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
-import { stateStoreFrom, type StateStore } from '../state/store';
+import { stateStoreFrom, type StateStore } from '../state';
 
 export interface ActivityDeps {
   client: RegistryClient;

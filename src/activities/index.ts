@@ -9,6 +9,7 @@ import { shardedActivities, type EntryExecutor } from './sharded';
 import { registryExecutor } from './promote-entry';
 
 export { createActivityDeps, type ActivityDeps } from './deps';
+export { readAccount, type EntryExecutor, type EntryContext, type ExecutedEdge } from './sharded';
 export { artifactStore } from './artifacts';
 
 /** `execute` replaces the registry work of batch activities (the orchestration benchmark's stub). */

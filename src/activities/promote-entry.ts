@@ -5,14 +5,13 @@
 // every destination (digest and tags when the phase verifies; signatures when the run signs). Failures become
 // records: transient ones (registry down, 429, resets) are marked so the batch is retried within its window.
 import { ApplicationFailure } from '@temporalio/common';
-import type { EdgeRecord } from '../contract/sharded-run';
-import type { ShardEntry } from '../plan/shards';
+import type { ShardEntry } from './shards';
 import { copyActivities } from './copy';
 import { signingActivities } from './signing';
 import { verifyActivities } from './verify';
 import type { ActivityDeps } from './index';
 import type { EntryContext, EntryExecutor, ExecutedEdge } from './sharded';
-import type { DestinationRef } from '../contract';
+import type { DestinationRef, EdgeRecord } from '../contract';
 
 function failureOf(e: unknown): { type: string; message: string; transient: boolean } {
   if (e instanceof ApplicationFailure) return { type: e.type ?? 'Error', message: e.message, transient: !e.nonRetryable };

@@ -6,15 +6,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { runBundle, type RunBundle } from '../contract/bundle';
 import {
   EDGE_OUTCOMES, FAILURE_SAMPLE, emptyCounts, type AbortBatchesInput, type AccountNode, type BatchInput, type BatchResult, type DestinationCounts, type EdgeRecord,
   type FailureSample, type PlanPhaseInput, type PlanPhaseResult, type RunIdentity, type UnrunInput,
-} from '../contract/sharded-run';
-import { itemKey, shardPhase, type ShardDoc, type ShardEntry } from '../plan/shards';
-import { getJson, putJson, type StateRef, type StateStore } from '../state/store';
-import { mapLimit } from '../oci/limits';
-import type { DestinationRef, EndpointRef } from '../contract';
+  runBundle, type RunBundle, type DestinationRef, type EndpointRef,
+} from '../contract';
+import { itemKey, shardPhase, type ShardDoc, type ShardEntry } from './shards';
+import { getJson, putJson, type StateRef, type StateStore } from '../state';
+import { mapLimit } from '../oci';
 
 /** What an executor needs to promote one digest to some of its destinations. */
 export interface EntryContext {

@@ -7,7 +7,7 @@ import type { RegistryEndpoint, Spec } from '../manifest';
 import type { Plan } from '../plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
-import type { RunBundle } from '../contract/bundle';
+import type { RunBundle } from '../contract';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures', 'lost']);
 

@@ -2,11 +2,10 @@
 // $GITHUB_STEP_SUMMARY and JSON lines that page through the whole per-edge account in the state store. Text and
 // Markdown are bounded whatever the run size: counts per phase and destination, then the first failures; the full
 // account is one `promoflow status <id> --json` away.
-import { EDGE_OUTCOMES, type DestinationCounts, type FailureSample, type OutcomeCounts, type ShardedRunResult } from '../contract/sharded-run';
-import { readAccount } from '../activities/sharded';
-import type { StateRef, StateStore } from '../state/store';
+import { EDGE_OUTCOMES, phaseTotals, type DestinationCounts, type FailureSample, type OutcomeCounts, type ShardedRunResult } from '../contract';
+import { readAccount } from '../activities';
+import type { StateRef, StateStore } from '../state';
 import { shortDigest } from '../model';
-import { phaseTotals } from '../workflows/run-state';
 
 /** The account view shared by a finished run's result and a running run's progress. */
 export interface RunAccountView {

@@ -2,11 +2,9 @@
 // shardedRun workflow with its reference. The workflow ID derives from the bundle's digest (and commit), and the
 // start uses USE_EXISTING, so a re-run CI job with the same manifests attaches to the run in flight.
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { edgeCount, type RunBundle } from '../contract/bundle';
-import type { ShardedRunInput, ShardedRunTuning } from '../contract/sharded-run';
-import { putJson, type StateStore } from '../state/store';
+import { SA_COMMIT, TASK_QUEUE, edgeCount, type RunBundle, type ShardedRunInput, type ShardedRunTuning } from '../contract';
+import { putJson, type StateStore } from '../state';
 import { shardedRun } from '../workflows';
-import { SA_COMMIT, TASK_QUEUE } from '../contract';
 
 export async function storeRun(store: StateStore, bundle: RunBundle, tuning?: ShardedRunTuning): Promise<ShardedRunInput> {
   return {

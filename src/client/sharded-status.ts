@@ -3,9 +3,9 @@
 // the run's state, then one line per edge of its account read from the state store, so the full account of a
 // million-edge run can be paged through (`| jq`, `| grep failed`) without ever being held whole.
 import type { WorkflowHandle } from '@temporalio/client';
-import type { RunProgress, ShardedRunResult } from '../contract/sharded-run';
-import type { StateRef } from '../state/store';
-import { runProgressQuery } from '../workflows/control';
+import type { RunProgress, ShardedRunResult } from '../contract';
+import type { StateRef } from '../state';
+import { runProgressQuery } from '../workflows';
 import { exitCodeFor, type Io } from './promote';
 import { renderRunText, streamAccount, viewOfResult, type RunAccountView } from './run-summary';
 import { stateStoreFor } from './state-store';

@@ -6,11 +6,10 @@ import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { exitCodeFor, type Io } from './promote';
 import { renderText } from './summary';
 import { shortDigest } from '../model';
-import { runProgressQuery } from '../workflows/control';
+import { runProgressQuery } from '../workflows';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ShardedRunResult } from '../contract/sharded-run';
+import { phaseTotals, type ShardedRunResult } from '../contract';
 import { renderRunText, viewOfResult, failureLine } from './run-summary';
-import { phaseTotals } from '../workflows/run-state';
 
 /** Sharded runs: a header per change (phase, shards, counts), new failures as they appear, then the account. */
 async function watchSharded(handle: WorkflowHandle, opts: { workflowId: string; json: boolean; intervalMs?: number; tty: boolean; uiUrl?: string }, io: Io): Promise<number> {

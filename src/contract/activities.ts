@@ -6,7 +6,7 @@ import type { SubjectDescriptor } from '../model';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
 import type { DestinationRef, EndpointRef, PromotionItem } from './runs';
 import type { AbortBatchesInput, BatchInput, BatchResult, PlanPhaseInput, PlanPhaseResult, UnrunInput } from './sharded-run';
-import type { StateRef } from '../state/store';
+import type { StateRef } from '../state';
 
 export interface CheckSourceInput {
   image: string;

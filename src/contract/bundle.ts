@@ -2,7 +2,7 @@
 // shardedRun workflow to refer to by `sha256:` reference (so the run input stays a few hundred bytes whatever the
 // manifests hold). It is read by planning and batch activities on any worker, so it is validated with zod there.
 import { z } from 'zod';
-import type { CredentialRef, KeylessPolicy } from '../manifest/spec';
+import type { CredentialRef, KeylessPolicy } from '../manifest';
 import type { RegistryLimits } from '../model';
 import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
 

@@ -8,3 +8,4 @@ export * from './failures';
 export * from './task-queue';
 export * from './search-attributes';
 export * from './sharded-run';
+export * from './bundle';

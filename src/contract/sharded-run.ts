@@ -3,7 +3,9 @@
 // bounded whatever the run size: the desired state, shard work sets and per-edge accounts live in the state store
 // (src/state) and travel as `sha256:` references; history holds references, counters and a bounded sample of
 // failures only.
-import type { StateRef } from '../state/store';
+import type { StateRef } from '../state';
+
+export type { StateRef };
 import type { DecisionRecord } from './runs';
 
 /** Outcomes of one image digest at one destination. `aborted`: the run was aborted before it was done. */
@@ -263,4 +265,19 @@ export interface AccountNode {
   parts?: StateRef[];
   edges?: EdgeRecord[];
   keys?: string[];
+}
+
+/** Add `from` into `into`, destination by destination. */
+export function addCounts(into: DestinationCounts, from: DestinationCounts): void {
+  for (const [d, c] of Object.entries(from)) {
+    const t = (into[d] ??= emptyCounts());
+    for (let i = 0; i < t.length; i++) t[i]! += c[i]!;
+  }
+}
+
+/** One phase's totals over its destinations. */
+export function phaseTotals(counts: DestinationCounts): OutcomeCounts {
+  const t = emptyCounts();
+  for (const c of Object.values(counts)) for (let i = 0; i < t.length; i++) t[i]! += c[i]!;
+  return t;
 }

@@ -2,7 +2,7 @@
 // destinations named in `failAt` (a non-transient failure) and digests in `lost`. Batch activities around it are
 // real (state store reads and writes, heartbeats, accounts), so only the registry work is stubbed. `delayMs`
 // keeps each digest busy (tests that abort mid-run).
-import type { EntryExecutor, ExecutedEdge } from '../activities/sharded';
+import type { EntryExecutor, ExecutedEdge } from '../activities';
 
 export function stubExecutor(opts: { failAt?: string[]; lost?: (digest: string) => boolean; delayMs?: number } = {}): EntryExecutor {
   return async (entry, ctx) => {

@@ -3,7 +3,7 @@
 // destinations in two phases (a canary pair, then the rest). Deterministic for a given size. Registries are
 // never contacted: pair it with the stub executor (orchestration benchmarks and bounds tests).
 import { createHash } from 'node:crypto';
-import type { RunBundle } from '../contract/bundle';
+import type { RunBundle } from '../contract';
 
 export interface WorkloadSize {
   projects: number;

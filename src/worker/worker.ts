@@ -7,7 +7,7 @@ import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, t
 import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
 import { TASK_QUEUE, type Activities } from '../contract';
-import type { StateStore } from '../state/store';
+import type { StateStore } from '../state';
 
 /** The worker deployment name when only a build ID is given. */
 export const DEFAULT_DEPLOYMENT = 'promoflow';

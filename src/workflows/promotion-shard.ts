@@ -4,9 +4,7 @@
 // references, and returns the same. Cancelled (the run was aborted): its in-flight activities are cancelled and
 // every edge not done is accounted as aborted, then it returns normally so the run gets an exact account.
 import { CancellationScope, continueAsNew, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities, BatchResult, ShardInput, ShardResult, ShardState } from '../contract';
-import { addCounts } from './run-state';
-import { FAILURE_SAMPLE } from '../contract';
+import { FAILURE_SAMPLE, addCounts, type Activities, type BatchResult, type ShardInput, type ShardResult, type ShardState } from '../contract';
 
 export const SHARD_DEFAULTS = { batchWindow: 4, batchesPerRun: 400, retryWindowSeconds: 6 * 3600, heartbeatSeconds: 60 } as const;
 

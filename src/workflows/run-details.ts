@@ -1,7 +1,6 @@
 // The sharded run's live Markdown for the Temporal Web UI (pure): per phase its status and counters per
 // destination, then the first failures. Bounded whatever the run size: at most MAX_ROWS destinations per phase.
-import { EDGE_OUTCOMES, type RunState, type ShardedRunStatus } from '../contract/sharded-run';
-import { phaseTotals } from './run-state';
+import { EDGE_OUTCOMES, phaseTotals, type RunState, type ShardedRunStatus } from '../contract';
 import { shortDigest } from '../model';
 
 const MAX_ROWS = 40;

@@ -3,10 +3,9 @@
 // events to it; continue-as-new carries it whole and the `runProgress` query answers with it, so it stays small:
 // references, counters and at most FAILURE_SAMPLE failures, whatever the run size.
 import {
-  EDGE_OUTCOMES, FAILURE_SAMPLE, emptyCounts, type DestinationCounts, type FailureSample, type OutcomeCounts, type PhaseStatus, type PlanPhaseResult, type RunState,
-  type ShardedRunStatus, type ShardedRunInput, type ShardResult, type StateRefList,
-} from '../contract/sharded-run';
-import type { DecisionRecord } from '../contract';
+  EDGE_OUTCOMES, FAILURE_SAMPLE, addCounts, emptyCounts, phaseTotals, type DecisionRecord, type DestinationCounts, type FailureSample, type OutcomeCounts, type PhaseStatus,
+  type PlanPhaseResult, type RunState, type ShardedRunStatus, type ShardedRunInput, type ShardResult, type StateRefList,
+} from '../contract';
 
 export type RunEvent =
   | { type: 'phase-status'; phase: number; status: PhaseStatus; at: string }
@@ -33,13 +32,6 @@ export function initialRunState(input: ShardedRunInput, startedOn: string): RunS
     startedOn,
     runs: 0,
   };
-}
-
-export function addCounts(into: DestinationCounts, from: DestinationCounts): void {
-  for (const [d, c] of Object.entries(from)) {
-    const t = (into[d] ??= emptyCounts());
-    for (let i = 0; i < t.length; i++) t[i]! += c[i]!;
-  }
 }
 
 function addFailures(into: FailureSample[], from: readonly FailureSample[]): void {
@@ -104,12 +96,6 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
   }
   return s;
-}
-
-export function phaseTotals(counts: DestinationCounts): OutcomeCounts {
-  const t = emptyCounts();
-  for (const c of Object.values(counts)) for (let i = 0; i < t.length; i++) t[i]! += c[i]!;
-  return t;
 }
 
 export function runTotals(s: RunState): OutcomeCounts {

@@ -8,14 +8,15 @@
 import {
   CancellationScope, allHandlersFinished, condition, continueAsNew, executeChild, isCancellation, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { RunIdentity, RunState, ShardedRunStatus, ShardedRunInput, ShardedRunResult, StateRefList } from '../contract/sharded-run';
-import type { StateRef } from '../state/store';
 import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, rejectUpdate, resumeUpdate, runProgressQuery, type DecisionInput } from './control';
 import { recordCounts, recordPhase } from './metrics';
 import { promotionShard } from './promotion-shard';
 import { renderRunDetails } from './run-details';
 import { applyEvent, doneEdges, initialRunState, phaseFailed, runStatus, runTotals, type RunEvent } from './run-state';
-import { SA_COMMIT, SA_PHASE, SA_STATUS, type Activities, type DecisionRecord, type PhaseResult } from '../contract';
+import {
+  SA_COMMIT, SA_PHASE, SA_STATUS, type Activities, type DecisionRecord, type PhaseResult, type RunIdentity, type RunState, type ShardedRunStatus, type ShardedRunInput,
+  type ShardedRunResult, type StateRef, type StateRefList,
+} from '../contract';
 
 export const RUN_DEFAULTS = { window: 16, batchEdges: 256, shardEdges: 8192, shardsPerRun: 500 } as const;
 

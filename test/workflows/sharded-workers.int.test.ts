@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, headManifest } from '../../src/oci';
 import { mapLimit } from '../../src/oci/limits';
-import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage } from '../../src/dev/sample-images';
 import { eventually, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
 import { readAccount } from '../../src/activities/sharded';
 import { startShardedRun, storeRun } from '../../src/client/sharded-start';

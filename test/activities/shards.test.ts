@@ -2,7 +2,7 @@
 // respect their edge bounds, shards follow repository group × registry-group task queue, and the shard count is capped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shardPhase } from '../../src/plan/shards';
+import { shardPhase } from '../../src/activities/shards';
 import { syntheticBundle } from '../../src/testing/synthetic-workload';
 
 const edgesOf = (s: { batches: Array<Array<{ dests: string[] }>> }) => s.batches.flat().reduce((n, e) => n + e.dests.length, 0);

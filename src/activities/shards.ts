@@ -4,8 +4,7 @@
 // destinations where an item has work are included (no confirm-only copies), and items blocked by an earlier
 // phase become skipped records instead of work. Deterministic: the same bundle and blocked set give the same
 // shards, so a retried planning activity writes the same references.
-import { itemDestinations, type BundleItem, type RunBundle } from '../contract/bundle';
-import type { EdgeRecord } from '../contract/sharded-run';
+import { itemDestinations, type BundleItem, type EdgeRecord, type RunBundle } from '../contract';
 
 export interface ShardEntry {
   image: string;
