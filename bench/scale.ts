@@ -6,8 +6,8 @@
 // history of any execution (read back from the server), amortized ms per edge and the worker's peak RSS, against
 // the targets (< 256 KB, < 10,000 events, < 0.5 ms/edge, < 1 GB).
 //
-// Run: npm run bench:scale [-- --digests 46000 --dests 22 --projects 110 --canary 2 --window 16 --batch-edges 256
-//                              --shard-edges 8192 --activities 64]
+// Run: npm run bench:scale [-- --digests 46000 --dests 22 --projects 110 --canary 2 --window 16 --batch-edges 512
+//                              --shard-edges 16384 --activities 64]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ const TARGETS = { payloadBytes: 256 * 1024, events: 10_000, msPerEdge: 0.5, rssB
 
 async function main(): Promise<void> {
   const size = { digests: arg('digests', 46_000), destinations: arg('dests', 22), projects: arg('projects', 110), canary: arg('canary', 2) };
-  const tuning = { window: arg('window', 16), batchEdges: arg('batch-edges', 256), shardEdges: arg('shard-edges', 8192) };
+  const tuning = { window: arg('window', 16), batchEdges: arg('batch-edges', 512), shardEdges: arg('shard-edges', 16384) };
   const stateDir = mkdtempSync(join(tmpdir(), 'promoflow-bench-scale-'));
   const env = await startEnvironment({ stateDir, registries: [], headless: true });
   let peakRss = 0;

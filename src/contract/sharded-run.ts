@@ -45,9 +45,9 @@ export interface ShardedRunTuning {
   window?: number;
   /** Batch activities in flight per shard (default 4). */
   batchWindow?: number;
-  /** Edges per batch activity (default 256). */
+  /** Edges per batch activity (default 512). */
   batchEdges?: number;
-  /** Edges per shard workflow (default 8,192). */
+  /** Edges per shard workflow (default 16,384). */
   shardEdges?: number;
   /** Continue-as-new after this many batches in one shard run, or shards in one parent run (tests; default: Temporal's suggestion, capped). */
   batchesPerRun?: number;

@@ -18,7 +18,7 @@ import {
   type ShardedRunResult, type StateRef, type StateRefList,
 } from '../contract';
 
-export const RUN_DEFAULTS = { window: 16, batchEdges: 256, shardEdges: 8192, shardsPerRun: 500 } as const;
+export const RUN_DEFAULTS = { window: 16, batchEdges: 512, shardEdges: 16384, shardsPerRun: 500 } as const;
 
 const { planPhase, accountUnrun, compactRefs } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
