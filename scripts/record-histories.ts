@@ -2,6 +2,7 @@
 // meant to be incompatible and is guarded by patched()/deprecatePatch: old fixtures stay, new ones are added, and
 // test/workflows/replay.test.ts proves every recorded history still replays on the current code.
 //   node --import tsx scripts/record-histories.ts <label> [--sign]
+import { scrubStacks } from '../src/testing/history-fixtures';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RegistryClient } from '../src/oci';
@@ -12,12 +13,6 @@ import { sendControl } from '../src/client/control';
 import { progressQuery } from '../src/workflows';
 import { writeKeyPair } from '../src/signing';
 import { execFileSync } from 'node:child_process';
-
-function scrubStacks(o: unknown): unknown {
-  if (Array.isArray(o)) return o.map(scrubStacks);
-  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, k === 'stackTrace' && typeof v === 'string' ? '' : scrubStacks(v)]));
-  return o;
-}
 
 async function main(): Promise<void> {
   const label = process.argv[2] ?? 'v1';

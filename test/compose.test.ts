@@ -16,6 +16,7 @@ const service = z.object({
   depends_on: z.record(z.string(), z.object({ condition: z.enum(['service_started', 'service_healthy', 'service_completed_successfully']) })).optional(),
   environment: z.record(z.string(), z.string()).optional(),
   command: z.union([z.string(), z.array(z.string())]).optional(),
+  volumes: z.array(z.string()).optional(),
 });
 const compose = z.object({ services: z.record(z.string(), service), volumes: z.record(z.string(), z.null()).optional() });
 const file = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { uniqueKeys: true });
@@ -115,4 +116,13 @@ test('Dockerfile: runs the packaged executable as a non-root user; compose runs 
 test('.dockerignore keeps dependencies and local builds out of the build context', () => {
   const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
   for (const p of ['node_modules', 'dist', '.promoflow']) assert.ok(ignored.includes(p), `${p} is ignored`);
+});
+
+test('compose: workers share the state store on a volume (sharded runs pass references into it)', () => {
+  const w = s['promoflow-worker']!;
+  const store = w.environment!.PROMOFLOW_STATE_STORE!;
+  assert.ok(store, 'PROMOFLOW_STATE_STORE is set');
+  const mount = w.volumes?.find((v) => store.startsWith(v.split(':')[1]!));
+  assert.ok(mount, `a volume holds ${store}`);
+  assert.ok(mount.split(':')[0]! in (c.volumes ?? {}), 'a named volume');
 });

@@ -1,10 +1,12 @@
 // The dependencies every activity of one worker shares: one OCI client (so connection pools, token caches and
 // per-registry limits are shared by every concurrent activity), the credential store and the limit store.
+import { join } from 'node:path';
 import { RegistryClient, type BlobCacheOptions, type RegistryClientTuning } from '../oci';
 import { KeyRing } from '../signing';
 import { CredentialStore } from './credentials';
 import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
+import { stateStoreFrom, type StateStore } from '../state';
 
 export interface ActivityDeps {
   client: RegistryClient;
@@ -13,6 +15,8 @@ export interface ActivityDeps {
   limits?: RegistryLimitStore;
   /** Signing keys and trusted roots by reference, loaded once per worker. */
   keys: KeyRing;
+  /** The state store every worker and the CLI share (run bundles, shard work sets, accounts). */
+  store: StateStore;
 }
 
 /**
@@ -29,16 +33,19 @@ function blobCacheOptions(): BlobCacheOptions | undefined {
   return { ...(parent ? { parent } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) };
 }
 
+/** The default store of a process: PROMOFLOW_STATE_STORE, else `store` in the embedded environment's state directory. */
+export const DEFAULT_STATE_STORE = join('.promoflow', 'store');
+
 /** The worker's shared dependencies; `tuning` (tests, benchmarks) adjusts the OCI client beyond its defaults. */
-export function createActivityDeps(tuning: RegistryClientTuning = {}): ActivityDeps {
+export function createActivityDeps(opts: { store?: StateStore; tuning?: RegistryClientTuning } = {}): ActivityDeps {
   const limits = new RegistryLimitStore();
   const credentials = new CredentialStore(limits);
   const cacheOptions = blobCacheOptions();
   const client = new RegistryClient(
     { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
-    { ...(cacheOptions ? { blobCache: cacheOptions } : {}), ...tuning },
+    { ...(cacheOptions ? { blobCache: cacheOptions } : {}), ...opts.tuning },
   );
   const cache = client.blobCache;
   if (cache) process.once('exit', () => cache.close());
-  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD) };
+  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD), store: opts.store ?? stateStoreFrom(process.env, DEFAULT_STATE_STORE) };
 }

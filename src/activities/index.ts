@@ -5,10 +5,20 @@ import { copyActivities } from './copy';
 import { verifyActivities } from './verify';
 import { reconcileActivities } from './reconcile';
 import { signingActivities } from './signing';
+import { shardedActivities, type EntryExecutor } from './sharded';
+import { registryExecutor } from './promote-entry';
 
 export { createActivityDeps, type ActivityDeps } from './deps';
+export { readAccount, type EntryExecutor, type EntryContext, type ExecutedEdge } from './sharded';
 export { artifactStore } from './artifacts';
 
-export function createActivities(deps: ActivityDeps = createActivityDeps()): Activities {
-  return { ...copyActivities(deps), ...verifyActivities(deps), ...signingActivities(deps), ...reconcileActivities(deps) };
+/** `execute` replaces the registry work of batch activities (the orchestration benchmark's stub). */
+export function createActivities(deps: ActivityDeps = createActivityDeps(), opts: { execute?: EntryExecutor } = {}): Activities {
+  return {
+    ...copyActivities(deps),
+    ...verifyActivities(deps),
+    ...signingActivities(deps),
+    ...reconcileActivities(deps),
+    ...shardedActivities({ store: deps.store, execute: opts.execute ?? registryExecutor(deps) }),
+  };
 }

@@ -1,6 +1,4 @@
 // promoflow's exit codes, documented in README.md. CI scripts branch on these.
-import type { PromotionRunResult } from '../contract';
-
 export const EXIT = {
   /** Success: everything promoted (or already present), or a dry run with nothing to do. */
   OK: 0,
@@ -17,7 +15,7 @@ export const EXIT = {
 } as const;
 
 /** The exit code of a finished promotion run. */
-export function exitCodeFor(r: PromotionRunResult): number {
+export function exitCodeFor(r: { status: string }): number {
   if (r.status === 'succeeded') return EXIT.OK;
   if (r.status === 'rejected' || r.status === 'aborted') return EXIT.REJECTED;
   return EXIT.FAILED;

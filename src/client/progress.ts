@@ -4,7 +4,7 @@
 // MAX_FAILURE_LINES per line batch; the account at the end lists every one). Bytes count finished edges only: the
 // query reports an edge when its copies are done.
 import type { WorkflowHandle } from '@temporalio/client';
-import { progressQuery, type EdgeResult, type PromotionProgress } from '../contract';
+import { phaseTotals, progressQuery, runProgressQuery, type EdgeResult, type PromotionProgress, type RunProgress } from '../contract';
 import { shortDigest } from '../model';
 import type { Io } from './promote';
 import { formatBytes } from './summary';
@@ -20,7 +20,42 @@ export interface PhaseLine {
   bytes: number;
 }
 
-/** Per-phase figures of a snapshot (pure). */
+/**
+ * What a view shows, whichever workflow type answers: per-edge runs (promotionRun's `progress` query) or sharded runs
+ * (shardedRun's `runProgress`, counts only: bytes are not counted there).
+ */
+export interface ProgressSnapshot {
+  name: string;
+  status: string;
+  currentPhase?: string;
+  done: number;
+  total?: number;
+  bytes: number;
+  phases: PhaseLine[];
+  /** Failure lines so far, oldest first. */
+  failures: string[];
+  counts?: unknown;
+}
+
+/** A sharded run's progress as a snapshot (pure). Outcomes are in EDGE_OUTCOMES order: failed, lost at 2 and 3. */
+export function snapshotOfRun(p: RunProgress): ProgressSnapshot {
+  return {
+    name: p.state.name, status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.state.totalEdges, bytes: 0,
+    phases: p.state.phases.map((ph) => {
+      const t = phaseTotals(ph.counts);
+      return { name: ph.name, status: ph.status, done: t.reduce((a, b) => a + b, 0), total: ph.planned?.sizes.reduce((n, [edges]) => n + edges, 0), failed: t[2] + t[3], bytes: 0 };
+    }),
+    failures: p.state.failures.map((f) => `${f.image}@${shortDigest(f.digest)} → ${f.destination}: ${f.outcome} ${f.errorType}: ${f.error}`),
+    counts: p.totals,
+  };
+}
+
+const snapshot = (p: PromotionProgress | ProgressSnapshot): ProgressSnapshot =>
+  'edges' in p ? { name: p.name, status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.total, bytes: copied(p), phases: phaseLines(p), failures: p.edges.filter(isFailure).map(failureLine), counts: p.counts } : p;
+
+const isFailure = (e: EdgeResult) => e.status === 'failed' || e.status === 'lost';
+
+/** Per-phase figures of a per-edge run's progress (pure). */
 export function phaseLines(p: PromotionProgress): PhaseLine[] {
   return p.phases.map((ph) => {
     const edges = p.edges.filter((e) => e.phase === ph.name);
@@ -55,15 +90,16 @@ function bar(done: number, total: number | undefined, width = 24): string {
 const fraction = (done: number, total?: number) => `${done}/${total ?? '?'}`;
 
 /** The block a terminal shows, redrawn in place (pure). */
-export function renderBlock(p: PromotionProgress, rate: number, elapsedMs: number): string {
-  const lines = phaseLines(p);
+export function renderBlock(progress: PromotionProgress | ProgressSnapshot, rate: number, elapsedMs: number): string {
+  const p = snapshot(progress);
+  const lines = p.phases;
   const width = Math.max(...lines.map((l) => l.name.length), 5);
-  const out = [`${p.name}: ${p.status}${p.currentPhase ? ` · phase ${p.currentPhase}` : ''} · ${fraction(p.done, p.total)} edges · ${formatBytes(copied(p))} · ${formatBytes(Math.round(rate))}/s · ${Math.round(elapsedMs / 1000)}s`];
+  const out = [`${p.name}: ${p.status}${p.currentPhase ? ` · phase ${p.currentPhase}` : ''} · ${fraction(p.done, p.total)} edges · ${formatBytes(p.bytes)} · ${formatBytes(Math.round(rate))}/s · ${Math.round(elapsedMs / 1000)}s`];
   for (const l of lines) {
     out.push(`  ${l.name.padEnd(width)} ${bar(l.done, l.total)} ${fraction(l.done, l.total).padStart(9)} ${l.status.padEnd(17)} ${formatBytes(l.bytes).padStart(10)}${l.failed ? `  ${l.failed} failed` : ''}`);
   }
-  const failures = p.edges.filter((e) => e.status === 'failed' || e.status === 'lost');
-  for (const e of failures.slice(-5)) out.push(`  ✗ ${failureLine(e)}`);
+  const failures = p.failures;
+  for (const f of failures.slice(-5)) out.push(`  ✗ ${f}`);
   if (failures.length > 5) out.push(`  … ${failures.length - 5} more failures (listed in the account)`);
   return out.join('\n');
 }
@@ -71,13 +107,14 @@ export function renderBlock(p: PromotionProgress, rate: number, elapsedMs: numbe
 const failureLine = (e: EdgeResult) => `${e.image}@${shortDigest(e.digest)} → ${e.destination}: ${e.status}${e.errorType ? ` ${e.errorType}` : ''}${e.error ? `: ${e.error}` : ''}`;
 
 /** One plain status line (pure). */
-export function statusLine(p: PromotionProgress, rate: number): string {
-  const phases = phaseLines(p).map((l) => `${l.name} ${fraction(l.done, l.total)} ${l.status}${l.failed ? ` (${l.failed} failed)` : ''}`).join(' · ');
-  return `${p.name}: ${p.status} · ${fraction(p.done, p.total)} edges · ${phases} · ${formatBytes(copied(p))} at ${formatBytes(Math.round(rate))}/s`;
+export function statusLine(progress: PromotionProgress | ProgressSnapshot, rate: number): string {
+  const p = snapshot(progress);
+  const phases = p.phases.map((l) => `${l.name} ${fraction(l.done, l.total)} ${l.status}${l.failed ? ` (${l.failed} failed)` : ''}`).join(' · ');
+  return `${p.name}: ${p.status} · ${fraction(p.done, p.total)} edges · ${phases} · ${formatBytes(p.bytes)} at ${formatBytes(Math.round(rate))}/s`;
 }
 
 export interface ProgressView {
-  update(p: PromotionProgress): void;
+  update(p: PromotionProgress | ProgressSnapshot): void;
   close(): void;
 }
 
@@ -94,11 +131,12 @@ export function plainView(write: (line: string) => void, opts: { minIntervalMs?:
   let lastDone = -1;
   let failuresSeen = 0;
   return {
-    update(p) {
+    update(progress) {
+      const p = snapshot(progress);
       const t = now();
-      const r = rate.add(t, copied(p));
+      const r = rate.add(t, p.bytes);
       const key = `${p.status}|${p.currentPhase ?? ''}|${p.phases.map((x) => x.status).join(',')}`;
-      const failures = p.edges.filter((e) => e.status === 'failed' || e.status === 'lost');
+      const failures = p.failures;
       const fresh = failures.slice(failuresSeen);
       failuresSeen = failures.length;
       const changed = key !== lastKey || fresh.length > 0;
@@ -107,11 +145,11 @@ export function plainView(write: (line: string) => void, opts: { minIntervalMs?:
       lastKey = key;
       lastDone = p.done;
       if (opts.json) {
-        write(JSON.stringify({ status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.total, phases: phaseLines(p), bytesPerSecond: Math.round(r), counts: p.counts }));
+        write(JSON.stringify({ status: p.status, currentPhase: p.currentPhase, done: p.done, total: p.total, phases: p.phases, bytesPerSecond: Math.round(r), counts: p.counts }));
         return;
       }
       write(statusLine(p, r));
-      for (const e of fresh.slice(0, MAX_FAILURE_LINES)) write(`  ✗ ${failureLine(e)}`);
+      for (const f of fresh.slice(0, MAX_FAILURE_LINES)) write(`  ✗ ${f}`);
       if (fresh.length > MAX_FAILURE_LINES) write(`  … ${fresh.length - MAX_FAILURE_LINES} more failures (listed in the account)`);
     },
     close() {},
@@ -125,8 +163,9 @@ export async function terminalView(stream: NodeJS.WriteStream): Promise<Progress
   const rate = new Rate();
   const started = Date.now();
   return {
-    update(p) {
-      draw(renderBlock(p, rate.add(Date.now(), copied(p)), Date.now() - started));
+    update(progress) {
+      const p = snapshot(progress);
+      draw(renderBlock(p, rate.add(Date.now(), p.bytes), Date.now() - started));
     },
     close() {
       draw.done();
@@ -144,7 +183,7 @@ export async function progressView(stream: NodeJS.WriteStream, io: Io, opts: { j
  * Poll a running promotion's progress into `view` every `intervalMs` until the run ends (`ended` settles, or
  * Temporal says it is no longer running). A query that fails (a worker restarting) is retried at the next tick.
  */
-export async function follow(handle: WorkflowHandle, view: ProgressView, intervalMs: number, ended: Promise<unknown>): Promise<void> {
+export async function follow(handle: WorkflowHandle, view: ProgressView, intervalMs: number, ended: Promise<unknown>, sharded = false): Promise<void> {
   let over = false;
   const settled = ended.then(() => (over = true), () => (over = true));
   try {
@@ -152,7 +191,7 @@ export async function follow(handle: WorkflowHandle, view: ProgressView, interva
       const desc = await handle.describe();
       if (desc.status.name !== 'RUNNING') break;
       try {
-        view.update(await handle.query(progressQuery));
+        view.update(sharded ? snapshotOfRun(await handle.query(runProgressQuery)) : await handle.query(progressQuery));
       } catch {
         // No worker answered the query this time: the next tick asks again.
       }

@@ -12,14 +12,16 @@ import { createActivityDeps } from '../activities';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
-import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
+import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput } from '../contract';
 import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { planExitCode } from './plan-exit';
 import { preflight } from './preflight';
 import { follow, progressView } from './progress';
-import { MAX_INPUT_BYTES, runInputFromSpec, workflowIdFor } from './run-input';
-import { renderMarkdown, renderText } from './summary';
+import { runBundleFromSpec, runInputFromSpec, workflowIdFor } from './run-input';
+import { renderRunMarkdown, renderRunText, viewOfResult } from './run-summary';
+import { startShardedRun, storeRun } from './sharded-start';
+import { stateStoreFor } from './state-store';
 
 export interface PromoteOptions {
   file: string;
@@ -110,35 +112,40 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
     throw new CliError(`${[...new Set(lines)].join('\n')}\n${refused} refused edge(s): nothing was started (fix the manifest, allow the tag move, or pass --skip-invalid)`, EXIT.INVALID);
   }
   const commit = opts.commit ?? process.env.GITHUB_SHA;
-  const input = runInputFromSpec(spec, { commit, concurrency: opts.concurrency, plan: p, strictLost });
+  // The desired state goes to the shared state store; the run carries its reference only, so no run is too large.
+  const bundle = runBundleFromSpec(spec, p, { commit, strictLost });
   // The ID comes from the whole manifest (and commit), not from what is left to do: a re-run while the promotion is
   // in flight plans fewer digests, yet must attach to that promotion instead of starting a second one beside it.
-  const workflowId = workflowIdFor(runInputFromSpec(spec, { commit, concurrency: opts.concurrency }));
-  if (input.items.length === 0) {
+  const workflowId = workflowIdFor(runInputFromSpec(spec, { commit }));
+  if (bundle.items.length === 0) {
     const lost = p.counts.lost ? ` (${p.counts.lost} lost edge(s) skipped)` : '';
     io.stdout(opts.json ? JSON.stringify({ nothingToDo: true, counts: p.counts }) : `promoflow: ${spec.name}: nothing to do: all ${p.counts.edges - p.counts.lost} image × destination edges are already promoted${lost}`);
     return EXIT.OK;
   }
-  const size = Buffer.byteLength(JSON.stringify(input));
-  if (size > MAX_INPUT_BYTES) {
-    throw new CliError(`the run would carry ${input.items.length} image digests (${(size / 1e6).toFixed(1)} MB), over Temporal's payload limit: promote fewer at once (a diff-scoped run, or one project's manifests)`, EXIT.INVALID);
+  const store = stateStoreFor(opts.stateDir);
+  let input;
+  try {
+    input = await storeRun(store, bundle, opts.concurrency ? { window: opts.concurrency } : undefined);
+  } catch (e) {
+    throw new CliError(`cannot write the run's desired state to the state store ${store.location}: ${(e as Error).message.split('\n')[0]} (set PROMOFLOW_STATE_STORE to a directory every worker shares)`, EXIT.UNAVAILABLE);
   }
   const target: TemporalTarget = resolveTarget(opts);
   const client = await connect(target);
   try {
-    const handle = await startPromotion(client, input, workflowId);
+    const handle = await startShardedRun(client, input, { workflowId });
     const uiUrl = workflowUiUrl(target, handle.workflowId);
-    if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}${uiUrl ? ` (${uiUrl})` : ''}`);
+    if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}: ${input.totalEdges} edges${uiUrl ? ` (${uiUrl})` : ''}`);
     if (!opts.wait) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
     }
-    const running: Promise<PromotionRunResult> = handle.result();
+    const running = handle.result();
     // Live progress on stderr while it runs (stdout keeps the account); --json callers read only the result.
-    if (!opts.json) await follow(handle, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, running);
+    if (!opts.json) await follow(handle, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, running, true);
     const result = await running;
-    io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderText(result, { workflowId: handle.workflowId, uiUrl }));
-    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(result, { workflowId: handle.workflowId, uiUrl }) + '\n');
+    const view = viewOfResult(result);
+    io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderRunText(view, { workflowId: handle.workflowId, uiUrl }));
+    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderRunMarkdown(view, { workflowId: handle.workflowId, uiUrl }) + '\n');
     return exitCodeFor(result);
   } finally {
     await client.connection.close();

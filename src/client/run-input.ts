@@ -7,6 +7,7 @@ import type { RegistryEndpoint, Spec } from '../manifest';
 import type { Plan } from '../plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
+import type { RunBundle } from '../contract';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures']);
 /** With strictLost the run also carries lost digests, so that its account reports them and it ends failed. */
@@ -74,3 +75,27 @@ export function workflowIdFor(input: PromotionRunInput): string {
 
 /** Temporal refuses payloads over 2 MB; stay well below with room for the result. */
 export const MAX_INPUT_BYTES = 1_500_000;
+
+/**
+ * Spec + Plan → the run bundle of a sharded promotion: the same endpoints, phases and signing as a PromotionRun
+ * input, and each digest with the destinations where it has work (so nothing is sent where it is complete).
+ */
+export function runBundleFromSpec(spec: Spec, plan: Plan, opts: { commit?: string; strictLost?: boolean } = {}): RunBundle {
+  const actionable = opts.strictLost ? ACTIONABLE_STRICT : ACTIONABLE;
+  const work = new Map<string, Set<string>>();
+  for (const ph of plan.phases) {
+    for (const e of ph.edges) {
+      if (!actionable.has(e.kind)) continue;
+      const k = `${e.project ?? ''}|${e.image}|${e.digest}`;
+      let s = work.get(k);
+      if (!s) work.set(k, (s = new Set()));
+      s.add(e.destination);
+    }
+  }
+  const { items, concurrency: _c, checkpoint: _cp, tuning: _t, batchSize: _b, ...rest } = runInputFromSpec(spec, { commit: opts.commit, plan, strictLost: opts.strictLost });
+  return {
+    version: 1,
+    ...rest,
+    items: items.map((i) => ({ ...i, work: [...(work.get(`${i.project ?? ''}|${i.image}|${i.digest}`) ?? [])].sort() })),
+  };
+}

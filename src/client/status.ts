@@ -7,6 +7,7 @@ import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import type { Io } from './promote';
 import { renderText } from './summary';
+import { shardedStatus } from './sharded-status';
 
 export async function runStatus(opts: { workflowId: string; json: boolean; stateDir: string; temporalAddress?: string; namespace?: string }, io: Io): Promise<number> {
   const target = resolveTarget(opts);
@@ -22,6 +23,7 @@ export async function runStatus(opts: { workflowId: string; json: boolean; state
     }
     const uiUrl = workflowUiUrl(target, opts.workflowId);
     const running = desc.status.name === 'RUNNING';
+    if (desc.type === 'shardedRun') return await shardedStatus(handle, { ...opts, running, temporalStatus: desc.status.name, uiUrl }, io);
     const state: PromotionRunResult = running ? await handle.query(progressQuery) : await handle.result();
     io.stdout(opts.json ? JSON.stringify({ workflowId: opts.workflowId, temporalStatus: desc.status.name, uiUrl, state }, null, 2) : renderText(state, { workflowId: opts.workflowId, uiUrl }));
     return running ? EXIT.OK : exitCodeFor(state);

@@ -7,6 +7,7 @@ import { createWorker, installRuntime, type DeploymentOptions } from '../worker'
 import { resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';
+import { stateStoreFor } from './state-store';
 
 function onShutdownSignal(fn: () => void): void {
   process.once('SIGINT', fn);
@@ -42,6 +43,7 @@ export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<num
       maxConcurrentActivities: opts.concurrency,
       deployment: opts.deployment,
       taskQueueActivitiesPerSecond: opts.queueRps,
+      store: stateStoreFor(opts.stateDir),
     });
   } catch (e) {
     throw new CliError(`cannot start the worker against ${target.address}: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
@@ -62,7 +64,7 @@ export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<num
 /** A worker on the embedded environment; if it cannot start, the environment is stopped too (nothing left running). */
 export async function workerForEnvironment(env: Environment): Promise<Awaited<ReturnType<typeof createWorker>>> {
   try {
-    return await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace });
+    return await createWorker({ address: env.temporal!.address, namespace: env.temporal!.namespace, store: stateStoreFor(env.stateDir) });
   } catch (e) {
     await env.stop();
     throw new CliError(`cannot start the worker: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);

@@ -5,6 +5,8 @@ import type { KeylessPolicy } from '../manifest';
 import type { SubjectDescriptor } from '../model';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
 import type { DestinationRef, EndpointRef, PromotionItem } from './runs';
+import type { AbortBatchesInput, BatchInput, BatchResult, PlanPhaseInput, PlanPhaseResult, UnrunInput } from './sharded-run';
+import type { StateRef } from '../state';
 
 export interface CheckSourceInput {
   image: string;
@@ -127,4 +129,10 @@ export interface Activities {
   verifySignatures(input: VerifySignaturesInput): Promise<SignatureProblem[]>;
   inventoryBatch(input: InventoryBatchInput): Promise<InventoryBatchResult>;
   repairSignatures(input: RepairSignaturesInput): Promise<RepairSignaturesResult>;
+  // The sharded promotion (state store references in and out; see sharded-run.ts).
+  planPhase(input: PlanPhaseInput): Promise<PlanPhaseResult>;
+  promoteBatch(input: BatchInput): Promise<BatchResult>;
+  abortBatches(input: AbortBatchesInput): Promise<BatchResult>;
+  accountUnrun(input: UnrunInput): Promise<BatchResult>;
+  compactRefs(input: { parts: StateRef[] }): Promise<StateRef>;
 }

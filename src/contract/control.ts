@@ -4,6 +4,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { DecisionRecord as Decision, PromotionProgress } from './runs';
+import type { RunProgress } from './sharded-run';
 
 export const decisionInput = z.strictObject({
   by: z.string().min(1, 'who decides (by) is required').max(200),
@@ -20,3 +21,6 @@ export const rejectUpdate = defineUpdate<Decision, [DecisionInput]>('reject');
 export const pauseUpdate = defineUpdate<Decision, [DecisionInput]>('pause');
 export const resumeUpdate = defineUpdate<Decision, [DecisionInput]>('resume');
 export const abortUpdate = defineUpdate<Decision, [DecisionInput]>('abort');
+
+/** The sharded run's progress: its whole (bounded) state, status and totals. */
+export const runProgressQuery = defineQuery<RunProgress>('runProgress');

@@ -8,3 +8,5 @@ export * from './failures';
 export * from './task-queue';
 export * from './search-attributes';
 export * from './control';
+export * from './sharded-run';
+export * from './bundle';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
-import { TASK_QUEUE } from '../contract';
+import { TASK_QUEUE, type Activities } from '../contract';
+import type { StateStore } from '../state';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -87,6 +88,12 @@ export interface WorkerOptions {
    * holds across workers (one task queue per registry group).
    */
   taskQueueActivitiesPerSecond?: number;
+  /** The shared state store (default: PROMOFLOW_STATE_STORE or .promoflow/store). */
+  store?: StateStore;
+  /** Replace the activities (benchmarks stub the registry work). */
+  activities?: Activities;
+  /** Workflow task slots' cache size (default the SDK's). */
+  maxCachedWorkflows?: number;
 }
 
 export function workerIdentity(deployment?: DeploymentOptions): string {
@@ -104,7 +111,8 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     identity: workerIdentity(d),
     workflowBundle: await workflowBundle(),
-    activities: createActivities(createActivityDeps()),
+    activities: opts.activities ?? createActivities(createActivityDeps(opts.store ? { store: opts.store } : {})),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
     shutdownGraceTime: '10s',

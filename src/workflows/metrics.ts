@@ -3,7 +3,7 @@
 // determinism). Exported by the worker's Prometheus endpoint next to Temporal's runtime metrics. Tags stay low
 // cardinality (phase, destination, status): never image names or digests.
 import { metricMeter } from '@temporalio/workflow';
-import type { EdgeResult, PhaseResult } from '../contract';
+import { EDGE_OUTCOMES, type DestinationCounts, type EdgeResult, type PhaseResult } from '../contract';
 
 export const METRIC_EDGES = 'promoflow_edges';
 export const METRIC_PHASE_DURATION = 'promoflow_phase_duration';
@@ -21,4 +21,10 @@ export function recordPhase(phase: PhaseResult): void {
   metricMeter
     .createHistogram(METRIC_PHASE_DURATION, 'int', 'ms', 'wall time of a rollout phase, gates included')
     .record(Math.max(0, ms), { phase: phase.name, status: phase.status });
+}
+
+/** Count a shard's or a plan's outcomes (sharded runs: counters per destination instead of edge lists). */
+export function recordCounts(phase: string, counts: DestinationCounts): void {
+  const counter = metricMeter.createCounter(METRIC_EDGES, 'edges', 'image × destination outcomes of promotion runs');
+  for (const [destination, c] of Object.entries(counts)) c.forEach((n, i) => n > 0 && counter.add(n, { status: EDGE_OUTCOMES[i]!, phase, destination }));
 }

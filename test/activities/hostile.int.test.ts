@@ -10,7 +10,7 @@ import { startHostileRegistry } from '../../src/testing/hostile-registry';
 
 test('copyToDestination: a trickling source fails the attempt at limits.minBytesPerSecond (retryable, limit named)', async () => {
   const h = await startHostileRegistry();
-  const deps = createActivityDeps({ http: { throughputWindowMs: 500 }, retry: { maxAttempts: 2, baseDelayMs: 10 } });
+  const deps = createActivityDeps({ tuning: { http: { throughputWindowMs: 500 }, retry: { maxAttempts: 2, baseDelayMs: 10 } } });
   try {
     const bytes = Buffer.alloc(4096, 1);
     const layer = h.blob('staging/slow', bytes);

@@ -24,9 +24,11 @@ test('promoflow demo promotes, signs and verifies the sample image, then leaves 
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /demo: SUCCEEDED/);
     assert.match(r.stdout, /phase production: done[\s\S]*phase canary: done[\s\S]*phase mirrors: done/);
-    assert.equal(r.stdout.match(/signature and attestation verified/g)?.length, 3);
+    // A signed run succeeds only when every destination's signatures verify (an edge whose signatures do not is failed).
+    assert.equal(r.stdout.match(/^ {2}(prod|mirror-eu|mirror-us): 1 promoted, 0 already present, 0 failed/gm)?.length, 3);
+    assert.doesNotMatch(r.stdout, /ran it: .*FAILED/);
     assert.equal(r.stdout.match(/^ {2}✓ (prod|mirror-eu|mirror-us): /gm)?.length, 3, 'skopeo confirms all three destinations');
-    assert.match(r.stdout, /Completed\s+promote\/demo\/\S+\s+promotionRun/);
+    assert.match(r.stdout, /Completed\s+promote\/demo\/\S+\s+shardedRun/);
     assert.match(r.stdout, /cosign verify --key .*cosign\.pub --insecure-ignore-tlog=true/);
     assert.match(r.stderr, /environment stopped/);
     assert.deepEqual(survivors(stateDir), []);

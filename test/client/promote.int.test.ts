@@ -46,6 +46,8 @@ function skopeoDigest(ref: string): string {
 
 before(async () => {
   env = await startTestEnvironment('cli', { registries: ['staging', 'prod', 'mirror-a', 'mirror-b'] });
+  // The state store the CLI writes run bundles to and the worker reads them from (inherited by both processes).
+  process.env.PROMOFLOW_STATE_STORE = join(env.stateDir, 'store');
   await pushImage(new RegistryClient(), { registry: env.registries.staging!, repository: 'staging/app' }, image, ['v1.0.0']);
   worker = startCliWorker(env);
   await worker.ready();
@@ -73,9 +75,11 @@ test('promote --confirm copies a multi-platform image to production and two mirr
   assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
   const md = readFileSync(summary, 'utf8');
   assert.match(md, /^## promoflow: e2e — succeeded/m);
-  assert.match(md, /\| app \| `sha256:[0-9a-f]{12}` \| v1\.0\.0 \| mirror-b \| promoted \|/);
+  assert.match(md, /\| mirror-b \| 1 \| 0 \| 0 \| 0 \| 0 \| 0 \|/, 'counts per phase and destination');
   assert.match(r.stdout, /e2e: SUCCEEDED/);
-  assert.match(r.stdout, /total: 3 promoted, 0 already present, 0 failed, 0 lost, 0 skipped/);
+  assert.match(r.stdout, /total: 3 promoted, 0 already present, 0 failed, 0 lost, 0 skipped, 0 aborted/);
+  assert.match(r.stdout, /phase mirrors: done: 2 promoted/);
+  assert.match(r.stdout, /^ {2}mirror-b: 1 promoted/m);
   for (const ref of [`${env.registries.prod}/prod/app`, `${env.registries['mirror-a']}/mirror/app`, `${env.registries['mirror-b']}/mirror/app`]) {
     assert.equal(skopeoDigest(`${ref}@${image.digest}`), image.digest, ref);
     assert.equal(skopeoDigest(`${ref}:v1.0.0`), image.digest, `${ref}:v1.0.0`);
@@ -91,6 +95,13 @@ test('promote --confirm copies a multi-platform image to production and two mirr
   const watched = await runCli(['watch', id, ...temporal()]);
   assert.equal(watched.code, EXIT.OK, watched.stderr);
   assert.match(watched.stdout, /e2e: SUCCEEDED/);
+
+  // `status --json` streams JSON lines: the run's state, then one line per edge of its account.
+  const st = await runCli(['status', id, '--json', ...temporal()]);
+  assert.equal(st.code, EXIT.OK, st.stderr);
+  const lines = st.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status?: string; destination?: string; outcome?: string });
+  assert.equal(lines[0]!.status, 'succeeded');
+  assert.deepEqual(lines.slice(1).map((e) => `${e.destination}:${e.outcome}`).sort(), ['mirror-a:promoted', 'mirror-b:promoted', 'prod:promoted']);
 
   // Running the same promotion again plans nothing and starts nothing.
   const again = await runCli(['promote', '-f', manifest('e2e', image.digest), '--confirm', ...temporal()]);
@@ -109,8 +120,9 @@ test("a digest that is not in staging is reported and skipped like kpromo's _LOS
   assert.match(skipped.stdout, /nothing to do: .*\(3 lost edge\(s\) skipped\)/);
   const r = await runCli(['promote', '-f', manifest('lost', missing, undefined, 'ghost'), '--confirm', '--strict-lost', ...temporal()]);
   assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
-  assert.match(r.stdout, /\? ghost@sha256:000000000000 \[v1\.0\.0\] → prod: lost: SourceLost: .*staging\/ghost@sha256:0{64} is not in the source registry/);
-  assert.match(r.stdout, /mirror-a: skipped/);
+  assert.match(r.stdout, /\? ghost@sha256:000000000000 → prod \(production\): lost: SourceLost: .*staging\/ghost@sha256:0{64} is not in the source registry/);
+  assert.match(r.stdout, /- ghost@sha256:000000000000 → mirror-a \(mirrors\): skipped: EarlierPhaseFailed/);
+  assert.match(r.stdout, /total: 0 promoted, 0 already present, 0 failed, 1 lost, 2 skipped, 0 aborted/);
   assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
 });
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import type { Spec } from '../../src/manifest/spec';
 import { plan } from '../../src/plan/plan';
 import { inventoryFromJson } from '../../src/plan/inventory';
-import { runInputFromSpec, runSigning, workflowIdFor } from '../../src/client/run-input';
+import { runBundleFromSpec, runInputFromSpec, runSigning, workflowIdFor } from '../../src/client/run-input';
+import { edgeCount } from '../../src/contract';
 import { CliError } from '../../src/client/exit-codes';
 
 const A = `sha256:${'a'.repeat(64)}` as const;
@@ -61,4 +62,14 @@ test('signing resolves to a key reference and the canonical destination as signi
     (e: unknown) => e instanceof CliError && /trustedRoot is required to promote with keyless signing/.test(e.message),
   );
   assert.throws(() => runSigning(spec({ signing: { key: 'env://K', attest: false, formats: ['bundle-referrer'] } })), (e: unknown) => e instanceof CliError && /always writes cosign-tag/.test(e.message));
+});
+
+test('the run bundle sends each digest only to the destinations where it has work', () => {
+  const s = spec();
+  // app@A is complete at prod but missing at eu; tool@B is missing everywhere.
+  const inv = inventoryFromJson({ repos: { 'prod.example/p/app': { tags: { v1: A } } } });
+  const bundle = runBundleFromSpec(s, plan(s, inv), { commit: 'abc' });
+  assert.equal(bundle.commit, 'abc');
+  assert.deepEqual(bundle.items.map((i) => [i.image, i.work]), [['app', ['eu']], ['tool', ['eu', 'prod']]]);
+  assert.equal(edgeCount(bundle), 3, 'no confirm-only edge to prod for app');
 });

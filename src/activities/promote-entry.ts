@@ -1,0 +1,118 @@
+// The registry EntryExecutor: one image digest to some of its destinations inside a batch activity, the same
+// steps as an ImagePromotion child but without a workflow per digest: check the source (when signing or a source
+// policy needs it), copy to each destination in parallel (one failing destination never stops the others), sign
+// and attest once at the signing home when it is among them, replicate the signatures to the others, and verify
+// every destination (digest and tags when the phase verifies; signatures when the run signs). Failures become
+// records: transient ones (registry down, 429, resets) are marked so the batch is retried within its window.
+import { ApplicationFailure } from '@temporalio/common';
+import type { ShardEntry } from './shards';
+import { copyActivities } from './copy';
+import { signingActivities } from './signing';
+import { verifyActivities } from './verify';
+import type { ActivityDeps } from './index';
+import type { EntryContext, EntryExecutor, ExecutedEdge } from './sharded';
+import type { DestinationRef, EdgeRecord } from '../contract';
+
+function failureOf(e: unknown): { type: string; message: string; transient: boolean } {
+  if (e instanceof ApplicationFailure) return { type: e.type ?? 'Error', message: e.message, transient: !e.nonRetryable };
+  return { type: 'Error', message: e instanceof Error ? e.message.split('\n')[0]! : String(e), transient: true };
+}
+
+export function registryExecutor(deps: ActivityDeps): EntryExecutor {
+  const copy = copyActivities(deps);
+  const sign = signingActivities(deps);
+  const verify = verifyActivities(deps);
+  return async (entry: ShardEntry, ctx: EntryContext): Promise<ExecutedEdge[]> => {
+    const base = (d: string): Pick<EdgeRecord, 'image' | 'digest' | 'destination' | 'phase'> => ({ image: entry.image, digest: entry.digest, destination: d, phase: ctx.phase });
+    const failed = (d: string, e: unknown): ExecutedEdge => {
+      const f = failureOf(e);
+      return { ...base(d), outcome: f.type === 'SourceLost' ? 'lost' : 'failed', errorType: f.type, error: f.message, ...(f.transient ? { transient: true } : {}) };
+    };
+    const signing = ctx.bundle.signing;
+    let children: string[] = [];
+    let subjects: Array<{ digest: string; size: number; mediaType: string }> = [];
+    if (signing || ctx.bundle.sourceSignedBy) {
+      try {
+        ({ children, descriptors: subjects } = await copy.checkSource({ image: entry.image, digest: entry.digest, source: ctx.source, ...(ctx.bundle.sourceSignedBy ? { requireSignedBy: ctx.bundle.sourceSignedBy } : {}) }));
+      } catch (e) {
+        return ctx.destinations.map((d) => failed(d.name, e));
+      }
+    }
+    const edges: ExecutedEdge[] = await Promise.all(
+      ctx.destinations.map(async (d): Promise<ExecutedEdge> => {
+        try {
+          const r = await copy.copyToDestination({ image: entry.image, digest: entry.digest, tags: entry.tags, allowTagMove: entry.allowTagMove, source: ctx.source, destination: d });
+          return { ...base(d.name), outcome: r.status, ...(r.bytesCopied ? { bytesCopied: r.bytesCopied } : {}) };
+        } catch (e) {
+          return failed(d.name, e);
+        }
+      }),
+    );
+    const ok = (e: ExecutedEdge) => e.outcome === 'promoted' || e.outcome === 'present';
+    const fail = (e: ExecutedEdge, type: string, message: string, transient = false) => Object.assign(e, { outcome: 'failed', errorType: type, error: message, ...(transient ? { transient } : {}) });
+    const destOf = (name: string) => ctx.destinations.find((d) => d.name === name)!;
+    if (ctx.verify) {
+      await Promise.all(
+        edges.filter(ok).map(async (e) => {
+          try {
+            const problems = await verify.verifyDestination({ destination: destOf(e.destination), items: [{ image: entry.image, digest: entry.digest, tags: entry.tags }] });
+            if (problems.length) fail(e, 'VerifyFailed', problems.map((p) => p.problem).join('; '));
+          } catch (err) {
+            const f = failureOf(err);
+            fail(e, f.type, `verification failed: ${f.message}`, f.transient);
+          }
+        }),
+      );
+    }
+    if (!signing) return edges;
+    const ref = { ...(signing.key ? { key: signing.key } : {}), ...(signing.keyless ? { keyless: signing.keyless } : {}), attest: signing.attest, dockerReference: signing.dockerReference, ...(signing.bundles ? { bundles: true } : {}) };
+    const digests = [...children, entry.digest];
+    const homeEdge = edges.find((e) => e.destination === signing.home.name);
+    if (homeEdge) {
+      if (!ok(homeEdge)) {
+        for (const e of edges.filter(ok)) fail(e, 'NotSigned', `not signed: the copy to the signing home ${signing.home.name} failed`, homeEdge.transient);
+        return edges;
+      }
+      try {
+        await sign.signAtHome({
+          image: entry.image,
+          digest: entry.digest,
+          children,
+          ...(signing.bundles ? { subjects } : {}),
+          home: signing.home,
+          signing: ref,
+          provenance: {
+            sourceRepository: `${ctx.source.registry}/${entry.image}`,
+            // Where this image goes in this run, and nowhere else (not every destination of every project).
+            destinations: ctx.goesTo.map((r) => `${r}/${entry.image}`),
+            manifestPath: ctx.bundle.manifestFiles.join(','),
+            ...(ctx.bundle.commit ? { gitCommit: ctx.bundle.commit } : {}),
+            ...ctx.run,
+            finishedOn: new Date().toISOString(),
+          },
+        });
+      } catch (e) {
+        const f = failureOf(e);
+        for (const x of edges.filter(ok)) fail(x, 'SignFailed', `signing at ${signing.home.name} failed: ${f.type}: ${f.message}`, f.transient);
+        return edges;
+      }
+    }
+    await Promise.all(
+      edges.filter(ok).map(async (e) => {
+        const dest: DestinationRef = destOf(e.destination);
+        try {
+          if (dest.name !== signing.home.name) {
+            await sign.replicateSignatures({ image: entry.image, digests, attest: signing.attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest });
+          }
+          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: dest, signing: ref });
+          if (problems.length) fail(e, 'SignatureInvalid', problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
+          else e.signature = 'verified';
+        } catch (err) {
+          const f = failureOf(err);
+          fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.message, f.transient);
+        }
+      }),
+    );
+    return edges;
+  };
+}

@@ -1,0 +1,93 @@
+// Sharding a phase (pure): the bundle's items × the phase's destinations become shards (a repository group — the
+// kpromo project, else the image's first path segment — × a destination group, the destinations sharing one
+// registry-group task queue), each cut into batches of at most `batchEdges` edges (one activity each). Only the
+// destinations where an item has work are included (no confirm-only copies), and items blocked by an earlier
+// phase become skipped records instead of work. Deterministic: the same bundle and blocked set give the same
+// shards, so a retried planning activity writes the same references.
+import { itemDestinations, type BundleItem, type EdgeRecord, type RunBundle } from '../contract';
+
+export interface ShardEntry {
+  image: string;
+  digest: string;
+  tags: string[];
+  allowTagMove?: boolean;
+  project?: string;
+  /** Destination names (this phase) where this digest has work. */
+  dests: string[];
+}
+
+export interface ShardDoc {
+  phase: string;
+  group: string;
+  taskQueue?: string;
+  batches: ShardEntry[][];
+}
+
+export interface PhaseShards {
+  shards: ShardDoc[];
+  skipped: EdgeRecord[];
+}
+
+export const itemKey = (i: { image: string; digest: string }) => `${i.image}@${i.digest}`;
+
+function repositoryGroup(item: BundleItem): string {
+  return item.project ?? item.image.split('/')[0]!;
+}
+
+/** Shards for `phaseIndex`; at most `maxShards` (shards grow when a phase would have more), or one per group. */
+export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: ReadonlySet<string>, opts: { batchEdges: number; shardEdges: number; maxShards: number }): PhaseShards {
+  const phase = bundle.phases[phaseIndex]!;
+  const projects = new Map((bundle.projects ?? []).map((p) => [p.name, p]));
+  const queueOf = new Map(bundle.destinations.map((d) => [d.name, d.taskQueue ?? '']));
+  const skipped: EdgeRecord[] = [];
+  // group key → entries, in bundle order.
+  const groups = new Map<string, ShardEntry[]>();
+  let total = 0;
+  for (const item of bundle.items) {
+    const dests = itemDestinations(item, phase.destinations, projects);
+    if (dests.length === 0) continue;
+    if (blocked.has(itemKey(item))) {
+      for (const d of dests) skipped.push({ image: item.image, digest: item.digest, destination: d, phase: phase.name, outcome: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
+      continue;
+    }
+    const byQueue = new Map<string, string[]>();
+    for (const d of dests) byQueue.set(queueOf.get(d) ?? '', [...(byQueue.get(queueOf.get(d) ?? '') ?? []), d]);
+    for (const [queue, qd] of byQueue) {
+      const key = `${repositoryGroup(item)}\u0000${queue}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = []));
+      g.push({ image: item.image, digest: item.digest, tags: item.tags, ...(item.allowTagMove ? { allowTagMove: true } : {}), ...(item.project ? { project: item.project } : {}), dests: qd });
+      total += qd.length;
+    }
+  }
+  // Each group leaves at most one partial shard, so sizing for (maxShards − groups) full ones keeps the cap
+  // (when there are fewer groups than the cap; a shard never mixes groups).
+  const shardEdges = Math.max(opts.shardEdges, Math.ceil(total / Math.max(1, opts.maxShards - groups.size)));
+  const shards: ShardDoc[] = [];
+  for (const key of [...groups.keys()].sort()) {
+    const [group, queue] = key.split('\u0000') as [string, string];
+    let shard: ShardDoc | undefined;
+    let shardSize = 0;
+    let batch: ShardEntry[] = [];
+    let batchSize = 0;
+    const closeBatch = () => {
+      if (batch.length) shard!.batches.push(batch);
+      batch = [];
+      batchSize = 0;
+    };
+    for (const e of groups.get(key)!) {
+      if (!shard || shardSize + e.dests.length > shardEdges) {
+        if (shard) closeBatch();
+        shard = { phase: phase.name, group, ...(queue ? { taskQueue: queue } : {}), batches: [] };
+        shards.push(shard);
+        shardSize = 0;
+      }
+      if (batchSize + e.dests.length > opts.batchEdges && batch.length) closeBatch();
+      batch.push(e);
+      batchSize += e.dests.length;
+      shardSize += e.dests.length;
+    }
+    closeBatch();
+  }
+  return { shards, skipped };
+}
