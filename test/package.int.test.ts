@@ -80,7 +80,9 @@ images:
   writeFileSync(join(work, 'inventory.json'), JSON.stringify({ repos: {} }));
   const r = await promoflow(['plan', '-f', manifest, '--inventory', join(work, 'inventory.json'), '--json']);
   assert.equal(r.code, 10, `exit 10: changes planned (${r.stderr})`);
-  const p = JSON.parse(r.stdout) as { counts: { copy: number } };
+  // --json is JSON lines: the plan's header first (counts, phases), then one line per edge.
+  const p = JSON.parse(r.stdout.split('\n')[0]!) as { type: string; counts: { copy: number } };
+  assert.equal(p.type, 'plan');
   assert.equal(p.counts.copy, 1);
   for (const pkg of ['@temporalio/client', '@temporalio/worker']) assert.ok(!loaded(r.modules, pkg), `plan does not load ${pkg}`);
 });
