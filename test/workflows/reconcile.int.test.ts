@@ -192,11 +192,13 @@ describe('reconcile', () => {
     assert.equal(y.code, EXIT.OK, y.stderr);
     // mirror-c holds the promoted digest untagged (not listed) and the hand-pushed image under v1.0.0.
     assert.equal(y.stdout.trim(), `- name: app\n  dmap:\n    "${intruder.digest}": ["v1.0.0"]`);
+    // kpromo's thin layout: manifests/<project>/promoter-manifest.yaml beside images/<project>/images.yaml.
     const dir = join(env.stateDir, 'snapshot');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'promoter-manifest.yaml'), `registries:\n- name: ${env.registries['mirror-c']}/mirror\n  src: true\n- name: ${env.registries.prod}/mirror\n`);
-    writeFileSync(join(dir, 'images.yaml'), y.stdout);
-    const back = (await loadSpec(join(dir, 'promoter-manifest.yaml'))).spec;
+    mkdirSync(join(dir, 'manifests', 'mirror'), { recursive: true });
+    mkdirSync(join(dir, 'images', 'mirror'), { recursive: true });
+    writeFileSync(join(dir, 'manifests', 'mirror', 'promoter-manifest.yaml'), `registries:\n- name: ${env.registries['mirror-c']}/mirror\n  src: true\n- name: ${env.registries.prod}/mirror\n`);
+    writeFileSync(join(dir, 'images', 'mirror', 'images.yaml'), y.stdout);
+    const back = (await loadSpec(dir)).spec;
     assert.deepEqual(back.images.map((i) => [i.name, i.dmap]), [['app', { [intruder.digest]: ['v1.0.0'] }]]);
     const c = await cliIn(['snapshot', `${env.registries.prod}/mirror`, '--format', 'csv']);
     assert.equal(c.stdout.trim(), `name,digest,tag\napp,${image.digest},v1.0.0`);
