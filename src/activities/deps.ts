@@ -1,18 +1,19 @@
-// The dependencies every activity of one worker shares: one OCI client (so connection pools, token caches and
-// per-registry limits are shared by every concurrent activity), the credential store and the limit store.
+// The dependencies every activity of one worker shares: one OCI client (connection pools, per-registry limits and
+// the blob cache shared by every concurrent activity) under per-run scopes (credentials, `insecure` and auth state
+// per run's endpoints), the limit store and the key ring.
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryClient } from '../oci';
+import { CredentialBindings, RegistryClient } from '../oci';
 import { KeyRing } from '../signing';
-import { CredentialStore } from './credentials';
+import { RegistryScopes } from './credentials';
 import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
 
 export interface ActivityDeps {
-  client: RegistryClient;
-  credentials: CredentialStore;
-  /** Per-registry limits from the manifests, filled as endpoints are registered with `credentials`. */
+  /** Per-run clients: each activity gets one for exactly its input's endpoints. */
+  scopes: RegistryScopes;
+  /** Per-registry limits from the manifests, filled as activities ask `scopes` for their clients. */
   limits?: RegistryLimitStore;
   /** Signing keys and trusted roots by reference, loaded once per worker. */
   keys: KeyRing;
@@ -31,13 +32,17 @@ function blobCacheOptions(): { dir: string; maxBytes: number } | undefined {
   return { dir, maxBytes };
 }
 
-export function createActivityDeps(): ActivityDeps {
+/**
+ * The worker's dependencies: one OCI client (pools, limits, blob cache) under per-run scopes, with the operator's
+ * credential bindings (`strict`: a credential a manifest names must exist here and be bound to the host).
+ */
+export function createActivityDeps(opts: { bindings?: CredentialBindings; strict?: boolean } = {}): ActivityDeps {
   const limits = new RegistryLimitStore();
-  const credentials = new CredentialStore(limits);
   const cache = blobCacheOptions();
-  const client = new RegistryClient(
-    { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
-    cache ? { blobCache: cache } : {},
-  );
-  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD) };
+  const client = new RegistryClient({ limits: (registry) => limits.lookup(registry) }, cache ? { blobCache: cache } : {});
+  return {
+    scopes: new RegistryScopes(client, opts.bindings ?? CredentialBindings.load(), limits, opts.strict ?? true),
+    limits,
+    keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD),
+  };
 }

@@ -59,11 +59,11 @@ function identityToken(policy: KeylessPolicy): string {
 
 const publicKeyOf = async (keys: KeyRing, signing: SigningRef): Promise<string> => (await keys.signer(signing.key)).publicKeyPem();
 
-export function signingActivities({ client, credentials, keys }: ActivityDeps) {
+export function signingActivities({ scopes, keys }: ActivityDeps) {
   return {
     async signAtHome(input: SignInput): Promise<SignResult> {
       try {
-        credentials.register(input.home);
+        const client = scopes.clientFor(input.home);
         const store = artifactStore(client, repositoryIn(input.home.registry, input.image));
         const provenance = { ...input.provenance, promoflowVersion: PROMOFLOW_VERSION };
         const policy = input.signing.keyless;
@@ -92,8 +92,7 @@ export function signingActivities({ client, credentials, keys }: ActivityDeps) {
 
     async replicateSignatures(input: ReplicateInput): Promise<ReplicateResult> {
       try {
-        credentials.register(input.from);
-        credentials.register(input.to);
+        const client = scopes.clientFor(input.from, input.to);
         const from = artifactStore(client, repositoryIn(input.from.registry, input.image));
         const to = artifactStore(client, repositoryIn(input.to.registry, input.image));
         return await replicateSignatures(
@@ -110,7 +109,7 @@ export function signingActivities({ client, credentials, keys }: ActivityDeps) {
 
     async verifySignatures(input: VerifySignaturesInput): Promise<SignatureProblem[]> {
       try {
-        credentials.register(input.destination);
+        const client = scopes.clientFor(input.destination);
         const store = artifactStore(client, repositoryIn(input.destination.registry, input.image));
         if (input.signing.keyless) return await verifyKeyless(store, input.digests, keylessVerification(keys, input.signing.keyless), input.signing.attest);
         const publicKey = await publicKeyOf(keys, input.signing);

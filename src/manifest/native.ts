@@ -5,22 +5,27 @@ import { DIGEST_RE, TAG_RE } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import { durationSchema, findInlineSecrets, parseDuration, registrySchema, says, zodErrors } from './rules';
-import type { CredentialRef, Destination, Phase, RegistryEndpoint, SigningPolicy, Spec } from './spec';
+import type { Destination, Phase, RegistryEndpoint, SigningPolicy, Spec } from './spec';
 import { pathString, type YamlFile } from './yamldoc';
 
 export const API_VERSION = 'promoflow.dev/v1alpha1';
 export const KIND = 'Promotion';
 
 const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, says('is not an environment variable name', 'letters, digits and _ (not the secret itself)'));
-const credentials = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('env'), passwordEnv: envVar, usernameEnv: envVar.optional(), username: z.string().min(1).optional() }).describe('password (and username) read from environment variables by the worker'),
-    z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }).describe('a docker config.json-style file read by the worker'),
-    z.strictObject({ kind: z.literal('docker-config') }).describe('the worker’s default docker credential store'),
-  ],
-  { error: says('is not a credential reference', 'kind: env (passwordEnv), file (path) or docker-config') },
-);
+// A manifest names at most which of the worker's configured credentials a registry uses: never a variable, a
+// path or a helper (a pull request could otherwise send any secret of the CI runner or the worker to any host).
+// Today's reference objects ({kind: env|file|docker-config}) get one line saying what to write instead.
+export const CREDENTIAL_MIGRATION =
+  'credentials: <name> of a credential the worker’s credential configuration binds to this registry’s host (promoflow worker --credentials FILE; README, Registry credentials), or no credentials field at all: the worker then uses the credential bound to the host';
+const credentials = z
+  .string({
+    error: (iss) =>
+      iss.input && typeof iss.input === 'object'
+        ? says(`is a credential reference (kind: ${String((iss.input as { kind?: unknown }).kind ?? '?')}), which manifests may no longer hold: variables, files and docker configs are the operator's to bind to hosts`, CREDENTIAL_MIGRATION)
+        : says('is not a credential name', CREDENTIAL_MIGRATION),
+  })
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, says('is not a credential name', 'lowercase letters, digits, ., _ and - naming a credential in the worker’s credential configuration'))
+  .describe('name of a credential in the worker’s credential configuration (bound to this registry’s host there)');
 export const limitsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).optional().describe('concurrent requests to this registry from one worker'),
   requestsPerSecond: z.number().positive().max(100000).optional().describe('requests per second to this registry from one worker'),
@@ -115,7 +120,7 @@ export interface ReadResult {
   skipped: Skipped[];
 }
 
-function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: CredentialRef | undefined; limits?: z.infer<typeof limitsSchema> | undefined }): RegistryEndpoint {
+function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: string | undefined; limits?: z.infer<typeof limitsSchema> | undefined }): RegistryEndpoint {
   const out: RegistryEndpoint = { registry: e.registry };
   if (e.insecure !== undefined) out.insecure = e.insecure;
   if (e.credentials) out.credentials = e.credentials;

@@ -1,20 +1,18 @@
 // The validated promotion spec: the one in-memory shape that every manifest format (native, kpromo) loads into,
-// and the only manifest type the planner, workflows and CLI see. Pure data: no I/O, no secrets (credentials are
-// references to env vars or files, resolved inside activities).
+// and the only manifest type the planner, workflows and CLI see. Pure data: no I/O, no secrets (a registry names at
+// most which of the worker's configured credentials it uses).
 import type { Digest, RegistryLimits } from '../model';
-
-/** Where a credential comes from. Never the secret itself. */
-export type CredentialRef =
-  | { kind: 'env'; username?: string; usernameEnv?: string; passwordEnv: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'docker-config' };
 
 export interface RegistryEndpoint {
   /** Repository prefix: host[:port][/path]. An image `name` is appended as `<registry>/<name>`. */
   registry: string;
   /** Plain HTTP allowed (loopback registries are always allowed plain HTTP). */
   insecure?: boolean;
-  credentials?: CredentialRef;
+  /**
+   * Name of a credential in the operator's credential configuration (worker and planning host), which binds it to
+   * hosts; absent = the credential bound to this registry's host, if any.
+   */
+  credentials?: string;
   limits?: RegistryLimits;
 }
 

@@ -43,6 +43,14 @@ export interface ClientRequest {
   reserved?: boolean;
 }
 
+/** What a scoped client shares with the client it came from: connection pools, limits, the blob cache, TLS probes. */
+interface SharedParts {
+  http: HttpTransport;
+  limited: LimitTransport;
+  blobCache: BlobCache | undefined;
+  schemes: Map<string, Promise<'http' | 'https'>>;
+}
+
 export class RegistryClient {
   readonly options: RegistryClientOptions;
   readonly retry: RetryPolicy;
@@ -52,20 +60,32 @@ export class RegistryClient {
   private readonly http: HttpTransport;
   private readonly auth: AuthTransport;
   private readonly limited: LimitTransport;
-  private readonly schemes = new Map<string, Promise<'http' | 'https'>>();
+  private readonly schemes: Map<string, Promise<'http' | 'https'>>;
+  private readonly tuning: RegistryClientTuning;
 
-  constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}) {
+  constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}, shared?: SharedParts) {
     this.options = opts;
+    this.tuning = tuning;
     this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
     this.monolithicMaxBytes = tuning.monolithicMaxBytes ?? 4 << 20;
     this.copyConcurrency = tuning.copyConcurrency ?? 8;
-    this.blobCache = tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
-    this.http = new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
-    const limited = new LimitTransport(this.http, (r) => opts.limits?.(r));
+    this.blobCache = shared ? shared.blobCache : tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
+    this.http = shared?.http ?? new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
+    this.schemes = shared?.schemes ?? new Map();
+    const limited = shared?.limited ?? new LimitTransport(this.http, (r) => opts.limits?.(r));
     this.limited = limited;
     const retried = new RetryTransport(limited, this.retry);
     const redirected = new RedirectTransport(retried, (h) => this.plainHttpAllowed(h));
     this.auth = new AuthTransport(redirected, opts.credentials, (h) => this.plainHttpAllowed(h));
+  }
+
+  /**
+   * A client for one scope (one run's endpoints): its own credentials, its own plain-HTTP allowance and its own
+   * auth state (challenges, tokens), over this client's connection pools, limits and blob cache. Nothing a scope
+   * learns or is given reaches another scope.
+   */
+  scoped(opts: Pick<RegistryClientOptions, 'credentials' | 'insecure'>): RegistryClient {
+    return new RegistryClient({ ...this.options, ...opts }, this.tuning, { http: this.http, limited: this.limited, blobCache: this.blobCache, schemes: this.schemes });
   }
 
   plainHttpAllowed(registry: string): boolean {

@@ -7,6 +7,7 @@ import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, t
 import type { VersioningBehavior } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../activities';
 import { TASK_QUEUE } from '../contract';
+import { CredentialBindings } from '../oci';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -68,6 +69,11 @@ export interface WorkerOptions {
    * holds across workers (one task queue per registry group).
    */
   taskQueueActivitiesPerSecond?: number;
+  /**
+   * Which credential serves which registry host on this worker (loaded before the worker starts, so a bad file stops
+   * it). Default: CredentialBindings.load() (PROMOFLOW_CREDENTIALS, PROMOFLOW_REGISTRY_AUTH, docker config).
+   */
+  credentials?: CredentialBindings;
 }
 
 export function workerIdentity(deployment?: DeploymentOptions): string {
@@ -85,7 +91,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     identity: workerIdentity(d),
     workflowBundle: await workflowBundle(),
-    activities: createActivities(createActivityDeps()),
+    activities: createActivities(createActivityDeps({ bindings: opts.credentials ?? CredentialBindings.load() })),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
     shutdownGraceTime: '10s',
