@@ -78,8 +78,16 @@ export function reconcileActivities(deps: ActivityDeps) {
       try {
         const client = scopes.clientFor(...input.endpoints);
         const endpoints = new Map(input.endpoints.map((e) => [e.name, e]));
-        const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
         const results: RepairSignaturesResult['results'] = [];
+        // A signature is copied only once it verifies: without a key there is nothing to verify it with, and an
+        // unverified .sig/.att from staging or a peer could be anyone's.
+        if (!input.publicKey) {
+          for (const it of input.items) for (const kind of it.kinds) for (const name of it.to) {
+            results.push({ image: it.image, digest: it.digest, destination: name, kind, status: 'failed', error: `not repaired: no public key to verify a ${kind === 'sig' ? 'signature' : 'attestation'} before copying it; pass --public-key (or sign with a key in the manifest)` });
+          }
+          return { results };
+        }
+        const key = resolvePublicKey(input.publicKey);
         for (const it of input.items) {
           const named = (name: string): NamedStore => {
             const e = endpoints.get(name);

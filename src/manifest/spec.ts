@@ -43,8 +43,13 @@ export interface Phase {
 
 /** Keyless signing: Fulcio certificate for the worker's OIDC identity, Rekor entry; references and URLs only. */
 export interface KeylessPolicy {
+  /** OIDC issuer of the signing identity, matched exactly. */
   issuer: string;
-  subject: string;
+  /** The signing identity (certificate SAN), matched exactly; or subjectRegExp. */
+  subject?: string;
+  /** A regular expression the whole certificate SAN must match (anchored by promoflow), for those who want one. */
+  subjectRegExp?: string;
+  /** HTTPS only (plain HTTP to loopback for tests): it receives the worker's OIDC token. */
   fulcioURL?: string;
   rekorURL?: string;
   /** Worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN). */
