@@ -1,9 +1,9 @@
 // A loopback reverse proxy in front of a registry that injects faults on matching requests: an HTTP status (429
 // with Retry-After, 503…), a connection reset, a flipped byte in a response body, or a Location header made
 // relative. It records what passed through so tests can assert on outcomes at the wire (e.g. where Authorization went).
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
+import { startLoopbackServer } from './loopback-server';
 
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string }
@@ -40,7 +40,6 @@ export interface FaultProxy {
 
 export async function startFaultProxy(target: string, rules: FaultRule[] = []): Promise<FaultProxy> {
   const requests: ProxiedRequest[] = [];
-  const sockets = new Set<Socket>();
   const used = new Map<FaultRule, number>();
   const [thost, tport] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
 
@@ -107,23 +106,7 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
     req.pipe(up);
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const proxy: FaultProxy = {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    rules,
-    requests,
-    stop: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  const server = await startLoopbackServer(handle);
+  const proxy: FaultProxy = { host: server.host, rules, requests, stop: server.stop };
   return proxy;
 }
