@@ -9,6 +9,8 @@ import { startEnvironment, type Environment, type EnvironmentOptions } from '../
 import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../worker';
 import type { PromotionRunInput } from '../contract';
+import { main } from '../client/cli';
+import { CliError } from '../client/exit-codes';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'promoflow.js');
@@ -52,9 +54,25 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   });
 }
 
+/**
+ * `promoflow <argv>` in this process: the same parser and commands as the binary, without a node start-up (a
+ * CliError becomes its exit code and message, as bin/promoflow.js prints it).
+ */
+export async function runCliInProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
+  }
+}
+
 /** Start `promoflow worker` as a child process against the environment's Temporal; returns a stopper. */
-export function startCliWorker(env: Environment, extraArgs: string[] = []): { stop(signal?: NodeJS.Signals): Promise<number | null>; ready(timeoutMs?: number): Promise<void>; output(): string; pid: number } {
-  const child = spawn(process.execPath, [CLI, 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCliWorker(env: Environment, extraArgs: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): { stop(signal?: NodeJS.Signals): Promise<number | null>; ready(timeoutMs?: number): Promise<void>; output(): string; pid: number } {
+  const child = spawn(process.execPath, [CLI, 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

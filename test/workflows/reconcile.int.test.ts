@@ -14,13 +14,12 @@ import { RegistryClient, deleteManifest, getManifest, headManifest, putManifest 
 import { writeKeyPair } from '../../src/signing';
 import { signatureTag } from '../../src/model';
 import { buildImage, pushImage } from '../../src/dev/sample-images';
-import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
+import { eventually, runCli, runCliInProcess, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { findCosign, runCosign } from '../../src/dev/cosign';
 import { loadSpec } from '../../src/manifest/load';
 import { runInputFromSpec } from '../../src/client/run-input';
 import { startPromotion } from '../../src/client/promote';
-import { CliError, EXIT } from '../../src/client/exit-codes';
-import { main } from '../../src/client/cli';
+import { EXIT } from '../../src/client/exit-codes';
 import { reconcileInputFromSpec, startReconcile } from '../../src/client/reconcile';
 import type { ReconcileResult } from '../../src/contract';
 
@@ -37,18 +36,7 @@ const intruder = buildImage({ seed: 'reconcile-pushed-by-hand' });
 const repo = (d: string) => ({ registry: env.registries[d]!, repository: 'mirror/app' });
 const temporal = () => ['--temporal-address', env.temporal!.address];
 
-/** `promoflow <argv>` in this process (as cli.test.ts does): the same parser and commands, without a node start-up. */
-async function cliIn(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  try {
-    const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
-  }
-}
+const cliIn = runCliInProcess;
 
 function skopeoDigest(ref: string): string {
   const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
@@ -160,13 +148,20 @@ describe('reconcile', () => {
     assert.match(again.stdout, /\| moved-tag \| mirror-c \| app \| sha256:[0-9a-f]{12} \| v1\.0\.0 \| none \|/);
   });
 
-  it('without a signing key (keyless manifests), a deleted signature is copied back from a peer that holds it', async () => {
+  it('without a signing key (keyless manifests), a deleted signature is copied back from a peer only once it verifies with --public-key', async () => {
     const keyless = join(env.stateDir, 'keyless.yaml');
     writeFileSync(keyless, readFileSync(file, 'utf8').replace(/signing: .*/, 'signing: {keyless: {issuer: "https://issuer.example", subject: "ci@example.com"}, attest: false}'));
     const before = await getManifest(oci, repo('prod'), signatureTag(image.digest));
     const sig = await headManifest(oci, repo('mirror-b'), signatureTag(image.digest));
     assert.ok(sig && (await deleteManifest(oci, repo('mirror-b'), sig.digest)));
-    const r = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', ...temporal()]);
+    // Without a public key nothing can verify a copy: the repair refuses rather than copy an unverified signature.
+    const unverified = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', ...temporal()]);
+    assert.equal(unverified.code, EXIT.FAILED, unverified.stdout + unverified.stderr);
+    const refused = (JSON.parse(unverified.stdout) as { result: ReconcileResult }).result;
+    assert.deepEqual(refused.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-signature mirror-b failed']);
+    assert.match(refused.repairs[0]!.error ?? '', /no public key to verify a signature before copying it/);
+    assert.equal(await headManifest(oci, repo('mirror-b'), signatureTag(image.digest)), undefined, 'nothing was copied');
+    const r = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', '--public-key', join(keyDir, 'cosign.pub'), ...temporal()]);
     assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
     assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status} ${x.via}`), ['missing-signature mirror-b repaired copy from prod']);
