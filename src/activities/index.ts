@@ -7,6 +7,8 @@ import { reconcileActivities } from './reconcile';
 import { signingActivities } from './signing';
 
 export { createActivityDeps, type ActivityDeps } from './deps';
+// The worker's credential configuration, loaded by the worker before it starts (a bad file stops it).
+export { CredentialBindings } from '../oci';
 export { artifactStore } from './artifacts';
 
 export function createActivities(deps: ActivityDeps = createActivityDeps()): Activities {

@@ -9,8 +9,6 @@ import { startEnvironment, type Environment, type EnvironmentOptions } from '../
 import { Client, Connection } from '@temporalio/client';
 import { createWorker } from '../worker';
 import type { PromotionRunInput } from '../contract';
-import { main } from '../client/cli';
-import { CliError } from '../client/exit-codes';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'promoflow.js');
@@ -52,22 +50,6 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
       resolvePromise({ code, stdout, stderr });
     });
   });
-}
-
-/**
- * `promoflow <argv>` in this process: the same parser and commands as the binary, without a node start-up (a
- * CliError becomes its exit code and message, as bin/promoflow.js prints it).
- */
-export async function runCliInProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  try {
-    const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } catch (e) {
-    if (!(e instanceof CliError)) throw e;
-    return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
-  }
 }
 
 /** Start `promoflow worker` as a child process against the environment's Temporal; returns a stopper. */

@@ -5,9 +5,8 @@
 import { hostname } from 'node:os';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
-import { createActivities, createActivityDeps } from '../activities';
+import { createActivities, createActivityDeps, CredentialBindings } from '../activities';
 import { TASK_QUEUE } from '../contract';
-import { CredentialBindings } from '../oci';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

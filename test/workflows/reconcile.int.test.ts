@@ -14,12 +14,13 @@ import { RegistryClient, deleteManifest, getManifest, headManifest, putManifest 
 import { writeKeyPair } from '../../src/signing';
 import { signatureTag } from '../../src/model';
 import { buildImage, pushImage } from '../../src/dev/sample-images';
-import { eventually, runCli, runCliInProcess, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
+import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { findCosign, runCosign } from '../../src/dev/cosign';
 import { loadSpec } from '../../src/manifest/load';
 import { runInputFromSpec } from '../../src/client/run-input';
 import { startPromotion } from '../../src/client/promote';
-import { EXIT } from '../../src/client/exit-codes';
+import { CliError, EXIT } from '../../src/client/exit-codes';
+import { main } from '../../src/client/cli';
 import { reconcileInputFromSpec, startReconcile } from '../../src/client/reconcile';
 import type { ReconcileResult } from '../../src/contract';
 
@@ -36,7 +37,18 @@ const intruder = buildImage({ seed: 'reconcile-pushed-by-hand' });
 const repo = (d: string) => ({ registry: env.registries[d]!, repository: 'mirror/app' });
 const temporal = () => ['--temporal-address', env.temporal!.address];
 
-const cliIn = runCliInProcess;
+/** `promoflow <argv>` in this process (as cli.test.ts does): the same parser and commands, without a node start-up. */
+async function cliIn(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
+  }
+}
 
 function skopeoDigest(ref: string): string {
   const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);

@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { headManifest, RegistryClient } from '../../src/oci';
 import { writeKeyPair } from '../../src/signing';
 import { buildImage, pushImage } from '../../src/dev/sample-images';
-import { eventually, runCliInProcess, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
+import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { EXIT } from '../../src/client/exit-codes';
 import type { PromotionRunResult, ReconcileResult } from '../../src/contract';
 
@@ -61,7 +61,7 @@ after(async () => {
 
 describe('the source policy holds on every path that promotes', () => {
   it('promote refuses the unsigned source', async () => {
-    const r = await runCliInProcess(['promote', '-f', file, '--confirm', '--json', ...temporal()]);
+    const r = await runCli(['promote', '-f', file, '--confirm', '--json', ...temporal()]);
     assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: PromotionRunResult };
     assert.deepEqual(result.edges.map((e) => `${e.destination} ${e.status} ${e.errorType}`), ['prod failed SourceUnsigned']);
@@ -69,7 +69,7 @@ describe('the source policy holds on every path that promotes', () => {
   });
 
   it('reconcile --repair refuses it too: the missing image stays missing, the repair says why', async () => {
-    const r = await runCliInProcess(['reconcile', '-f', file, '--repair', '--json', ...temporal()]);
+    const r = await runCli(['reconcile', '-f', file, '--repair', '--json', ...temporal()]);
     assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
     assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-image prod failed']);
@@ -79,10 +79,10 @@ describe('the source policy holds on every path that promotes', () => {
 
   it('a scheduled repair refuses it too', async () => {
     const id = 'policy-repair';
-    const created = await runCliInProcess(['schedule', 'create', id, '-f', file, '--every', '1h', '--repair', ...temporal()]);
+    const created = await runCli(['schedule', 'create', id, '-f', file, '--every', '1h', '--repair', ...temporal()]);
     assert.equal(created.code, EXIT.OK, created.stdout + created.stderr);
     try {
-      const t = await runCliInProcess(['schedule', 'trigger', id, ...temporal()]);
+      const t = await runCli(['schedule', 'trigger', id, ...temporal()]);
       assert.equal(t.code, EXIT.OK, t.stdout + t.stderr);
       const started = await eventually('the scheduled reconcile run', async () => {
         for await (const w of client.workflow.list({ query: `TemporalScheduledById = '${id}'` })) return w;
@@ -93,7 +93,7 @@ describe('the source policy holds on every path that promotes', () => {
       assert.match(result.repairs[0]!.error ?? '', /SourceUnsigned/);
       assert.equal(await atProd(), undefined);
     } finally {
-      await runCliInProcess(['schedule', 'delete', id, ...temporal()]);
+      await runCli(['schedule', 'delete', id, ...temporal()]);
     }
   });
 });
