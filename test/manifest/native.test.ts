@@ -113,6 +113,19 @@ test('today\'s credential references (kind: env|file|docker-config) get one line
   assert.match((await errorsOf(SAMPLE.replace('source: {registry: "127.0.0.1:5000/staging"}', 'source: {registry: "127.0.0.1:5000/staging", credentials: "$HOME/x"}')))[0]!, /source\.credentials: "\$HOME\/x" is not a credential name/);
 });
 
+test('keyless: exactly one of subject (exact) or subjectRegExp; Fulcio and Rekor over HTTPS only (loopback excepted)', async () => {
+  const keyless = (k: string) => SAMPLE.replace('images:', `signing: {keyless: {issuer: "https://ci.example", ${k}}}\nimages:`);
+  assert.deepEqual((await loadSpec(write(keyless('subject: ci@example.com, fulcioURL: "https://fulcio.example", rekorURL: "http://127.0.0.1:3000"')))).errors, []);
+  assert.equal((await loadSpec(write(keyless('subjectRegExp: "ci-[0-9]+@example\\\\.com"')))).spec.signing?.keyless?.subjectRegExp, 'ci-[0-9]+@example\\.com');
+  const fulcio = await errorsOf(keyless('subject: ci@example.com, fulcioURL: "http://fulcio.example"'));
+  assert.equal(fulcio.length, 1, fulcio.join('\n'));
+  assert.match(fulcio[0]!, /signing\.keyless\.fulcioURL: "http:\/\/fulcio\.example" is not an HTTPS URL: expected https:\/\/host\[\/path\]: it receives the worker’s OIDC token/);
+  assert.match((await errorsOf(keyless('subject: ci@example.com, rekorURL: "http://10.0.0.1/"')))[0]!, /signing\.keyless\.rekorURL: .* is not an HTTPS URL/);
+  assert.match((await errorsOf(keyless('subject: a, subjectRegExp: b')))[0]!, /signing\.keyless: has both subject and subjectRegExp/);
+  assert.match((await errorsOf(keyless('tokenEnv: X')))[0]!, /signing\.keyless: names no identity/);
+  assert.match((await errorsOf(keyless('subjectRegExp: "(unclosed"')))[0]!, /signing\.keyless\.subjectRegExp: "\(unclosed" is not a regular expression/);
+});
+
 test('duplicate keys, wrong apiVersion, missing fields, duplicate names and phases are errors', async () => {
   assert.deepEqual(await errorsOf(SAMPLE.replace('kind: Promotion', 'kind: Promotion\nkind: Promotion')), ['f:3:1: "kind" duplicate key: expected each key once per mapping']);
   assert.deepEqual(await errorsOf(SAMPLE.replace('v1alpha1', 'v2')), ['f:1:13: apiVersion: "promoflow.dev/v2" is not allowed: expected one of "promoflow.dev/v1alpha1"']);
