@@ -40,6 +40,11 @@ test('github-actions example: plan on pull requests, promote on merge to main', 
   assert.equal(promoflowStep(wf.jobs.promote).with?.mode, 'promote');
 });
 
+test('github-actions example: the pull-request plan job holds no secret (it runs the pull request’s manifests)', () => {
+  assert.doesNotMatch(JSON.stringify(wf.jobs.plan), /secrets\./, 'no secret in the plan job');
+  assert.match(JSON.stringify(wf.jobs.promote), /secrets\.TEMPORAL_API_KEY/, 'the promote job has the Temporal API key');
+});
+
 test('github-actions example: every input it passes is declared by action.yml, and required ones are given', () => {
   for (const j of [wf.jobs.plan, wf.jobs.promote]) {
     const given = promoflowStep(j).with ?? {};

@@ -2,12 +2,12 @@
 // tags. Each destination is its own activity, so one slow or broken mirror never holds back the others. Progress
 // (blobs and manifests done) is heartbeated, so a retry after a worker crash resumes instead of starting over.
 import { Context } from '@temporalio/activity';
-import { copyImage, headManifest, getManifest, ManifestUnknownError, type RegistryClient } from '../oci';
+import { copyImage, headManifest, getManifest, ManifestUnknownError } from '../oci';
 import { ImageIndex, repositoryIn } from '../model';
 import type { CheckSourceInput, CopyActivityInput, CopyActivityResult, SourceInfo } from '../contract';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
-import type { CredentialStore } from './credentials';
+import type { RegistryScopes } from './credentials';
 import { recordAttempt, recordCopy } from './metrics';
 
 interface Heartbeat {
@@ -16,13 +16,13 @@ interface Heartbeat {
   bytes?: number;
 }
 
-export function copyActivities(deps: { client: RegistryClient; credentials: CredentialStore }) {
-  const { client, credentials } = deps;
+export function copyActivities(deps: { scopes: RegistryScopes }) {
+  const { scopes } = deps;
   return {
     async checkSource(input: CheckSourceInput): Promise<SourceInfo> {
       try {
         recordAttempt(Context.current());
-        credentials.register(input.source);
+        const client = scopes.clientFor(input.source);
         const repo = repositoryIn(input.source.registry, input.image);
         const head = await headManifest(client, repo, input.digest);
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
@@ -45,8 +45,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
       const ctx = Context.current();
       recordAttempt(ctx);
       try {
-        credentials.register(input.source);
-        credentials.register(input.destination);
+        const client = scopes.clientFor(input.source, input.destination);
         const src = { ...repositoryIn(input.source.registry, input.image), digest: input.digest as `sha256:${string}` };
         const dst = repositoryIn(input.destination.registry, input.image);
         // A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed.
@@ -95,7 +94,7 @@ export function copyActivities(deps: { client: RegistryClient; credentials: Cred
         // when the source really lacks the digest (one HEAD, on the error path only).
         if (e instanceof ManifestUnknownError) {
           const repo = repositoryIn(input.source.registry, input.image);
-          if (!(await headManifest(client, repo, input.digest).catch(() => 'unknown'))) {
+          if (!(await (async () => headManifest(scopes.clientFor(input.source), repo, input.digest))().catch(() => 'unknown'))) {
             throw classify(new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`));
           }
         }

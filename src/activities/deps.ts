@@ -1,17 +1,18 @@
-// The dependencies every activity of one worker shares: one OCI client (so connection pools, token caches and
-// per-registry limits are shared by every concurrent activity), the credential store and the limit store.
+// The dependencies every activity of one worker shares: one OCI client (connection pools, per-registry limits and
+// the blob cache shared by every concurrent activity) under per-run scopes (credentials, `insecure` and auth state
+// per run's endpoints), the limit store, the key ring and the state store.
 import { join } from 'node:path';
-import { RegistryClient, type BlobCacheOptions, type RegistryClientTuning } from '../oci';
+import { CredentialBindings, RegistryClient, type BlobCacheOptions, type RegistryClientTuning } from '../oci';
 import { KeyRing } from '../signing';
-import { CredentialStore } from './credentials';
+import { RegistryScopes } from './credentials';
 import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
 import { stateStoreFrom, type StateStore } from '../state';
 
 export interface ActivityDeps {
-  client: RegistryClient;
-  credentials: CredentialStore;
-  /** Per-registry limits from the manifests, filled as endpoints are registered with `credentials`. */
+  /** Per-run clients: each activity gets one for exactly its input's endpoints. */
+  scopes: RegistryScopes;
+  /** Per-registry limits from the manifests, filled as activities ask `scopes` for their clients. */
   limits?: RegistryLimitStore;
   /** Signing keys and trusted roots by reference, loaded once per worker. */
   keys: KeyRing;
@@ -36,16 +37,21 @@ function blobCacheOptions(): BlobCacheOptions | undefined {
 /** The default store of a process: PROMOFLOW_STATE_STORE, else `store` in the embedded environment's state directory. */
 export const DEFAULT_STATE_STORE = join('.promoflow', 'store');
 
-/** The worker's shared dependencies; `tuning` (tests, benchmarks) adjusts the OCI client beyond its defaults. */
-export function createActivityDeps(opts: { store?: StateStore; tuning?: RegistryClientTuning } = {}): ActivityDeps {
+/**
+ * The worker's dependencies: one OCI client (pools, limits, blob cache) under per-run scopes, with the operator's
+ * credential bindings (`strict`: a credential a manifest names must exist here and be bound to the host); `tuning`
+ * (tests, benchmarks) adjusts the OCI client beyond its defaults.
+ */
+export function createActivityDeps(opts: { bindings?: CredentialBindings; strict?: boolean; store?: StateStore; tuning?: RegistryClientTuning } = {}): ActivityDeps {
   const limits = new RegistryLimitStore();
-  const credentials = new CredentialStore(limits);
   const cacheOptions = blobCacheOptions();
-  const client = new RegistryClient(
-    { credentials: async (registry) => credentials.lookup(registry), limits: (registry) => limits.lookup(registry), insecure: (registry) => credentials.insecure(registry) },
-    { ...(cacheOptions ? { blobCache: cacheOptions } : {}), ...opts.tuning },
-  );
+  const client = new RegistryClient({ limits: (registry) => limits.lookup(registry) }, { ...(cacheOptions ? { blobCache: cacheOptions } : {}), ...opts.tuning });
   const cache = client.blobCache;
   if (cache) process.once('exit', () => cache.close());
-  return { client, credentials, limits, keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD), store: opts.store ?? stateStoreFrom(process.env, DEFAULT_STATE_STORE) };
+  return {
+    scopes: new RegistryScopes(client, opts.bindings ?? CredentialBindings.load(), limits, opts.strict ?? true),
+    limits,
+    keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD),
+    store: opts.store ?? stateStoreFrom(process.env, DEFAULT_STATE_STORE),
+  };
 }

@@ -24,6 +24,7 @@ function typeOf(e: Error): { type: FailureType; retryable: boolean } {
     case 'DigestMismatchError':
       return { type: 'DigestMismatch', retryable: false };
     case 'UnauthorizedError':
+    case 'CredentialBindingError':
       return { type: 'Unauthorized', retryable: false };
     case 'InvalidReferenceError':
       return { type: 'InvalidReference', retryable: false };

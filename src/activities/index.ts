@@ -10,6 +10,8 @@ import { registryExecutor } from './promote-entry';
 
 export { createActivityDeps, type ActivityDeps } from './deps';
 export { readAccount, type EntryExecutor, type EntryContext, type ExecutedEdge } from './sharded';
+// The worker's credential configuration, loaded by the worker before it starts (a bad file stops it).
+export { CredentialBindings } from '../oci';
 export { artifactStore } from './artifacts';
 
 /** `execute` replaces the registry work of batch activities (the orchestration benchmark's stub). */

@@ -9,7 +9,7 @@ import { mapLimit, OciError, type RegistryClient } from '../oci';
 import { repositoryIn } from '../model';
 import { loadPublicKey, repairFromPeers, SLSA_PROVENANCE_V1, verifyImageAttestations, verifyImageSignatures, type NamedStore } from '../signing';
 import { diffRepo, summarize, type ArtifactState, type DriftItem, type ObservedRepo } from '../plan';
-import type { EndpointRef, InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
+import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from '../contract';
 import { readRepoState } from '../inventory';
 import { artifactStore } from './artifacts';
 import { readKeyRef } from './key-refs';
@@ -59,17 +59,15 @@ export async function inventoryRepos(client: RegistryClient, input: InventoryBat
 }
 
 export function reconcileActivities(deps: ActivityDeps) {
-  // The worker's shared client: registering an endpoint registers its credentials and its manifest limits, so a
-  // scheduled scan and the promotions running beside it share one per-registry budget.
-  const { client } = deps;
-  const register = (e: EndpointRef) => deps.credentials.register(e);
+  // Clients scoped to each input's endpoints, over the worker's shared client: a scheduled scan and the promotions
+  // running beside it share one per-registry budget, never credentials.
+  const { scopes } = deps;
 
   return {
     async inventoryBatch(input: InventoryBatchInput): Promise<InventoryBatchResult> {
       const ctx = Context.current();
       try {
-        register(input.destination);
-        return await inventoryRepos(client, input, (done) => ctx.heartbeat({ done }));
+        return await inventoryRepos(scopes.clientFor(input.destination), input, (done) => ctx.heartbeat({ done }));
       } catch (e) {
         throw classify(e);
       }
@@ -78,10 +76,18 @@ export function reconcileActivities(deps: ActivityDeps) {
     async repairSignatures(input: RepairSignaturesInput): Promise<RepairSignaturesResult> {
       const ctx = Context.current();
       try {
-        for (const e of input.endpoints) register(e);
+        const client = scopes.clientFor(...input.endpoints);
         const endpoints = new Map(input.endpoints.map((e) => [e.name, e]));
-        const key = input.publicKey ? resolvePublicKey(input.publicKey) : undefined;
         const results: RepairSignaturesResult['results'] = [];
+        // A signature is copied only once it verifies: without a key there is nothing to verify it with, and an
+        // unverified .sig/.att from staging or a peer could be anyone's.
+        if (!input.publicKey) {
+          for (const it of input.items) for (const kind of it.kinds) for (const name of it.to) {
+            results.push({ image: it.image, digest: it.digest, destination: name, kind, status: 'failed', error: `not repaired: no public key to verify a ${kind === 'sig' ? 'signature' : 'attestation'} before copying it; pass --public-key (or sign with a key in the manifest)` });
+          }
+          return { results };
+        }
+        const key = resolvePublicKey(input.publicKey);
         for (const it of input.items) {
           const named = (name: string): NamedStore => {
             const e = endpoints.get(name);

@@ -22,11 +22,13 @@ import {
   KeyFormatError,
   KeyReferenceError,
   replicateSignatures,
+  requireSigstoreURL,
   SignatureMissingError,
   signKeyless,
   signWithKey,
   verifyKeyless,
   verifyWithKey,
+  type IdentityPolicy,
   type KeylessVerification,
   type KeyRing,
 } from '../signing';
@@ -45,12 +47,28 @@ function failure(e: unknown): ApplicationFailure {
   return classify(e);
 }
 
-function keylessVerification(keys: KeyRing, policy: KeylessPolicy): KeylessVerification {
-  return { trust: () => keys.trustedRoot(policy.trustedRoot), identity: { subjectAlternativeName: policy.subject, issuer: policy.issuer } };
+/** The identity a keyless policy demands; a policy without one (an old run's input) is refused, never matched loosely. */
+function identityOf(policy: KeylessPolicy): IdentityPolicy {
+  if (policy.subject !== undefined && policy.subjectRegExp === undefined) return { subject: policy.subject, issuer: policy.issuer };
+  if (policy.subjectRegExp !== undefined && policy.subject === undefined) return { subjectRegExp: policy.subjectRegExp, issuer: policy.issuer };
+  throw new KeyRefError('keyless: exactly one of subject or subjectRegExp is required');
 }
 
-/** The CI's OIDC token, read from the worker's environment (never from a workflow input). */
+function keylessVerification(keys: KeyRing, policy: KeylessPolicy): KeylessVerification {
+  return { trust: () => keys.trustedRoot(policy.trustedRoot), identity: identityOf(policy) };
+}
+
+/**
+ * The CI's OIDC token, read from the worker's environment (never from a workflow input), and only for a Fulcio and
+ * Rekor over HTTPS: they receive it.
+ */
 function identityToken(policy: KeylessPolicy): string {
+  try {
+    requireSigstoreURL(policy.fulcioURL ?? 'https://fulcio.sigstore.dev', 'fulcioURL');
+    requireSigstoreURL(policy.rekorURL ?? 'https://rekor.sigstore.dev', 'rekorURL');
+  } catch (e) {
+    throw new KeyRefError((e as Error).message);
+  }
   const tokenEnv = policy.tokenEnv ?? 'SIGSTORE_ID_TOKEN';
   const token = process.env[tokenEnv];
   if (!token) throw new KeyRefError(`keyless signing: ${tokenEnv} is not set on the worker (the CI's OIDC token)`);
@@ -59,11 +77,11 @@ function identityToken(policy: KeylessPolicy): string {
 
 const publicKeyOf = async (keys: KeyRing, signing: SigningRef): Promise<string> => (await keys.signer(signing.key)).publicKeyPem();
 
-export function signingActivities({ client, credentials, keys }: ActivityDeps) {
+export function signingActivities({ scopes, keys }: ActivityDeps) {
   return {
     async signAtHome(input: SignInput): Promise<SignResult> {
       try {
-        credentials.register(input.home);
+        const client = scopes.clientFor(input.home);
         const store = artifactStore(client, repositoryIn(input.home.registry, input.image));
         const provenance = { ...input.provenance, promoflowVersion: PROMOFLOW_VERSION };
         const policy = input.signing.keyless;
@@ -92,8 +110,7 @@ export function signingActivities({ client, credentials, keys }: ActivityDeps) {
 
     async replicateSignatures(input: ReplicateInput): Promise<ReplicateResult> {
       try {
-        credentials.register(input.from);
-        credentials.register(input.to);
+        const client = scopes.clientFor(input.from, input.to);
         const from = artifactStore(client, repositoryIn(input.from.registry, input.image));
         const to = artifactStore(client, repositoryIn(input.to.registry, input.image));
         return await replicateSignatures(
@@ -110,7 +127,7 @@ export function signingActivities({ client, credentials, keys }: ActivityDeps) {
 
     async verifySignatures(input: VerifySignaturesInput): Promise<SignatureProblem[]> {
       try {
-        credentials.register(input.destination);
+        const client = scopes.clientFor(input.destination);
         const store = artifactStore(client, repositoryIn(input.destination.registry, input.image));
         if (input.signing.keyless) return await verifyKeyless(store, input.digests, keylessVerification(keys, input.signing.keyless), input.signing.attest);
         const publicKey = await publicKeyOf(keys, input.signing);

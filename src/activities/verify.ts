@@ -7,12 +7,12 @@ import type { VerifyInput, VerifyProblem } from '../contract';
 import { classify } from './failures';
 import type { ActivityDeps } from './deps';
 
-export function verifyActivities({ client, credentials }: ActivityDeps) {
+export function verifyActivities({ scopes }: ActivityDeps) {
   return {
     async verifyDestination(input: VerifyInput): Promise<VerifyProblem[]> {
       const ctx = Context.current();
       try {
-        credentials.register(input.destination);
+        const client = scopes.clientFor(input.destination);
         const problems: VerifyProblem[] = [];
         for (const it of input.items) {
           const repo = repositoryIn(input.destination.registry, it.image);

@@ -12,7 +12,7 @@ const USAGE = `promoflow: declarative, durable container image promotion on Temp
 Usage:
   promoflow promote -f <manifest> [--confirm] [--no-wait] [--json] [--commit SHA] [--concurrency N]
                     [--skip-invalid] [--strict-layout] [--strict-lost] [--overlay FILE] [--limit N]
-                    [--diff-base REV [--diff-head REV]]
+                    [--diff-base REV [--diff-head REV]] [--credentials FILE]
   promoflow plan -f <manifest> [--json] [--limit N] [--overlay FILE] [--skip-invalid] [--strict-layout] [--strict-lost]
   promoflow check-kpromo <thin-layout dir | promoter-manifest.yaml> [--json] [--limit N]
   promoflow status <workflow-id> [--json]
@@ -20,6 +20,7 @@ Usage:
   promoflow approve|reject <workflow-id> [--by NAME] [--reason TEXT] [--phase NAME]
   promoflow pause|resume|abort <workflow-id> [--by NAME] [--reason TEXT]
   promoflow worker [--task-queue Q] [--concurrency N] [--deployment NAME --build-id ID] [--metrics-port P] [--queue-rps N]
+                   [--credentials FILE]
   promoflow deployment set-current <build-id> [--deployment NAME]
   promoflow deployment ramp <build-id> --percentage N [--deployment NAME]
   promoflow deployment describe [--deployment NAME]
@@ -33,6 +34,8 @@ Usage:
 
 Common flags: --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --namespace NS (or TEMPORAL_NAMESPACE),
               --state-dir DIR (embedded environment state, default ${DEFAULT_STATE_DIR})
+Credentials:  --credentials FILE (or PROMOFLOW_CREDENTIALS) binds registry credentials to hosts on the worker and
+              on the planning host; a manifest may only name one (README, Registry credentials)
 Exit codes: 0 ok · 1 run failed (see the account) · 2 invalid input · 3 environment unavailable ·
             4 rejected or aborted · 10 dry run with changes planned`;
 

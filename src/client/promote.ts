@@ -9,6 +9,7 @@ import { plan, problemCount, type Plan } from '../plan';
 import type { Inventory } from '../plan';
 import { renderPlanText, writePlanJsonLines } from '../plan';
 import { createActivityDeps } from '../activities';
+import { CredentialBindingError, CredentialBindings } from '../oci';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
@@ -43,6 +44,8 @@ export interface PromoteOptions {
   stateDir: string;
   temporalAddress?: string;
   namespace?: string;
+  /** The operator's credential configuration for planning (default PROMOFLOW_CREDENTIALS). */
+  credentialsFile?: string;
 }
 
 export interface Io {
@@ -64,22 +67,38 @@ export async function loadSpecOrFail(file: string, io?: Io, opts: LoadOptions & 
   }
 }
 
-/** Read what every registry the spec names holds (after checking each answers). */
-export async function readSpecInventory(spec: Spec): Promise<Inventory> {
-  const deps = createActivityDeps();
-  deps.credentials.register(spec.source);
-  for (const d of spec.destinations) deps.credentials.register(d);
-  for (const p of spec.projects ?? []) deps.credentials.register(p.source);
-  await preflight(spec, deps.client);
+/**
+ * Read what every registry the spec names holds (after checking each answers). Planning needs no secrets: requests
+ * go out anonymously, and only a registry that refuses them gets the credential this host's operator bound to it
+ * (PROMOFLOW_CREDENTIALS or --credentials, PROMOFLOW_REGISTRY_AUTH, docker config). A credential the manifest names
+ * but this host lacks (a pull request's CI job has none) means anonymous reading, not an error.
+ */
+export async function readSpecInventory(spec: Spec, opts: { credentialsFile?: string } = {}): Promise<Inventory> {
+  let bindings: CredentialBindings;
   try {
-    return await readInventory(deps.client, spec);
+    bindings = CredentialBindings.load({ path: opts.credentialsFile });
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.INVALID);
+  }
+  const deps = createActivityDeps({ bindings, strict: false });
+  let client;
+  try {
+    // Chosen before any request: a credential named for a host it is not bound to stops here, nothing sent.
+    client = deps.scopes.clientFor(spec.source, ...spec.destinations, ...(spec.projects ?? []).map((p) => p.source));
+  } catch (e) {
+    if (e instanceof CredentialBindingError) throw new CliError(`${spec.files[0] ?? 'manifest'}: ${e.message}`, EXIT.INVALID);
+    throw e;
+  }
+  await preflight(spec, client);
+  try {
+    return await readInventory(client, spec);
   } catch (e) {
     throw new CliError(`cannot read the registries: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
   }
 }
 
-export async function planAgainstRegistries(spec: Spec): Promise<Plan> {
-  return plan(spec, await readSpecInventory(spec));
+export async function planAgainstRegistries(spec: Spec, opts: { credentialsFile?: string } = {}): Promise<Plan> {
+  return plan(spec, await readSpecInventory(spec, opts));
 }
 
 /** Start a run, or attach to the one running under the same ID (by default derived from the input's content). */
@@ -98,7 +117,7 @@ export async function startPromotion(client: Client, input: PromotionRunInput, w
 
 export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> {
   const spec = await loadSpecOrFail(opts.file, io, { skipInvalid: opts.skipInvalid, strictLayout: opts.strictLayout, overlay: opts.overlay, diffBase: opts.diffBase, diffHead: opts.diffHead });
-  const p = await planAgainstRegistries(spec);
+  const p = await planAgainstRegistries(spec, { credentialsFile: opts.credentialsFile });
   const refused = problemCount(p.counts);
   const strictLost = opts.strictLost ?? false;
   if (!opts.confirm) {

@@ -13,7 +13,7 @@ import { TASK_QUEUE, type ReconcileInput, type ReconcileResult } from '../contra
 import { connect, resolveTarget, workflowUiUrl } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import { loadSpecOrFail, type Io } from './promote';
-import { MAX_INPUT_BYTES, runSigning } from './run-input';
+import { MAX_INPUT_BYTES, promotionPolicy } from './run-input';
 
 export interface ReconcileOptions {
   file: string;
@@ -52,7 +52,7 @@ export function reconcileInputFromSpec(spec: Spec, opts: { repair: boolean; publ
     images,
     policy: { signatures: cosignTags, attestations: cosignTags && (spec.signing?.attest ?? false) },
     ...(publicKey ? { publicKey } : {}),
-    ...(spec.signing?.key ? { signing: runSigning(spec) } : {}),
+    ...promotionPolicy(spec, { forRepair: true }),
     repair: opts.repair,
   };
   const size = Buffer.byteLength(JSON.stringify(input));

@@ -39,9 +39,23 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
     items,
     ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: { registry: p.source.registry, insecure: p.source.insecure, credentials: p.source.credentials, ...limitsOf(p.source) }, destinations: p.destinations })) } : {}),
-    ...(spec.signing ? { signing: runSigning(spec) } : {}),
-    ...(spec.sourcePolicy ? { sourceSignedBy: spec.sourcePolicy.signedBy.key } : {}),
+    ...promotionPolicy(spec),
     concurrency: opts.concurrency,
+  };
+}
+
+/**
+ * The one policy every path that promotes carries (promote, reconcile --repair, scheduled repair): the source
+ * policy (the staging signature that must verify before a copy) and the signing settings. Tag moves are refused by
+ * the copy activity itself unless an item allows them. `forRepair`: keyless signing without a trusted root cannot
+ * verify what it signs, so repairs then leave signing out (signature drift is reported and repaired only by
+ * verified copies).
+ */
+export function promotionPolicy(spec: Spec, opts: { forRepair?: boolean } = {}): Pick<PromotionRunInput, 'signing' | 'sourceSignedBy'> {
+  const signing = spec.signing && !(opts.forRepair && spec.signing.keyless && !spec.signing.keyless.trustedRoot) ? runSigning(spec) : undefined;
+  return {
+    ...(signing ? { signing } : {}),
+    ...(spec.sourcePolicy ? { sourceSignedBy: spec.sourcePolicy.signedBy.key } : {}),
   };
 }
 

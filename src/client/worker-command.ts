@@ -4,6 +4,7 @@
 import { startEnvironment, type Environment } from '../dev';
 import { TASK_QUEUE } from '../contract';
 import { createWorker, installRuntime, type DeploymentOptions } from '../worker';
+import { CredentialBindings } from '../oci';
 import { resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';
@@ -25,10 +26,18 @@ export interface WorkerCommandOptions {
   metricsPort?: number;
   /** Server-enforced activity rate of the whole task queue (all its workers). */
   queueRps?: number;
+  /** The operator's credential configuration (default PROMOFLOW_CREDENTIALS). */
+  credentialsFile?: string;
 }
 
 export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<number> {
   const target = resolveTarget(opts);
+  let credentials: CredentialBindings;
+  try {
+    credentials = CredentialBindings.load({ path: opts.credentialsFile });
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.INVALID);
+  }
   try {
     installRuntime({ metricsPort: opts.metricsPort });
   } catch (e) {
@@ -44,6 +53,7 @@ export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<num
       deployment: opts.deployment,
       taskQueueActivitiesPerSecond: opts.queueRps,
       store: stateStoreFor(opts.stateDir),
+      credentials,
     });
   } catch (e) {
     throw new CliError(`cannot start the worker against ${target.address}: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
@@ -53,6 +63,7 @@ export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<num
     opts.deployment ? `deployment ${opts.deployment.name}, build ${opts.deployment.buildId}, ${opts.deployment.behavior ?? 'PINNED'}` : undefined,
     opts.metricsPort !== undefined ? `metrics on :${opts.metricsPort}/metrics` : undefined,
     opts.queueRps !== undefined ? `task queue limited to ${opts.queueRps} activities/s` : undefined,
+    credentials.names().length ? `credentials ${credentials.names().join(', ')}` : undefined,
   ].filter(Boolean);
   io.stderr(`promoflow worker: polling ${target.address} (namespace ${target.namespace}, task queue ${opts.taskQueue ?? TASK_QUEUE}${extras.length ? `; ${extras.join('; ')}` : ''})`);
   await w.worker.run();

@@ -2,18 +2,18 @@
 // shardedRun workflow to refer to by `sha256:` reference (so the run input stays a few hundred bytes whatever the
 // manifests hold). It is read by planning and batch activities on any worker, so it is validated with zod there.
 import { z } from 'zod';
-import type { CredentialRef, KeylessPolicy } from '../manifest';
+import type { KeylessPolicy } from '../manifest';
 import type { RegistryLimits } from '../model';
 import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
 
-const credentialRef = z.custom<CredentialRef>((v) => typeof v === 'object' && v !== null && 'kind' in v, 'a credential reference');
 const limits = z.custom<RegistryLimits>((v) => typeof v === 'object' && v !== null, 'registry limits');
 const keyless = z.custom<KeylessPolicy>((v) => typeof v === 'object' && v !== null, 'a keyless policy');
 
 const endpoint = z.object({
   registry: z.string().min(1),
   insecure: z.boolean().optional(),
-  credentials: credentialRef.optional(),
+  /** The name of a credential binding in the worker's configuration (never a secret). */
+  credentials: z.string().min(1).optional(),
   limits: limits.optional(),
 }) satisfies z.ZodType<EndpointRef>;
 

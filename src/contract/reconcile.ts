@@ -24,6 +24,8 @@ export interface ReconcileInput {
    * the repair promotions (sign at the home if needed, replicate, verify); otherwise by copying a verified peer copy.
    */
   signing?: RunSigning;
+  /** The source policy's public key reference: repair promotions refuse an unsigned source as promote does. */
+  sourceSignedBy?: string;
   /** Start promotions (and signature replication) for what is safe to repair. */
   repair: boolean;
   /** Repositories per inventory activity (default 50). */

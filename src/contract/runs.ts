@@ -5,7 +5,8 @@ import type { KeylessPolicy, RegistryEndpoint } from '../manifest';
 
 /**
  * A registry location as workflows and activities see it: the manifest's endpoint as is (a repository prefix, plain
- * HTTP allowed or not, a credential *reference* resolved inside activities, and the per-registry request limits).
+ * HTTP allowed or not, the *name* of a credential the worker's configuration binds to the host, and the per-registry
+ * request limits).
  */
 export type EndpointRef = RegistryEndpoint;
 

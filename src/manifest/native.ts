@@ -5,22 +5,27 @@ import { DEFAULT_LIMITS, DIGEST_RE, TAG_RE } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import { durationSchema, findInlineSecrets, parseDuration, registrySchema, says, zodErrors } from './rules';
-import type { CredentialRef, Destination, Phase, RegistryEndpoint, SigningPolicy, Spec } from './spec';
+import type { Destination, Phase, RegistryEndpoint, SigningPolicy, Spec } from './spec';
 import { pathString, type YamlFile } from './yamldoc';
 
 export const API_VERSION = 'promoflow.dev/v1alpha1';
 export const KIND = 'Promotion';
 
 const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, says('is not an environment variable name', 'letters, digits and _ (not the secret itself)'));
-const credentials = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('env'), passwordEnv: envVar, usernameEnv: envVar.optional(), username: z.string().min(1).optional() }).describe('password (and username) read from environment variables by the worker'),
-    z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }).describe('a docker config.json-style file read by the worker'),
-    z.strictObject({ kind: z.literal('docker-config') }).describe('the worker’s default docker credential store'),
-  ],
-  { error: says('is not a credential reference', 'kind: env (passwordEnv), file (path) or docker-config') },
-);
+// A manifest names at most which of the worker's configured credentials a registry uses: never a variable, a
+// path or a helper (a pull request could otherwise send any secret of the CI runner or the worker to any host).
+// Today's reference objects ({kind: env|file|docker-config}) get one line saying what to write instead.
+export const CREDENTIAL_MIGRATION =
+  'credentials: <name> of a credential the worker’s credential configuration binds to this registry’s host (promoflow worker --credentials FILE; README, Registry credentials), or no credentials field at all: the worker then uses the credential bound to the host';
+const credentials = z
+  .string({
+    error: (iss) =>
+      iss.input && typeof iss.input === 'object'
+        ? says(`is a credential reference (kind: ${String((iss.input as { kind?: unknown }).kind ?? '?')}), which manifests may no longer hold: variables, files and docker configs are the operator's to bind to hosts`, CREDENTIAL_MIGRATION)
+        : says('is not a credential name', CREDENTIAL_MIGRATION),
+  })
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, says('is not a credential name', 'lowercase letters, digits, ., _ and - naming a credential in the worker’s credential configuration'))
+  .describe('name of a credential in the worker’s credential configuration (bound to this registry’s host there)');
 export const limitsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).optional().describe('concurrent requests to this registry from one worker'),
   requestsPerSecond: z.number().positive().max(100000).optional().describe('requests per second to this registry from one worker'),
@@ -52,14 +57,19 @@ const phase = z.strictObject({
 const keyRef = z
   .string()
   .regex(/^(env:\/\/[A-Za-z_][A-Za-z0-9_]*|file:\/\/.+|(awskms|gcpkms|azurekms|hashivault|k8s):\/\/.+)$/, says('is not a key reference', 'env://VAR, file://path or a KMS URI (never the key itself)'));
+// HTTPS only (plain HTTP to loopback for offline tests); the worker enforces the same rule (requireSigstoreURL).
+const sigstoreURL = z
+  .string()
+  .regex(/^(https:\/\/[^\s/]+|http:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d+)?)(\/\S*)?$/, says('is not an HTTPS URL', 'https://host[/path]: it receives the worker’s OIDC token (plain http only to loopback)'));
 export const signingSchema = z.strictObject({
   key: keyRef.optional(),
   keyless: z
     .strictObject({
       issuer: z.url().describe('OIDC issuer of the signing identity (also enforced on verification)'),
-      subject: z.string().min(1).describe('the identity (certificate SAN) that signs, e.g. the CI workflow'),
-      fulcioURL: z.url().optional().describe('Fulcio (default: the public-good instance)'),
-      rekorURL: z.url().optional().describe('Rekor (default: the public-good instance)'),
+      subject: z.string().min(1).optional().describe('the identity (certificate SAN) that signs, matched exactly, e.g. the CI workflow'),
+      subjectRegExp: z.string().min(1).optional().describe('instead of subject: a regular expression the whole certificate SAN must match (anchored)'),
+      fulcioURL: sigstoreURL.optional().describe('Fulcio, HTTPS (default: the public-good instance); it receives the worker’s OIDC token'),
+      rekorURL: sigstoreURL.optional().describe('Rekor, HTTPS (default: the public-good instance)'),
       tokenEnv: envVar.optional().describe('worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN)'),
       trustedRoot: z
         .string()
@@ -122,7 +132,7 @@ export interface ReadResult {
   skipped: Skipped[];
 }
 
-function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: CredentialRef | undefined; limits?: z.infer<typeof limitsSchema> | undefined }): RegistryEndpoint {
+function toEndpoint(e: { registry: string; insecure?: boolean | undefined; credentials?: string | undefined; limits?: z.infer<typeof limitsSchema> | undefined }): RegistryEndpoint {
   const out: RegistryEndpoint = { registry: e.registry };
   if (e.insecure !== undefined) out.insecure = e.insecure;
   if (e.credentials) out.credentials = e.credentials;
@@ -131,8 +141,18 @@ function toEndpoint(e: { registry: string; insecure?: boolean | undefined; crede
 }
 
 /** A manifest's signing block → the policy; `err` reports the cross-field problems (located by the caller). */
-export function signingPolicyOf(s: z.infer<typeof signingSchema>, hasCanonical: boolean, err: (message: string, expected: string) => void): SigningPolicy {
+export function signingPolicyOf(s: z.infer<typeof signingSchema>, hasCanonical: boolean, err: (message: string, expected: string, sub?: Array<string | number>, value?: unknown) => void): SigningPolicy {
   if (!!s.key === !!s.keyless) err(s.key ? 'has both key and keyless' : 'has neither key nor keyless', 'exactly one of key (a reference) or keyless {issuer, subject}');
+  if (s.keyless && (s.keyless.subject === undefined) === (s.keyless.subjectRegExp === undefined)) {
+    err(s.keyless.subject === undefined ? 'names no identity' : 'has both subject and subjectRegExp', 'subject (the certificate SAN, matched exactly) or subjectRegExp (a regular expression for the whole SAN)', ['keyless']);
+  }
+  if (s.keyless?.subjectRegExp !== undefined) {
+    try {
+      new RegExp(s.keyless.subjectRegExp);
+    } catch {
+      err('is not a regular expression', 'a JavaScript regular expression for the whole certificate SAN, e.g. ^https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*$', ['keyless', 'subjectRegExp'], s.keyless.subjectRegExp);
+    }
+  }
   if (!s.dockerReference && !hasCanonical) err('needs a docker-reference for signatures', 'canonical: true on one destination, or signing.dockerReference');
   const policy: SigningPolicy = { attest: s.attest ?? true, formats: [...new Set(s.formats ?? (['cosign-tag'] as const))] };
   if (s.key) policy.key = s.key;
@@ -202,7 +222,7 @@ export function readNative(y: YamlFile): ReadResult {
   }
 
   let signingPolicy: SigningPolicy | undefined;
-  if (m.signing) signingPolicy = signingPolicyOf(m.signing, canon.length > 0 || destinations.length === 1, (message, expected) => err(['signing'], undefined, message, expected));
+  if (m.signing) signingPolicy = signingPolicyOf(m.signing, canon.length > 0 || destinations.length === 1, (message, expected, sub = [], value) => err(['signing', ...sub], value, message, expected));
 
   const imgs = readImages(y, m.images, ['images'], ['images'], { native: true });
   if (m.images === undefined || m.images === null) err(['images'], undefined, 'is required', 'a list of {name, dmap} entries ([] for none)', true);

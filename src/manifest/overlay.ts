@@ -98,6 +98,6 @@ export function applyOverlay(spec: Spec, y: YamlFile): { spec?: Spec; errors: Ma
   const out: Spec = { ...spec, destinations, phases, files: [...spec.files, y.file] };
   if (projects) out.projects = projects;
   if (o.metadata?.name) out.name = o.metadata.name;
-  if (o.signing) out.signing = signingPolicyOf(o.signing, o.canonical !== undefined, (message, expected) => err(['signing'], undefined, message, expected));
+  if (o.signing) out.signing = signingPolicyOf(o.signing, o.canonical !== undefined, (message, expected, sub = [], value) => err(['signing', ...sub], value, message, expected));
   return errors.length ? { errors } : { spec: out, errors };
 }

@@ -54,7 +54,7 @@ export function findInlineSecrets(y: YamlFile, data: unknown, base: PathSeg[] = 
             ...y.locate([...path, k], true),
             path: pathString([...path, k]),
             message: 'inline secrets are not allowed',
-            expected: 'a reference: credentials: {kind: env, passwordEnv: VAR} or {kind: file, path: ...}',
+            expected: 'no secret in a manifest: credentials are bound to registry hosts in the worker’s credential configuration; a registry may name one (credentials: <name>)',
           });
         } else walk(x, [...path, k]);
       }

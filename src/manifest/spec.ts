@@ -1,20 +1,18 @@
 // The validated promotion spec: the one in-memory shape that every manifest format (native, kpromo) loads into,
-// and the only manifest type the planner, workflows and CLI see. Pure data: no I/O, no secrets (credentials are
-// references to env vars or files, resolved inside activities).
+// and the only manifest type the planner, workflows and CLI see. Pure data: no I/O, no secrets (a registry names at
+// most which of the worker's configured credentials it uses).
 import type { Digest, RegistryLimits } from '../model';
-
-/** Where a credential comes from. Never the secret itself. */
-export type CredentialRef =
-  | { kind: 'env'; username?: string; usernameEnv?: string; passwordEnv: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'docker-config' };
 
 export interface RegistryEndpoint {
   /** Repository prefix: host[:port][/path]. An image `name` is appended as `<registry>/<name>`. */
   registry: string;
   /** Plain HTTP allowed (loopback registries are always allowed plain HTTP). */
   insecure?: boolean;
-  credentials?: CredentialRef;
+  /**
+   * Name of a credential in the operator's credential configuration (worker and planning host), which binds it to
+   * hosts; absent = the credential bound to this registry's host, if any.
+   */
+  credentials?: string;
   limits?: RegistryLimits;
 }
 
@@ -45,8 +43,13 @@ export interface Phase {
 
 /** Keyless signing: Fulcio certificate for the worker's OIDC identity, Rekor entry; references and URLs only. */
 export interface KeylessPolicy {
+  /** OIDC issuer of the signing identity, matched exactly. */
   issuer: string;
-  subject: string;
+  /** The signing identity (certificate SAN), matched exactly; or subjectRegExp. */
+  subject?: string;
+  /** A regular expression the whole certificate SAN must match (anchored by promoflow), for those who want one. */
+  subjectRegExp?: string;
+  /** HTTPS only (plain HTTP to loopback for tests): it receives the worker's OIDC token. */
   fulcioURL?: string;
   rekorURL?: string;
   /** Worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN). */

@@ -73,8 +73,11 @@ interface RegistryAuthState {
   tokens: Map<string, CachedToken>;
   inflight: Map<string, Promise<CachedToken>>;
   widened: Map<string, string[]>;
-  credential?: Promise<Credential | undefined>;
+  credential?: { value: Promise<Credential | undefined>; readAt: number };
 }
+
+/** How long a credential read from its source is used before it is read again (rotation without a 401). */
+export const CREDENTIAL_TTL_MS = 5 * 60_000;
 
 function basic(c: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
@@ -87,6 +90,7 @@ export class AuthTransport implements Transport {
     private readonly credentials: CredentialSource | undefined,
     private readonly allowPlainHttp: (host: string) => boolean,
     private readonly now: () => number = Date.now,
+    private readonly credentialTtlMs: number = CREDENTIAL_TTL_MS,
   ) {}
 
   private st(registry: string): RegistryAuthState {
@@ -98,13 +102,26 @@ export class AuthTransport implements Transport {
     return s;
   }
 
+  /** The registry's credential, read again after CREDENTIAL_TTL_MS and after the registry refused it (rotation). */
   private credential(registry: string): Promise<Credential | undefined> {
     const s = this.st(registry);
-    s.credential ??= this.credentials ? this.credentials(registry).catch((e: unknown) => {
-      s.credential = undefined;
-      throw new UnauthorizedError(`cannot get credentials for ${registry}: ${e instanceof Error ? e.message : String(e)}`);
-    }) : Promise.resolve(undefined);
-    return s.credential;
+    if (s.credential && this.now() - s.credential.readAt < this.credentialTtlMs) return s.credential.value;
+    const entry = { readAt: this.now(), value: Promise.resolve<Credential | undefined>(undefined) };
+    entry.value = this.credentials
+      ? this.credentials(registry).catch((e: unknown) => {
+          if (s.credential === entry) s.credential = undefined;
+          throw new UnauthorizedError(`cannot get credentials for ${registry}: ${e instanceof Error ? e.message : String(e)}`);
+        })
+      : Promise.resolve(undefined);
+    s.credential = entry;
+    return entry.value;
+  }
+
+  /** Forget the credential and every token minted with it: the next request reads the source again. */
+  private forgetCredential(registry: string): void {
+    const s = this.st(registry);
+    s.credential = undefined;
+    s.tokens.clear();
   }
 
   /** Learn the registry's challenge before a request whose body cannot be sent twice. */
@@ -140,7 +157,16 @@ export class AuthTransport implements Transport {
     if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
     let p = s.inflight.get(key);
     if (!p) {
-      p = this.fetchToken(req, ch, scopes, cred).finally(() => s.inflight.delete(key));
+      p = this.fetchToken(req, ch, scopes, cred)
+        .catch(async (e: unknown) => {
+          // A refused credential may have been rotated since it was read: read it again, once.
+          if (!(e instanceof UnauthorizedError) || !cred) throw e;
+          this.forgetCredential(req.registry);
+          const again = await this.credential(req.registry);
+          if (again === undefined || JSON.stringify(again) === JSON.stringify(cred)) throw e;
+          return this.fetchToken(req, ch, scopes, again);
+        })
+        .finally(() => s.inflight.delete(key));
       s.inflight.set(key, p);
     }
     const t = await p;
@@ -203,6 +229,7 @@ export class AuthTransport implements Transport {
     let scopes = s.widened.get(asked.join(' ')) ?? asked;
     let fresh = false;
     let refreshed = false;
+    let reread = false;
     // At most: anonymous → challenged → token → insufficient_scope → wider token.
     for (let attempt = 0; ; attempt++) {
       const auth = await this.authorization(req, scopes, fresh);
@@ -220,6 +247,12 @@ export class AuthTransport implements Transport {
       if (res.status === 403 && !insufficient) return res;
       const hadChallenge = s.challenge !== undefined && s.challenge.scheme !== 'none' && s.challenge.scheme === ch.scheme;
       s.challenge = ch;
+      // Credentials sent and refused: they may have been rotated since they were read; read them again, once.
+      const rereadNow = !!auth && hadChallenge && res.status === 401 && !reread;
+      if (rereadNow) {
+        reread = true;
+        this.forgetCredential(req.registry);
+      }
       if (ch.scheme === 'bearer') {
         const merged = mergeScopes(scopes, ch.params['scope'] ? [ch.params['scope']] : []);
         const widened = merged.join(' ') !== scopes.join(' ');
@@ -232,7 +265,7 @@ export class AuthTransport implements Transport {
         }
         // A token that was just refused for this scope set must not be reused.
         fresh = hadChallenge;
-      } else if (hadChallenge) {
+      } else if (hadChallenge && !rereadNow) {
         return res;
       }
       await discard(res);

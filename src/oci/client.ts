@@ -43,6 +43,14 @@ export interface ClientRequest {
   reserved?: boolean;
 }
 
+/** What a scoped client shares with the client it came from: connection pools, limits, the blob cache, TLS probes. */
+interface SharedParts {
+  http: HttpTransport;
+  limited: LimitTransport;
+  blobCache: BlobCache | undefined;
+  schemes: Map<string, Promise<'http' | 'https'>>;
+}
+
 export class RegistryClient {
   readonly options: RegistryClientOptions;
   readonly retry: RetryPolicy;
@@ -54,16 +62,19 @@ export class RegistryClient {
   /** The stack below auth: for URLs a registry hands us on another origin, which get no credentials. */
   private readonly anonymous: Transport;
   private readonly limited: LimitTransport;
-  private readonly schemes = new Map<string, Promise<'http' | 'https'>>();
+  private readonly schemes: Map<string, Promise<'http' | 'https'>>;
+  private readonly tuning: RegistryClientTuning;
 
-  constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}) {
+  constructor(opts: RegistryClientOptions = {}, tuning: RegistryClientTuning = {}, shared?: SharedParts) {
     this.options = opts;
+    this.tuning = tuning;
     this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
     this.monolithicMaxBytes = tuning.monolithicMaxBytes ?? 4 << 20;
     this.copyConcurrency = tuning.copyConcurrency ?? 8;
-    this.blobCache = tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
-    this.http = new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
-    const limited = new LimitTransport(this.http, (r) => opts.limits?.(r));
+    this.blobCache = shared ? shared.blobCache : tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
+    this.http = shared?.http ?? new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
+    this.schemes = shared?.schemes ?? new Map();
+    const limited = shared?.limited ?? new LimitTransport(this.http, (r) => opts.limits?.(r));
     this.limited = limited;
     const retried = new RetryTransport(limited, this.retry);
     const redirected = new RedirectTransport(retried, (h) => this.plainHttpAllowed(h));
@@ -74,6 +85,15 @@ export class RegistryClient {
   /** The resource limits in force for a registry (its configured limits over DEFAULT_LIMITS). */
   limitsFor(registry: string): ResourceLimits {
     return resourceLimits(this.options.limits?.(registry));
+  }
+
+  /**
+   * A client for one scope (one run's endpoints): its own credentials, its own plain-HTTP allowance and its own
+   * auth state (challenges, tokens), over this client's connection pools, limits and blob cache. Nothing a scope
+   * learns or is given reaches another scope.
+   */
+  scoped(opts: Pick<RegistryClientOptions, 'credentials' | 'insecure'>): RegistryClient {
+    return new RegistryClient({ ...this.options, ...opts }, this.tuning, { http: this.http, limited: this.limited, blobCache: this.blobCache, schemes: this.schemes });
   }
 
   plainHttpAllowed(registry: string): boolean {

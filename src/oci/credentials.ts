@@ -1,6 +1,7 @@
-// Where credentials come from: explicit values (flags), the environment, and docker's config.json (auths,
-// credHelpers, credsStore through docker-credential-* helpers). Sources are chained; the first that knows a
-// registry wins. Nothing here logs or echoes a secret; errors name the registry and the helper only.
+// Credential sources keyed by registry host: static maps (PROMOFLOW_REGISTRY_AUTH) and docker's config.json
+// (auths, credHelpers, credsStore through the docker-credential-helper protocol). Which source serves which host
+// is decided by the operator's bindings (credential-bindings.ts). Nothing here logs or echoes a secret; errors name
+// the registry and the helper only.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -31,8 +32,17 @@ export type DockerConfig = z.infer<typeof DockerConfig>;
 
 const HelperOutput = z.object({ Username: z.string().optional(), Secret: z.string() }).loose();
 
+/** Parse a docker config.json; the error names the file, never its content (it holds secrets). */
+export function parseDockerConfig(text: string, path: string): DockerConfig {
+  try {
+    return DockerConfig.parse(JSON.parse(text));
+  } catch {
+    throw new Error(`docker config ${path} is not a docker config.json ({"auths": {...}, "credHelpers": {...}, "credsStore": "..."})`);
+  }
+}
+
 /** The config.json key forms that name one registry. */
-function hostOfKey(key: string): string {
+export function hostOfKey(key: string): string {
   let k = key.trim();
   k = k.replace(/^[a-z]+:\/\//i, '');
   k = k.split('/')[0] ?? k;
@@ -106,18 +116,18 @@ export function credentialsFromDockerConfig(cfg: DockerConfig, run: HelperRunner
   };
 }
 
-/** Credentials from docker's config.json (DOCKER_CONFIG or ~/.docker); no file means anonymous. */
+/** Credentials from docker's config.json (DOCKER_CONFIG or ~/.docker), read on every call (rotation); no file means anonymous. */
 export function dockerConfigCredentials(opts: { path?: string; run?: HelperRunner } = {}): CredentialSource {
-  let loaded: Promise<CredentialSource> | undefined;
   return async (registry) => {
-    loaded ??= readFile(opts.path ?? dockerConfigPath(), 'utf8').then(
-      (text) => credentialsFromDockerConfig(DockerConfig.parse(JSON.parse(text)), opts.run),
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return async () => undefined;
-        throw new Error(`cannot read docker config ${opts.path ?? dockerConfigPath()}: ${e.code ?? e.message}`);
-      },
-    );
-    return (await loaded)(registry);
+    const path = opts.path ?? dockerConfigPath();
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`cannot read docker config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return credentialsFromDockerConfig(parseDockerConfig(text, path), opts.run)(registry);
   };
 }
 
@@ -141,19 +151,4 @@ export function envCredentials(env: NodeJS.ProcessEnv = process.env): Credential
     throw new Error('PROMOFLOW_REGISTRY_AUTH is not a JSON object of {"registry": {"username","password"} | {"token"}}');
   }
   return staticCredentials(parsed);
-}
-
-export function chainCredentials(...sources: CredentialSource[]): CredentialSource {
-  return async (registry) => {
-    for (const s of sources) {
-      const c = await s(registry);
-      if (c) return c;
-    }
-    return undefined;
-  };
-}
-
-/** Flags, then environment, then docker config.json. */
-export function defaultCredentials(flags: Record<string, Credential> = {}, env: NodeJS.ProcessEnv = process.env): CredentialSource {
-  return chainCredentials(staticCredentials(flags), envCredentials(env), dockerConfigCredentials({ path: dockerConfigPath(env) }));
 }

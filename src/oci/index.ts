@@ -11,6 +11,7 @@ export * from './catalog';
 export { BlobCache, DEFAULT_CACHE_BYTES, type BlobCacheOptions } from './cache';
 export * from './referrers';
 export * from './credentials';
+export * from './credential-bindings';
 export { cancelUpload, completeUpload, startUpload, type StartResult } from './upload';
 export { mergeScopes, parseChallenge, type Credential, type CredentialSource } from './auth';
 export { parseRetryAfter } from './response';

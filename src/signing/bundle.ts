@@ -94,17 +94,27 @@ export function verifyBundleWithKey(bundleBytes: Buffer, publicKey: KeyObject | 
   return verifyBundle(bundleBytes, trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }, check);
 }
 
-/** Who must have signed, for keyless bundles: certificate SAN and OIDC issuer (Fulcio extension). */
-export interface IdentityPolicy {
-  subjectAlternativeName: string;
-  issuer: string;
+/**
+ * Who must have signed, for keyless bundles: the certificate SAN, exactly (`subject`) or as a whole-string match of
+ * a regular expression (`subjectRegExp`), and the OIDC issuer (Fulcio extension), exactly.
+ */
+export type IdentityPolicy = { issuer: string } & ({ subject: string; subjectRegExp?: undefined } | { subjectRegExp: string; subject?: undefined });
+
+/**
+ * The SAN pattern handed to sigstore-js, which matches it as an unanchored regular expression (String.match): an
+ * exact subject is escaped and anchored, a regular expression anchored, so `ci@example.com` never accepts
+ * `evil-ci@example.com.attacker.net`.
+ */
+export function sanPattern(identity: IdentityPolicy): string {
+  if (identity.subject !== undefined) return `^${identity.subject.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}$`;
+  return `^(?:${identity.subjectRegExp})$`;
 }
 
 export function verifyBundle(bundleBytes: Buffer, trust: TrustMaterial, opts: ConstructorParameters<typeof Verifier>[1], check: BundleCheck, identity?: IdentityPolicy): { ok: true } | { ok: false; reason: string } {
   let bundle: Bundle;
   try {
     bundle = parseBundle(bundleBytes);
-    new Verifier(trust, opts).verify(toSignedEntity(bundle), identity ? { subjectAlternativeName: identity.subjectAlternativeName, extensions: { issuer: identity.issuer } } : undefined);
+    new Verifier(trust, opts).verify(toSignedEntity(bundle), identity ? { subjectAlternativeName: sanPattern(identity), extensions: { issuer: identity.issuer } } : undefined);
   } catch (e) {
     return { ok: false, reason: `bundle does not verify: ${(e as Error).message}` };
   }

@@ -22,7 +22,7 @@ export { bundleReferrer, signStatementBundle, serializeBundle, parseBundle, toSi
 export { signImage, signDigest, type SignImageInput, type SignImageOutput, type SignedDigest, type ProvenanceInputs } from './sign-image';
 export { verifyImageSignatures, verifyImageAttestations, verifyImageBundles, requireSignedImage, verifySignatureLayer, verifyAttestationEnvelope, SignatureVerificationError, type ArtifactReader, type ImageVerdict, type Verdict } from './verify';
 export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from './replicate';
-export { signStatementKeyless, signImageKeyless, keylessMaterial, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
+export { signStatementKeyless, signImageKeyless, keylessMaterial, requireSigstoreURL, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
 export type { ArtifactStore } from './store';
 export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
 export { signWithKey, signKeyless, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions } from './promotion';

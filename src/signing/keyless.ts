@@ -26,9 +26,29 @@ export interface KeylessMaterial {
   witnesses: Witness[];
 }
 
+/** Loopback hosts, the one exception to HTTPS (offline tests with mock Fulcio/Rekor). */
+const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
+/**
+ * Fulcio and Rekor receive the worker's OIDC token and vouch for signatures: HTTPS only (plain HTTP to loopback
+ * for tests). Returns the URL; throws one line naming the field and the fix.
+ */
+export function requireSigstoreURL(url: string, field: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`keyless.${field} ${JSON.stringify(url)} is not a URL: expected https://host[/path]`);
+  }
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.test(u.hostname))) return url;
+  throw new Error(`keyless.${field} ${JSON.stringify(url)} is not HTTPS: it receives the worker's OIDC token; use https:// (plain http only to loopback)`);
+}
+
 export function keylessMaterial(opts: KeylessOptions): KeylessMaterial {
   const token = opts.identityToken;
   if (!token) throw new Error('keyless signing needs an OIDC identity token');
+  requireSigstoreURL(opts.fulcioURL, 'fulcioURL');
+  requireSigstoreURL(opts.rekorURL, 'rekorURL');
   const fetchOpts = { timeout: opts.timeoutMs ?? 30_000, retry: opts.retries ?? 2 };
   return {
     signer: new FulcioSigner({ fulcioBaseURL: opts.fulcioURL, identityProvider: { getToken: () => Promise.resolve(token) }, ...fetchOpts }),

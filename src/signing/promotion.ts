@@ -215,18 +215,17 @@ export interface RepairOutcome {
 
 /**
  * Repair a digest's signature (`sig`) or attestation (`att`) at each target by copying, byte-for-byte or merged,
- * the first copy among `peers` (in order of preference) that verifies with `publicKey` (any copy without a key):
+ * the first copy among `peers` (in order of preference) that verifies with `publicKey` (never an unverified one):
  * no private key involved, since a signature binds to the digest, not to the registry.
  */
-export async function repairFromPeers(digest: string, kind: 'sig' | 'att', peers: NamedStore[], targets: NamedStore[], publicKey?: PublicKeyInput): Promise<RepairOutcome[]> {
+export async function repairFromPeers(digest: string, kind: 'sig' | 'att', peers: NamedStore[], targets: NamedStore[], publicKey: PublicKeyInput): Promise<RepairOutcome[]> {
   const tag = kind === 'sig' ? signatureTag(digest) : attestationTag(digest);
   let found: { artifact: Artifact; from: string } | undefined;
   for (const peer of peers) {
     if (!peer.store) continue;
-    if (publicKey) {
-      const v = kind === 'sig' ? await verifyImageSignatures(peer.store, { publicKey, digest }) : await verifyImageAttestations(peer.store, { publicKey, digest, predicateType: SLSA_PROVENANCE_V1 });
-      if (!v.ok) continue;
-    }
+    // Only a copy that verifies is copied: an unverified .sig/.att (from staging or a peer) could be anyone's.
+    const v = kind === 'sig' ? await verifyImageSignatures(peer.store, { publicKey, digest }) : await verifyImageAttestations(peer.store, { publicKey, digest, predicateType: SLSA_PROVENANCE_V1 });
+    if (!v.ok) continue;
     const artifact = await readCosignImage(peer.store, tag);
     if (artifact) {
       found = { artifact, from: peer.name };
@@ -236,7 +235,7 @@ export async function repairFromPeers(digest: string, kind: 'sig' | 'att', peers
   const out: RepairOutcome[] = [];
   for (const t of targets) {
     if (!found || !t.store) {
-      out.push({ destination: t.name, status: 'failed', error: `no destination or source holds a ${publicKey ? 'valid ' : ''}${kind === 'sig' ? 'signature' : 'attestation'} to copy: it must be signed again (promote)` });
+      out.push({ destination: t.name, status: 'failed', error: `no destination or source holds a valid ${kind === 'sig' ? 'signature' : 'attestation'} to copy: it must be signed again (promote)` });
       continue;
     }
     const push = await planMirrorPush(found.artifact, t.store, tag);

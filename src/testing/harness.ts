@@ -56,11 +56,11 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
 export function startCliWorker(
   env: Environment,
   extraArgs: string[] = [],
-  /** `compiled`: run the compiled CLI (dist/, as the Docker image does) instead of the sources through tsx. */
-  opts: { compiled?: boolean } = {},
+  /** `compiled`: run the compiled CLI (dist/, as the Docker image does) instead of the sources through tsx; `env`: extra environment. */
+  opts: { compiled?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): { stop(signal?: NodeJS.Signals): Promise<number | null>; ready(timeoutMs?: number): Promise<void>; output(): string; pid: number } {
   const entry = opts.compiled ? ['-e', `require(${JSON.stringify(join(REPO_ROOT, 'dist', 'client', 'cli.js'))}).run(process.argv.slice(1))`] : [CLI];
-  const child = spawn(process.execPath, [...entry, 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...entry, 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
-import { createActivities, createActivityDeps } from '../activities';
+import { createActivities, createActivityDeps, CredentialBindings } from '../activities';
 import { TASK_QUEUE, type Activities } from '../contract';
 import type { StateStore } from '../state';
 
@@ -94,6 +94,11 @@ export interface WorkerOptions {
   activities?: Activities;
   /** Workflow task slots' cache size (default the SDK's). */
   maxCachedWorkflows?: number;
+  /**
+   * Which credential serves which registry host on this worker (loaded before the worker starts, so a bad file stops
+   * it). Default: CredentialBindings.load() (PROMOFLOW_CREDENTIALS, PROMOFLOW_REGISTRY_AUTH, docker config).
+   */
+  credentials?: CredentialBindings;
 }
 
 export function workerIdentity(deployment?: DeploymentOptions): string {
@@ -111,7 +116,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     identity: workerIdentity(d),
     workflowBundle: await workflowBundle(),
-    activities: opts.activities ?? createActivities(createActivityDeps(opts.store ? { store: opts.store } : {})),
+    activities: opts.activities ?? createActivities(createActivityDeps({ bindings: opts.credentials ?? CredentialBindings.load(), ...(opts.store ? { store: opts.store } : {}) })),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,

@@ -76,7 +76,9 @@ export function repairPromotions(input: ReconcileInput, items: readonly DriftIte
         phases: [{ name: phase, destinations: [dest.name], soakSeconds: 0, verify: true, approval: false }],
         items: [...runItems.values()],
         ...(input.projects?.length ? { projects: input.projects } : {}),
+        // The same policy as promote: source policy and signing (tag moves are refused by the copy activity).
         ...(input.signing ? { signing: input.signing } : {}),
+        ...(input.sourceSignedBy ? { sourceSignedBy: input.sourceSignedBy } : {}),
       },
     });
   }

@@ -31,7 +31,7 @@ test('copyToDestination: a trickling source fails the attempt at limits.minBytes
     assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
     assert.equal(h.uploaded.has(layer.digest), false, 'nothing partial was committed');
   } finally {
-    deps.client.close();
+    deps.scopes.clientFor().close(); // the worker's shared blob cache goes with it
     await h.stop();
   }
 });
@@ -60,7 +60,7 @@ test('copyToDestination heartbeats only when bytes moved since the last heartbea
     }
     assert.ok(beats.some((b, i) => i > 0 && b.done.length === beats[i - 1]!.done.length), 'a pulse reported bytes of a blob still in flight');
   } finally {
-    deps.client.close();
+    deps.scopes.clientFor().close(); // the worker's shared blob cache goes with it
     await h.stop();
   }
 });

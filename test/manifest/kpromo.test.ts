@@ -33,7 +33,7 @@ test('unknown fields, two sources and duplicate keys are errors', async () => {
   const d = tmp();
   const f = path.join(d, 'promoter-manifest.yaml');
   writeFileSync(f, 'registries:\n- name: gcr.io/a\n  src: true\n- name: gcr.io/b\n  src: true\n  token: abc\n');
-  assert.deepEqual(await fail(f), ['promoter-manifest.yaml:6:3: registries[1].token: inline secrets are not allowed: expected a reference: credentials: {kind: env, passwordEnv: VAR} or {kind: file, path: ...}']);
+  assert.deepEqual(await fail(f), ['promoter-manifest.yaml:6:3: registries[1].token: inline secrets are not allowed: expected no secret in a manifest: credentials are bound to registry hosts in the worker’s credential configuration; a registry may name one (credentials: <name>)']);
   writeFileSync(f, 'registries:\n- name: gcr.io/a\n  src: true\n- name: gcr.io/b\n  src: true\n  colour: red\n');
   assert.deepEqual(await fail(f), ['promoter-manifest.yaml:6:3: registries[1].colour: unknown field: expected only the fields this format defines (check spelling and indentation)']);
   writeFileSync(f, 'registries:\n- name: gcr.io/a\n  src: true\n- name: gcr.io/b\n  src: true\n');

@@ -59,12 +59,12 @@ test('defaults: one phase "all", no signing; full policy fields map to the Spec'
   const r = await loadSpec(write(SAMPLE.replace(/phases:\n(.*\n){2}/, '')));
   assert.deepEqual(r.spec.phases, [{ name: 'all', destinations: ['prod', 'mirror-eu'], soakSeconds: 0, gates: { verify: true, approval: false } }]);
   assert.equal(r.spec.signing, undefined);
-  const full = SAMPLE.replace('source: {registry: "127.0.0.1:5000/staging"}', 'source: {registry: "127.0.0.1:5000/staging", credentials: {kind: env, usernameEnv: REG_USER, passwordEnv: REG_PASS}, limits: {concurrency: 8, requestsPerSecond: 20}}')
+  const full = SAMPLE.replace('source: {registry: "127.0.0.1:5000/staging"}', 'source: {registry: "127.0.0.1:5000/staging", credentials: staging-ro, limits: {concurrency: 8, requestsPerSecond: 20}}')
     .replace('soak: 30s', 'soak: 1h30m')
     .replace('images:', 'signing: {key: "env://COSIGN_KEY", formats: [cosign-tag, bundle-referrer]}\nimages:')
     .replace('  - name: sample', '  - name: sample\n    allowTagMove: true');
   const s = (await loadSpec(write(full))).spec;
-  assert.deepEqual(s.source.credentials, { kind: 'env', usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' });
+  assert.equal(s.source.credentials, 'staging-ro');
   assert.deepEqual(s.source.limits, { concurrency: 8, requestsPerSecond: 20 });
   assert.equal(s.phases[1]!.soakSeconds, 5400);
   assert.deepEqual(s.signing, { attest: true, formats: ['cosign-tag', 'bundle-referrer'], key: 'env://COSIGN_KEY' });
@@ -97,12 +97,33 @@ test('all errors of a load come in one pass, each located', async () => {
 
 test('inline secrets are refused, and their value never appears in the message', async () => {
   const errs = await errorsOf(SAMPLE.replace('source: {registry: "127.0.0.1:5000/staging"}', 'source: {registry: "127.0.0.1:5000/staging", credentials: {kind: env, passwordEnv: X, password: hunter2}}'));
-  assert.equal(errs.length, 1);
-  assert.match(errs[0]!, /^f:4:87: source\.credentials\.password: inline secrets are not allowed: expected a reference/);
+  assert.ok(errs.some((e) => /^f:4:87: source\.credentials\.password: inline secrets are not allowed: expected no secret in a manifest/.test(e)), errs.join('\n'));
   assert.doesNotMatch(errs.join('\n'), /hunter2/);
   const key = await errorsOf(SAMPLE.replace('images:', 'signing: {key: "-----BEGIN EC PRIVATE KEY-----\\nMHc"}\nimages:'));
   assert.ok(key.some((e) => /signing\.key: "<redacted>" is an inline private key/.test(e)), key.join('\n'));
   assert.doesNotMatch(key.join('\n'), /MHc/);
+});
+
+test('today\'s credential references (kind: env|file|docker-config) get one line saying what to write instead', async () => {
+  for (const ref of ['{kind: env, passwordEnv: TEMPORAL_API_KEY}', '{kind: file, path: /proc/self/environ}', '{kind: docker-config}']) {
+    const errs = await errorsOf(SAMPLE.replace('source: {registry: "127.0.0.1:5000/staging"}', `source: {registry: "127.0.0.1:5000/staging", credentials: ${ref}}`));
+    assert.equal(errs.length, 1, errs.join('\n'));
+    assert.match(errs[0]!, /^f:4:\d+: source\.credentials: .*is a credential reference \(kind: [a-z-]+\), which manifests may no longer hold.*: expected credentials: <name> of a credential the worker’s credential configuration binds to this registry’s host/);
+  }
+  assert.match((await errorsOf(SAMPLE.replace('source: {registry: "127.0.0.1:5000/staging"}', 'source: {registry: "127.0.0.1:5000/staging", credentials: "$HOME/x"}')))[0]!, /source\.credentials: "\$HOME\/x" is not a credential name/);
+});
+
+test('keyless: exactly one of subject (exact) or subjectRegExp; Fulcio and Rekor over HTTPS only (loopback excepted)', async () => {
+  const keyless = (k: string) => SAMPLE.replace('images:', `signing: {keyless: {issuer: "https://ci.example", ${k}}}\nimages:`);
+  assert.deepEqual((await loadSpec(write(keyless('subject: ci@example.com, fulcioURL: "https://fulcio.example", rekorURL: "http://127.0.0.1:3000"')))).errors, []);
+  assert.equal((await loadSpec(write(keyless('subjectRegExp: "ci-[0-9]+@example\\\\.com"')))).spec.signing?.keyless?.subjectRegExp, 'ci-[0-9]+@example\\.com');
+  const fulcio = await errorsOf(keyless('subject: ci@example.com, fulcioURL: "http://fulcio.example"'));
+  assert.equal(fulcio.length, 1, fulcio.join('\n'));
+  assert.match(fulcio[0]!, /signing\.keyless\.fulcioURL: "http:\/\/fulcio\.example" is not an HTTPS URL: expected https:\/\/host\[\/path\]: it receives the worker’s OIDC token/);
+  assert.match((await errorsOf(keyless('subject: ci@example.com, rekorURL: "http://10.0.0.1/"')))[0]!, /signing\.keyless\.rekorURL: .* is not an HTTPS URL/);
+  assert.match((await errorsOf(keyless('subject: a, subjectRegExp: b')))[0]!, /signing\.keyless: has both subject and subjectRegExp/);
+  assert.match((await errorsOf(keyless('tokenEnv: X')))[0]!, /signing\.keyless: names no identity/);
+  assert.match((await errorsOf(keyless('subjectRegExp: "(unclosed"')))[0]!, /signing\.keyless\.subjectRegExp: "\(unclosed" is not a regular expression/);
 });
 
 test('duplicate keys, wrong apiVersion, missing fields, duplicate names and phases are errors', async () => {

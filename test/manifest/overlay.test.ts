@@ -71,7 +71,7 @@ canonical: registry.k8s.io
 signing: {key: "env://K", password: hunter2}
 `);
   assert.deepEqual(await errors(d, { skipInvalid: true }), [
-    'promoflow-overlay.yaml:7:27: signing.password: inline secrets are not allowed: expected a reference: credentials: {kind: env, passwordEnv: VAR} or {kind: file, path: ...}',
+    'promoflow-overlay.yaml:7:27: signing.password: inline secrets are not allowed: expected no secret in a manifest: credentials are bound to registry hosts in the worker’s credential configuration; a registry may name one (credentials: <name>)',
   ]);
   const e = layout(`${HEAD}phases:
   - {name: canary, regions: [us-central1]}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { chainCredentials, credentialsFromDockerConfig, dockerConfigCredentials, envCredentials, staticCredentials } from '../../src/oci';
+import { credentialsFromDockerConfig, dockerConfigCredentials, envCredentials, staticCredentials } from '../../src/oci';
 
 const dir = mkdtempSync(join(tmpdir(), 'promoflow-test-oci-creds-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,10 +58,11 @@ esac
   }
 });
 
-test('env and flags, chained in order; a malformed env value never echoes its content', async () => {
+test('PROMOFLOW_REGISTRY_AUTH and static maps answer only for their hosts; a malformed env value never echoes its content', async () => {
   const env = envCredentials({ PROMOFLOW_REGISTRY_AUTH: JSON.stringify({ 'a.example': { token: 't' } }) });
-  const flags = staticCredentials({ 'a.example': { username: 'flag', password: 'f' } });
-  assert.deepEqual(await chainCredentials(flags, env)('a.example'), { username: 'flag', password: 'f' });
-  assert.deepEqual(await chainCredentials(env, flags)('a.example'), { token: 't' });
+  const flags = staticCredentials({ 'https://a.example/v2/': { username: 'flag', password: 'f' } });
+  assert.deepEqual(await flags('a.example'), { username: 'flag', password: 'f' });
+  assert.deepEqual(await env('a.example'), { token: 't' });
+  assert.equal(await env('b.example'), undefined);
   assert.throws(() => envCredentials({ PROMOFLOW_REGISTRY_AUTH: '{"a": {"password": "leak-me"}}' }), (e: unknown) => !String(e).includes('leak-me'));
 });

@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { blobExists, DigestMismatchError, fetchBlob, getManifest, headManifest, listReferrers, listTags, pushReferrer, ManifestTooLargeError, ManifestUnknownError, mergeScopes, OciError, parseChallenge, parseRetryAfter, RegistryClient, sha256, staticCredentials, UnauthorizedError } from '../../src/oci';
-import { AuthTransport } from '../../src/oci/auth';
+import { AuthTransport, CREDENTIAL_TTL_MS } from '../../src/oci/auth';
 import { HttpTransport, readBody } from '../../src/oci/transport';
 import { selfSignedCert } from '../../src/testing/token-server';
 
@@ -227,4 +227,46 @@ test('referrers API, when the registry has it, is used as is (no fallback tag wr
   await pushReferrer(c, r, { bytes: m, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
   assert.deepEqual(writes, [`/v2/r/manifests/${sha256(m)}`]);
   c.close();
+});
+
+test('credentials are read again after a 401 (rotation) and after CREDENTIAL_TTL_MS, never cached for the process lifetime', async () => {
+  let accepted = 'p1';
+  const registry = await serve((req, res) => {
+    if (req.headers.authorization !== `Basic ${Buffer.from(`u:${accepted}`).toString('base64')}`) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' });
+      return res.end();
+    }
+    res.end('ok');
+  });
+  let secret = 'p1';
+  let reads = 0;
+  let now = Date.parse('2026-12-02T12:00:00Z');
+  const http = new HttpTransport();
+  const auth = new AuthTransport(http, async () => (reads++, { username: 'u', password: secret }), () => true, () => now);
+  const get = async () => {
+    const res = await auth.roundTrip({ method: 'GET', url: new URL(`http://${registry}/v2/a/manifests/x`), registry });
+    await readBody(res, 1024);
+    return res.status;
+  };
+  assert.equal(await get(), 200);
+  assert.equal(await get(), 200);
+  assert.equal(reads, 1, 'one read while it works');
+  // The registry's password rotates and so does the secret: the refused credential is read again, once.
+  accepted = 'p2';
+  secret = 'p2';
+  assert.equal(await get(), 200);
+  assert.equal(reads, 2);
+  // A wrong credential is refused after one re-read, not retried forever.
+  secret = 'wrong';
+  accepted = 'p3';
+  assert.equal(await get(), 401);
+  assert.equal(reads, 3);
+  // Expiry: past the TTL the source is read again even though nothing was refused.
+  secret = 'p3';
+  assert.equal(await get(), 200);
+  const before = reads;
+  now += CREDENTIAL_TTL_MS + 1;
+  assert.equal(await get(), 200);
+  assert.equal(reads, before + 1);
+  http.close();
 });

@@ -8,7 +8,8 @@ import { parseImageManifest } from '../../src/signing/artifacts';
 import { startMockSigstore, type MockSigstore } from '../../src/testing/sig-sigstore-mock';
 
 const b64url = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-const TOKEN = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'ci@example.com', iss: 'https://ci.example', aud: 'sigstore', exp: 4102444800 })}.c2ln`;
+const tokenFor = (sub: string, iss = 'https://ci.example'): string => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub, iss, aud: 'sigstore', exp: 4102444800 })}.c2ln`;
+const TOKEN = tokenFor('ci@example.com');
 const D = 'sha256:' + '5a'.repeat(32);
 
 describe('keyless (mock Fulcio + Rekor on loopback)', () => {
@@ -30,10 +31,10 @@ describe('keyless (mock Fulcio + Rekor on loopback)', () => {
     assert.equal(bytes.includes(TOKEN), false, 'the OIDC token is not in the bundle');
 
     const trust = trustMaterialFromTrustedRoot(mock.trustedRoot);
-    const identity = { subjectAlternativeName: 'ci@example.com', issuer: 'https://ci.example' };
+    const identity = { subject: 'ci@example.com', issuer: 'https://ci.example' };
     assert.deepEqual(verifyKeylessBundle(bytes, trust, { digest: D, predicateType: 'https://slsa.dev/provenance/v1', identity }), { ok: true });
 
-    const wrongId = verifyKeylessBundle(bytes, trust, { digest: D, identity: { ...identity, subjectAlternativeName: 'mallory@example.com' } });
+    const wrongId = verifyKeylessBundle(bytes, trust, { digest: D, identity: { ...identity, subject: 'mallory@example.com' } });
     assert.equal(wrongId.ok, false);
     const wrongIssuer = verifyKeylessBundle(bytes, trust, { digest: D, identity: { ...identity, issuer: 'https://evil.example' } });
     assert.equal(wrongIssuer.ok, false);
@@ -61,7 +62,32 @@ describe('keyless (mock Fulcio + Rekor on loopback)', () => {
       assert.equal(m.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
       const layer = r.artifact.blobs.find((b) => b.digest === m.layers[0]?.digest);
       assert.ok(layer);
-      assert.deepEqual(verifyKeylessBundle(layer.bytes, trust, { digest: D, predicateType: r.predicateType, identity: { subjectAlternativeName: 'ci@example.com', issuer: 'https://ci.example' } }), { ok: true });
+      assert.deepEqual(verifyKeylessBundle(layer.bytes, trust, { digest: D, predicateType: r.predicateType, identity: { subject: 'ci@example.com', issuer: 'https://ci.example' } }), { ok: true });
+    }
+  });
+
+  it('the identity is matched exactly: look-alike certificates fail; subjectRegExp matches the whole SAN; issuer exact', async () => {
+    const trust = trustMaterialFromTrustedRoot(mock.trustedRoot);
+    const st = serializeStatement(statement([subjectForDigest('prod.example/app', D)], 'https://slsa.dev/provenance/v1', { x: 1 }));
+    const signedBy = async (sub: string, iss?: string) => serializeBundle(await signStatementKeyless(st, { fulcioURL: mock.url, rekorURL: mock.url, identityToken: tokenFor(sub, iss) }));
+    const policy = { subject: 'ci@example.com', issuer: 'https://ci.example' };
+    for (const lookalike of ['ci@example-com.attacker.net', 'evil-ci@example.com.attacker.net', 'ci@examplexcom', 'xci@example.com']) {
+      const v = verifyKeylessBundle(await signedBy(lookalike), trust, { digest: D, identity: policy });
+      assert.equal(v.ok, false, `${lookalike} must not pass for ${policy.subject}`);
+    }
+    assert.equal(verifyKeylessBundle(await signedBy('ci@example.com'), trust, { digest: D, identity: policy }).ok, true);
+    // An explicit regular expression is anchored to the whole SAN.
+    const re = { subjectRegExp: 'ci-[0-9]+@example\\.com', issuer: 'https://ci.example' };
+    assert.equal(verifyKeylessBundle(await signedBy('ci-42@example.com'), trust, { digest: D, identity: re }).ok, true);
+    assert.equal(verifyKeylessBundle(await signedBy('ci-42@example.com.attacker.net'), trust, { digest: D, identity: re }).ok, false);
+    assert.equal(verifyKeylessBundle(await signedBy('evil-ci-42@example.com'), trust, { digest: D, identity: re }).ok, false);
+    // Issuer: exact, not a prefix or pattern.
+    assert.equal(verifyKeylessBundle(await signedBy('ci@example.com', 'https://ci.example.attacker.net'), trust, { digest: D, identity: policy }).ok, false);
+  });
+
+  it('Fulcio and Rekor must be HTTPS (loopback excepted): the token is never sent to plain HTTP', async () => {
+    for (const [fulcioURL, rekorURL] of [['http://fulcio.example', 'https://rekor.example'], ['https://fulcio.example', 'http://10.0.0.1:3000'], ['ftp://x', 'https://r']]) {
+      await assert.rejects(signStatementKeyless(Buffer.from('{}'), { fulcioURL, rekorURL, identityToken: TOKEN, retries: 0 }), (e: Error) => /is not HTTPS|is not a URL/.test(e.message) && !e.message.includes(TOKEN));
     }
   });
 

@@ -160,13 +160,20 @@ describe('reconcile', () => {
     assert.match(again.stdout, /\| moved-tag \| mirror-c \| app \| sha256:[0-9a-f]{12} \| v1\.0\.0 \| none \|/);
   });
 
-  it('without a signing key (keyless manifests), a deleted signature is copied back from a peer that holds it', async () => {
+  it('without a signing key (keyless manifests), a deleted signature is copied back from a peer only once it verifies with --public-key', async () => {
     const keyless = join(env.stateDir, 'keyless.yaml');
     writeFileSync(keyless, readFileSync(file, 'utf8').replace(/signing: .*/, 'signing: {keyless: {issuer: "https://issuer.example", subject: "ci@example.com"}, attest: false}'));
     const before = await getManifest(oci, repo('prod'), signatureTag(image.digest));
     const sig = await headManifest(oci, repo('mirror-b'), signatureTag(image.digest));
     assert.ok(sig && (await deleteManifest(oci, repo('mirror-b'), sig.digest)));
-    const r = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', ...temporal()]);
+    // Without a public key nothing can verify a copy: the repair refuses rather than copy an unverified signature.
+    const unverified = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', ...temporal()]);
+    assert.equal(unverified.code, EXIT.FAILED, unverified.stdout + unverified.stderr);
+    const refused = (JSON.parse(unverified.stdout) as { result: ReconcileResult }).result;
+    assert.deepEqual(refused.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-signature mirror-b failed']);
+    assert.match(refused.repairs[0]!.error ?? '', /no public key to verify a signature before copying it/);
+    assert.equal(await headManifest(oci, repo('mirror-b'), signatureTag(image.digest)), undefined, 'nothing was copied');
+    const r = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', '--public-key', join(keyDir, 'cosign.pub'), ...temporal()]);
     assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
     assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status} ${x.via}`), ['missing-signature mirror-b repaired copy from prod']);

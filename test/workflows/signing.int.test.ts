@@ -8,13 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { RegistryClient, getManifest } from '../../src/oci';
-import { writeKeyPair } from '../../src/signing';
+import { RegistryClient, getManifest, listReferrers } from '../../src/oci';
+import { BUNDLE_V03, signImageKeyless, writeKeyPair } from '../../src/signing';
 import { signatureTag } from '../../src/model';
 import { buildIndex, buildImage, pushImage } from '../../src/dev/sample-images';
 import { startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/dev/cosign';
 import { startMockSigstore } from '../../src/testing/sig-sigstore-mock';
+import { SigTestRegistry } from '../../src/testing/sig-registry';
 import { startPromotion } from '../../src/client/promote';
 import type { PromotionRunInput } from '../../src/contract';
 
@@ -186,6 +187,46 @@ describe('signing through the workflows', () => {
         const wrong = await runCosign(c3.bin, ['verify', '--trusted-root', root, '--certificate-identity', 'someone@else.com', '--certificate-oidc-issuer', 'https://ci.example', '--allow-insecure-registry', ref], { home });
         assert.notEqual(wrong.code, 0, 'another identity does not verify');
       }
+    } finally {
+      delete process.env.SIGSTORE_ID_TOKEN;
+      await mock.stop();
+    }
+  });
+
+  it('keyless: a look-alike identity’s bundle at the signing home is neither “already signed” nor accepted by the verify gate', async () => {
+    const mock = await startMockSigstore();
+    try {
+      const root = join(env.stateDir, 'trusted_root-lookalike.json');
+      writeFileSync(root, JSON.stringify(mock.trustedRoot));
+      const img = buildImage({ seed: 'keyless-lookalike' });
+      await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/lookalike' }, img);
+      // The attacker got certificates for look-alikes of the identity (same trusted Fulcio) and pushed their bundles
+      // to production first, next to the image.
+      const prod = new SigTestRegistry(env.registries.prod!);
+      const subject = { digest: img.digest, size: img.manifest.length, mediaType: img.mediaType };
+      const provenance = { sourceRepository: 's', destinations: ['p'], manifestPath: 'm', promoflowVersion: '0', workflowId: 'w', runId: 'r', startedOn: '2026-11-26T10:00:00Z', finishedOn: '2026-11-26T10:00:01Z' };
+      for (const sub of ['ci@example-com.attacker.net', 'evil-ci@example.com.attacker.net']) {
+        const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub, iss: 'https://ci.example', aud: 'sigstore', exp: 4102444800 })}.c2ln`;
+        const [signed] = await signImageKeyless({ subjects: [subject], created: provenance.finishedOn, provenance, keyless: { fulcioURL: mock.url, rekorURL: mock.url, identityToken: token } });
+        for (const r of signed!.referrers) await prod.pushReferrer('k8s/lookalike', r.artifact);
+      }
+      const repo = { registry: env.registries.prod!, repository: 'k8s/lookalike' };
+      const planted = (await listReferrers(oci, repo, img.digest, { artifactType: BUNDLE_V03 })).length;
+      assert.equal(planted, 4);
+      process.env.SIGSTORE_ID_TOKEN = OIDC_TOKEN;
+      const keyless = { issuer: 'https://ci.example', subject: 'ci@example.com', fulcioURL: mock.url, rekorURL: mock.url, trustedRoot: `file://${root}` };
+      const result = await (
+        await startPromotion(client, {
+          ...input,
+          name: 'keyless-lookalike',
+          phases: [{ name: 'production', destinations: ['prod'], soakSeconds: 0, verify: true, approval: false }],
+          items: [{ image: 'lookalike', digest: img.digest, tags: ['v1'] }],
+          signing: { keyless, attest: true, bundles: true, dockerReference: 'registry.example.io/k8s', home: input.signing!.home },
+        })
+      ).result();
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.edges));
+      // The run signed with its own identity: two more bundles (cosign sign + SLSA) beside the look-alikes'.
+      assert.equal((await listReferrers(oci, repo, img.digest, { artifactType: BUNDLE_V03 })).length, planted + 2);
     } finally {
       delete process.env.SIGSTORE_ID_TOKEN;
       await mock.stop();

@@ -134,9 +134,10 @@ export async function runPlanCommand(argv: string[], io: PlanIo, deps: { invento
     try {
       inventory = await deps.inventory(loaded.spec);
     } catch (e) {
-      // Unreachable registries are the environment's problem, not the manifest's: exit 3, as everywhere.
+      // Unreachable registries are the environment's problem, not the manifest's: exit 3, as everywhere. A manifest
+      // or credential configuration the registries cannot be read with is invalid input (its CliError says so).
       io.stderr(`promoflow plan: ${e instanceof Error ? e.message : String(e)}\n`);
-      return EXIT_UNAVAILABLE;
+      return e instanceof Error && 'exitCode' in e && e.exitCode === EXIT_INVALID ? EXIT_INVALID : EXIT_UNAVAILABLE;
     }
   } else {
     io.stderr('note: no inventory: planning against empty destinations\n');

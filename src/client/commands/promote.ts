@@ -17,6 +17,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     limit: { type: 'string' },
     'diff-base': { type: 'string' },
     'diff-head': { type: 'string' },
+    credentials: { type: 'string' },
   });
   const file = required(values.file, '-f <manifest>', 'promote');
   const concurrency = check(positiveInt('concurrency'), values.concurrency, 'promote');
@@ -24,7 +25,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   return runPromote(
     {
       file, confirm: values.confirm, wait: values.wait && !values['no-wait'], json: values.json, commit: values.commit, concurrency,
-      skipInvalid: values['skip-invalid'], strictLayout: values['strict-layout'], strictLost: values['strict-lost'], overlay: values.overlay, limit, diffBase: values['diff-base'], diffHead: values['diff-head'], ...connection(values),
+      skipInvalid: values['skip-invalid'], strictLayout: values['strict-layout'], strictLost: values['strict-lost'], overlay: values.overlay, limit, diffBase: values['diff-base'], diffHead: values['diff-head'], credentialsFile: values.credentials, ...connection(values),
     },
     io,
   );

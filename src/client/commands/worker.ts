@@ -24,6 +24,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     'build-id': { type: 'string' },
     'metrics-port': { type: 'string' },
     'queue-rps': { type: 'string' },
+    credentials: { type: 'string' },
   });
   const w = check(workerFlags, {
     concurrency: values.concurrency,
@@ -36,6 +37,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     {
       ...connection(values), taskQueue: values['task-queue'], concurrency: w.concurrency,
       deployment: w.buildId ? { name: w.deployment ?? DEFAULT_DEPLOYMENT, buildId: w.buildId } : undefined, metricsPort: w.metricsPort, queueRps: w.queueRps,
+      credentialsFile: values.credentials,
     },
     io,
   );
