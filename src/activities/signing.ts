@@ -69,7 +69,8 @@ function identityToken(policy: KeylessPolicy): string {
   } catch (e) {
     throw new KeyRefError((e as Error).message);
   }
-  const tokenEnv = policy.tokenEnv ?? 'SIGSTORE_ID_TOKEN';
+  // The operator's variable, never a manifest's (a manifest naming one could send any worker secret to Fulcio).
+  const tokenEnv = 'SIGSTORE_ID_TOKEN';
   const token = process.env[tokenEnv];
   if (!token) throw new KeyRefError(`keyless signing: ${tokenEnv} is not set on the worker (the CI's OIDC token)`);
   return token;

@@ -11,7 +11,6 @@ import { pathString, type YamlFile } from './yamldoc';
 export const API_VERSION = 'promoflow.dev/v1alpha1';
 export const KIND = 'Promotion';
 
-const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, says('is not an environment variable name', 'letters, digits and _ (not the secret itself)'));
 // A manifest names at most which of the worker's configured credentials a registry uses: never a variable, a
 // path or a helper (a pull request could otherwise send any secret of the CI runner or the worker to any host).
 // Today's reference objects ({kind: env|file|docker-config}) get one line saying what to write instead.
@@ -70,7 +69,13 @@ export const signingSchema = z.strictObject({
       subjectRegExp: z.string().min(1).optional().describe('instead of subject: a regular expression the whole certificate SAN must match (anchored)'),
       fulcioURL: sigstoreURL.optional().describe('Fulcio, HTTPS (default: the public-good instance); it receives the worker’s OIDC token'),
       rekorURL: sigstoreURL.optional().describe('Rekor, HTTPS (default: the public-good instance)'),
-      tokenEnv: envVar.optional().describe('worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN)'),
+      // A manifest choosing which worker variable is sent to Fulcio would let a pull request send any worker secret to
+      // its own HTTPS endpoint: the token's variable is the operator's (SIGSTORE_ID_TOKEN on the worker), never a manifest's.
+      tokenEnv: z
+        .unknown()
+        .refine(() => false, says('is no longer read from manifests: which worker variable holds the OIDC token is the operator’s choice', 'no tokenEnv; the worker reads SIGSTORE_ID_TOKEN'))
+        .optional()
+        .describe('not allowed: the worker reads its OIDC token from SIGSTORE_ID_TOKEN'),
       trustedRoot: z
         .string()
         .regex(/^file:\/\/.+$/, says('is not a file reference', 'file://path to a sigstore trusted_root.json'))

@@ -52,8 +52,6 @@ export interface KeylessPolicy {
   /** HTTPS only (plain HTTP to loopback for tests): it receives the worker's OIDC token. */
   fulcioURL?: string;
   rekorURL?: string;
-  /** Worker environment variable holding the OIDC token (default SIGSTORE_ID_TOKEN). */
-  tokenEnv?: string;
   /** `file://` reference to the sigstore trusted_root.json that verification trusts (needed to promote). */
   trustedRoot?: string;
 }

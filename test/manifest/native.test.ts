@@ -122,7 +122,9 @@ test('keyless: exactly one of subject (exact) or subjectRegExp; Fulcio and Rekor
   assert.match(fulcio[0]!, /signing\.keyless\.fulcioURL: "http:\/\/fulcio\.example" is not an HTTPS URL: expected https:\/\/host\[\/path\]: it receives the worker’s OIDC token/);
   assert.match((await errorsOf(keyless('subject: ci@example.com, rekorURL: "http://10.0.0.1/"')))[0]!, /signing\.keyless\.rekorURL: .* is not an HTTPS URL/);
   assert.match((await errorsOf(keyless('subject: a, subjectRegExp: b')))[0]!, /signing\.keyless: has both subject and subjectRegExp/);
-  assert.match((await errorsOf(keyless('tokenEnv: X')))[0]!, /signing\.keyless: names no identity/);
+  assert.match((await errorsOf(keyless('trustedRoot: "file://root.json"')))[0]!, /signing\.keyless: names no identity/);
+  // The manifest cannot choose which worker variable is sent to Fulcio as the OIDC token.
+  assert.match((await errorsOf(keyless('subject: ci@example.com, tokenEnv: TEMPORAL_API_KEY')))[0]!, /signing\.keyless\.tokenEnv: .*is no longer read from manifests.*expected no tokenEnv; the worker reads SIGSTORE_ID_TOKEN/);
   assert.match((await errorsOf(keyless('subjectRegExp: "(unclosed"')))[0]!, /signing\.keyless\.subjectRegExp: "\(unclosed" is not a regular expression/);
 });
 

@@ -12,7 +12,7 @@ import { writeKeyPair } from '../../src/signing';
 import { buildImage, pushImage } from '../../src/dev/sample-images';
 import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { EXIT } from '../../src/client/exit-codes';
-import type { PromotionRunResult, ReconcileResult } from '../../src/contract';
+import type { ReconcileResult, ShardedRunResult } from '../../src/contract';
 
 const PASSWORD = 'repair policy password';
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
@@ -63,8 +63,9 @@ describe('the source policy holds on every path that promotes', () => {
   it('promote refuses the unsigned source', async () => {
     const r = await runCli(['promote', '-f', file, '--confirm', '--json', ...temporal()]);
     assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
-    const { result } = JSON.parse(r.stdout) as { result: PromotionRunResult };
-    assert.deepEqual(result.edges.map((e) => `${e.destination} ${e.status} ${e.errorType}`), ['prod failed SourceUnsigned']);
+    // promote runs the sharded workflow: its result carries counts and the (bounded) failure sample.
+    const { result } = JSON.parse(r.stdout) as { result: ShardedRunResult };
+    assert.deepEqual(result.failures.map((f) => `${f.destination} ${f.outcome} ${f.errorType}`), ['prod failed SourceUnsigned']);
     assert.equal(await atProd(), undefined);
   });
 
