@@ -50,7 +50,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test('package: compiled JavaScript, the JSON schema, the executable and the README only', () => {
   assert.ok(files.includes('bin/promoflow.js') && files.includes('dist/client/cli.js') && files.includes('schema/promotion.v1alpha1.schema.json'), files.join(' '));
-  const unexpected = files.filter((f) => !/^(bin\/promoflow\.js|dist\/.+\.js|schema\/[^/]+\.json|package\.json|README\.md)$/.test(f));
+  const unexpected = files.filter((f) => !/^(bin\/promoflow\.js|dist\/.+\.js|dist\/workflow-bundle\.js\.map|schema\/[^/]+\.json|package\.json|README\.md)$/.test(f));
   assert.deepEqual(unexpected, [], 'nothing but JS, the schema, package.json and README');
   assert.deepEqual(files.filter((f) => f.startsWith('dist/testing/') || f.startsWith('src/')), [], 'no test helpers, no TypeScript sources');
 });

@@ -153,7 +153,7 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
   try {
     const handle = await startShardedRun(client, input, { workflowId });
     const uiUrl = workflowUiUrl(target, handle.workflowId);
-    if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}: ${input.totalEdges} edges${uiUrl ? ` (${uiUrl})` : ''}`);
+    if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId} (${input.totalEdges} edges)${uiUrl ? ` ${uiUrl}` : ''}`);
     if (!opts.wait) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
