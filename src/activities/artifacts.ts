@@ -1,7 +1,8 @@
 // The ArtifactStore signing works through, over the worker's OCI client for one repository: a missing tag or
-// repository reads as null, pushes write blobs first, referrers go through the referrers API or tag schema.
+// repository reads as null; bytes are digest-checked and re-read when they arrive wrong or cut off, so a verifier
+// only ever judges the stored content; pushes write blobs first, referrers go through the referrers API or tag schema.
 import { type RepositoryRef } from '../model';
-import { blobExists, fetchBlob, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, type RegistryClient } from '../oci';
+import { blobExists, fetchBlob, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, rereading, type RegistryClient } from '../oci';
 import type { Artifact, ArtifactStore } from '../signing';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -24,7 +25,7 @@ export function artifactStore(client: RegistryClient, repo: RepositoryRef): Arti
         throw e;
       }
     },
-    blob: async (digest) => collect(await fetchBlob(client, repo, digest)),
+    blob: (digest) => rereading(async () => collect(await fetchBlob(client, repo, digest)), client.retry),
     push: async (tag, a) => {
       await pushBlobs(client, repo, a);
       await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });
