@@ -148,7 +148,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const events = { workerKills: 0, workerStarts: 0, temporalRestarts: 0, registryRestarts: 0 };
   let supervisor: Supervisor | undefined;
   let temporal = env.temporalServer!;
-  const restartedRegistries: LocalRegistry[] = [];
+  /** Registries started again by the chaos (the environment's own handles are stale after a restart). */
+  const restarted = new Map<string, LocalRegistry>();
   try {
     // Images: seeded, a third of them multi-platform indexes; pushed straight to staging (no faults before the run).
     const images: Array<{ name: string; image: BuiltImage }> = [];
@@ -215,14 +216,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       o.log('chaos: Temporal dev server started again');
     };
     const restartRegistry = async (name: string) => {
-      const reg = restartedRegistries.find((x) => x.name === name) ?? env.registryServers[name]!;
+      const reg = restarted.get(name) ?? env.registryServers[name]!;
       const port = Number(reg.host.split(':')[1]);
       await reg.stop();
       o.log(`chaos: registry ${name} stopped`);
       await sleep(3000);
       const again = await startRegistry({ name, stateDir: env.stateDir, port });
-      restartedRegistries.splice(restartedRegistries.indexOf(reg) >>> 0, restartedRegistries.includes(reg) ? 1 : 0);
-      restartedRegistries.push(again);
+      restarted.set(name, again);
       events.registryRestarts++;
       o.log(`chaos: registry ${name} started again`);
     };
@@ -295,7 +295,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await supervisor?.stop();
     for (const px of Object.values(proxies)) await px.stop();
-    for (const reg of restartedRegistries) await reg.stop();
+    for (const reg of restarted.values()) await reg.stop();
     if (temporal !== env.temporalServer) await temporal.stop();
     oci.close();
     await env.cleanup();
