@@ -13,6 +13,7 @@ import { attestationTag, signatureTag } from '../model';
 import { writeKeyPair } from '../signing';
 import { startDevTemporal, toolsDir } from '../dev/temporal';
 import { startRegistry, type LocalRegistry } from '../dev/registry';
+import { writeWorkflowBundle } from '../worker/worker';
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy, type FaultRule } from './fault-proxy';
 import { buildImage, buildIndex, pushImage, type BuiltImage } from './image-builder';
 import { CLI, REPO_ROOT, eventually, spawnCli, startTestEnvironment } from './harness';
@@ -186,7 +187,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ].join('\n'),
     );
     mkdirSync(join(env.stateDir, 'blobs'), { recursive: true });
-    supervisor = new Supervisor(() => env.temporal!.address, { COSIGN_PASSWORD: PASSWORD, PROMOFLOW_BLOB_CACHE_DIR: join(env.stateDir, 'blobs') });
+    // Built once: a restarted worker polls in seconds, so kills land on work, not on bundling.
+    const bundle = join(env.stateDir, 'workflow-bundle.js');
+    await writeWorkflowBundle(bundle);
+    supervisor = new Supervisor(() => env.temporal!.address, { COSIGN_PASSWORD: PASSWORD, PROMOFLOW_BLOB_CACHE_DIR: join(env.stateDir, 'blobs'), PROMOFLOW_WORKFLOW_BUNDLE: bundle });
     supervisor.start();
     await eventually('the first worker polling', async () => supervisor!.polling(), 120_000);
 

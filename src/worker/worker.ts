@@ -2,6 +2,7 @@
 // and a worker on promoflow's task queue with the activities over one shared OCI client. A worker may run under
 // Temporal worker versioning (a deployment name and build ID), so a new build can be ramped and made current while
 // promotions already in flight stay pinned to the build that started them.
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Runtime, Worker, NativeConnection, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { VersioningBehavior } from '@temporalio/common';
@@ -41,6 +42,14 @@ export function installRuntime(opts: RuntimeOptions = {}): void {
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/**
+ * Write this build's workflow bundle to a file, for workers started with PROMOFLOW_WORKFLOW_BUNDLE=<file>: a
+ * supervisor restarting workers often (crash loops, the chaos suite) then skips bundling at every start.
+ */
+export async function writeWorkflowBundle(file: string): Promise<void> {
+  await writeFile(file, (await workflowBundle()).code);
 }
 
 /** Worker versioning: which deployment and build this worker is, and how its workflows follow new builds. */
@@ -84,7 +93,8 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     identity: workerIdentity(d),
-    workflowBundle: await workflowBundle(),
+    // A prebuilt bundle (writeWorkflowBundle) makes a restarted worker poll in seconds instead of re-bundling.
+    workflowBundle: process.env.PROMOFLOW_WORKFLOW_BUNDLE ? { codePath: process.env.PROMOFLOW_WORKFLOW_BUNDLE } : await workflowBundle(),
     activities: createActivities(createActivityDeps()),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
