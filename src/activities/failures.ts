@@ -2,7 +2,7 @@
 // ApplicationFailure of the taxonomy in src/contract/failures.ts, transient (retryable) or a verdict (not), with a
 // one-line message that carries no credentials. Workflows branch on these type names.
 import { ApplicationFailure } from '@temporalio/common';
-import { ACTIVITY_FAILURES, type ActivityFailureType } from '../contract/failures';
+import { ACTIVITY_FAILURES, type ActivityFailureType } from '../contract';
 import { OciError } from '../oci';
 
 export class TagMoveError extends Error {

@@ -11,13 +11,10 @@ import { join } from 'node:path';
 import { deleteManifest, getManifest, headManifest, RegistryClient } from '../oci';
 import { attestationTag, signatureTag } from '../model';
 import { writeKeyPair } from '../signing';
-import { startDevTemporal, toolsDir } from '../dev/temporal';
-import { startRegistry, type LocalRegistry } from '../dev/registry';
-import { writeWorkflowBundle } from '../worker/worker';
+import { buildImage, buildIndex, COSIGN_VERSIONS, findCosign, pushImage, runCosign, startDevTemporal, startRegistry, toolsDir, type BuiltImage, type LocalRegistry } from '../dev';
+import { writeWorkflowBundle } from '../worker';
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy, type FaultRule } from './fault-proxy';
-import { buildImage, buildIndex, pushImage, type BuiltImage } from './image-builder';
 import { CLI, REPO_ROOT, eventually, spawnCli, startTestEnvironment } from './harness';
-import { COSIGN_VERSIONS, findCosign, runCosign } from './cosign-tools';
 
 export interface ChaosOptions {
   seed: number;
@@ -352,7 +349,7 @@ async function checkDestinations(
   const tags = check('tag v1 at its digest (none moved)');
   const sigLayers = check('signature layers: exactly one per signer (.sig and .att, index children too)');
   const cosign = COSIGN_VERSIONS.map((v) => ({ v, found: findCosign(v), c: check(`cosign ${v} verify + verify-attestation`) }));
-  const craneBin = join(toolsDir(), 'bin', 'crane-v0.22.1');
+  const craneBin = join(toolsDir(), 'crane-v0.22.1');
   for (const n of names) {
     for (const { name, image } of images) {
       const host = registries[n]!;

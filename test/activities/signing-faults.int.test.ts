@@ -14,7 +14,7 @@ import { writeKeyPair } from '../../src/signing';
 import { runAsActivity } from '../../src/testing/activity-context';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
 import { testStateDir } from '../../src/testing/harness';
-import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage } from '../../src/dev/sample-images';
 import type { SigningRef } from '../../src/contract';
 
 const PASSWORD = 'signing-faults';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryClient } from '../../src/oci';
-import { buildImage, pushImage } from '../../src/testing/image-builder';
+import { buildImage, pushImage } from '../../src/dev/sample-images';
 import { eventually, runCli, spawnCli, startCliWorker, startTestEnvironment } from '../../src/testing/harness';
 import { startDevTemporal, type DevTemporal } from '../../src/dev/temporal';
 import { EXIT } from '../../src/client/exit-codes';
