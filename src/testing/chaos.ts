@@ -233,7 +233,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const promote = spawnCli(['promote', '-f', manifest, '--confirm', ...address()], { timeoutMs: 3_600_000 });
     const disruptions = (async () => {
       await sleep(15_000 + random() * 10_000);
-      if (o.registryRestart) await restartRegistry(names[Math.min(names.length - 1, half)]!);
+      // A registry the first phase is writing to.
+      if (o.registryRestart) await restartRegistry(names[half - 1]!);
       await sleep(10_000 + random() * 10_000);
       if (o.temporalRestart) await restartTemporal();
     })();
