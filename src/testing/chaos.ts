@@ -232,7 +232,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     o.log(`chaos: promoting ${o.images} images × ${names.length} destinations in 2 phases (signed, attested), seed ${o.seed}`);
     const promote = spawnCli(['promote', '-f', manifest, '--confirm', ...address()], { timeoutMs: 3_600_000 });
     const disruptions = (async () => {
-      await sleep(15_000 + random() * 10_000);
+      // While the run is at work (planning reads the registries first, for a while on a busy machine).
+      await eventually('the run writing', async () => writing() || promote.output().length > 0, 600_000);
+      await sleep(5_000 + random() * 10_000);
       // A registry the first phase is writing to.
       if (o.registryRestart) await restartRegistry(names[half - 1]!);
       await sleep(10_000 + random() * 10_000);
