@@ -53,9 +53,19 @@ export class TemporalSession {
     private readonly opts: Required<SessionOptions>,
   ) {}
 
-  /** Connect (failing at once with exit 3 when Temporal is not there at all). */
+  /** Connect, retrying within the same window (a CLI started during a Temporal restart waits it out too). */
   static async open(target: TemporalTarget, opts: SessionOptions = {}): Promise<TemporalSession> {
-    return new TemporalSession(target, await connect(target, { ownRetries: true }), { windowMs: opts.windowMs ?? reconnectWindowMs(), onOutage: opts.onOutage ?? (() => undefined) });
+    const o = { windowMs: opts.windowMs ?? reconnectWindowMs(), onOutage: opts.onOutage ?? (() => undefined) };
+    const since = Date.now();
+    for (let failures = 0; ; failures++) {
+      try {
+        return new TemporalSession(target, await connect(target, { ownRetries: true }), o);
+      } catch (e) {
+        if (!(e instanceof CliError) || e.exitCode !== EXIT.UNAVAILABLE || Date.now() - since >= o.windowMs) throw e;
+        if (failures === 0) o.onOutage(`promoflow: ${e.message}; retrying for up to ${Math.round(o.windowMs / 1000)} s`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(failures, 5))));
+      }
+    }
   }
 
   get client(): Client {

@@ -244,14 +244,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await disruptions;
     const account = parseAccount(p.stdout);
     o.log(`chaos: promote exited ${p.code}`);
+    if (p.code !== 0) for (const l of [...p.stderr.split('\n').filter(Boolean).slice(-5), ...failuresOf(account.edges)]) o.log(`chaos: promote: ${l}`);
 
     // 2. Drift, then a reconcile with repair under the same chaos: images deleted at one mirror, signatures at another.
     const last = names[names.length - 1]!;
     const sigLoss = names[names.length - 2] ?? last;
     for (const { name, image } of images.slice(0, 2)) await deleteManifest(oci, { registry: env.registries[last]!, repository: `k8s/${name}` }, image.digest);
     for (const { name, image } of images.slice(2, 4)) {
-      const m = await getManifest(oci, { registry: env.registries[sigLoss]!, repository: `k8s/${name}` }, signatureTag(image.digest));
-      await deleteManifest(oci, { registry: env.registries[sigLoss]!, repository: `k8s/${name}` }, m.digest);
+      const m = await getManifest(oci, { registry: env.registries[sigLoss]!, repository: `k8s/${name}` }, signatureTag(image.digest)).catch(() => undefined);
+      if (m) await deleteManifest(oci, { registry: env.registries[sigLoss]!, repository: `k8s/${name}` }, m.digest);
     }
     o.log(`chaos: drift made: 2 images deleted at ${last}, 2 signatures deleted at ${sigLoss}; reconciling with repair`);
     const reconcile = spawnCli(['reconcile', '-f', manifest, '--repair', ...address()], { timeoutMs: 3_600_000 });
@@ -264,6 +265,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await again;
     const repaired = parseReconcile(r.stdout);
     o.log(`chaos: reconcile exited ${r.code}`);
+    if (r.code !== 0) for (const l of [...r.stderr.split('\n').filter(Boolean).slice(-5), ...repaired.failures]) o.log(`chaos: reconcile: ${l}`);
     done = true;
     await killer;
     await supervisor.stop();
@@ -283,7 +285,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       for (const rq of px.requests) if (rq.fault) faults[FAULT_LABEL(rq.fault, rq.status)] = (faults[FAULT_LABEL(rq.fault, rq.status)] ?? 0) + 1;
     }
     const c = account.counts;
-    const promoted = { exit: p.code, edges: account.edges.length, promoted: c.promoted ?? 0, present: c.present ?? 0, failed: c.failed ?? 0, other: (c.lost ?? 0) + (c.skipped ?? 0), failures: account.edges.filter((e) => e.status !== 'promoted' && e.status !== 'present').map((e) => `${e.image} → ${e.destination}: ${e.errorType}: ${e.error}`) };
+    const promoted = { exit: p.code, edges: account.edges.length, promoted: c.promoted ?? 0, present: c.present ?? 0, failed: c.failed ?? 0, other: (c.lost ?? 0) + (c.skipped ?? 0), failures: failuresOf(account.edges) };
     const passed = p.code === 0 && r.code === 0 && checks.every((x) => x.ok === x.total) && promoted.promoted + promoted.present === o.images * names.length;
     return {
       seed: o.seed,
@@ -314,6 +316,8 @@ interface AccountEdge {
   errorType?: string;
   error?: string;
 }
+
+const failuresOf = (edges: AccountEdge[]): string[] => edges.filter((e) => e.status !== 'promoted' && e.status !== 'present').map((e) => `${e.image} → ${e.destination}: ${e.status}: ${e.errorType}: ${e.error}`);
 
 function parseAccount(stdout: string): { edges: AccountEdge[]; counts: Record<string, number> } {
   try {
