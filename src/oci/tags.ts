@@ -1,7 +1,9 @@
 // Tag listing with pagination: follows the Link header (rel="next") until the registry stops sending one.
 import { z } from 'zod';
 import type { RegistryClient } from './client';
-import { OciError } from './errors';
+import { OciError, ReadMismatchError } from './errors';
+import { sha256 } from './digest';
+import { rereading } from './retry';
 import { formatRepository, type RepositoryRef } from '../model';
 import { discard, header, readBody } from './transport';
 
@@ -23,22 +25,26 @@ export async function* iterateTags(c: RegistryClient, repo: RepositoryRef, opts:
   const what = `list tags of ${formatRepository(repo)}`;
   for (let page = 0; ; page++) {
     if (page > 100_000) throw new OciError(`${what}: pagination does not end`);
-    const res = await c.send(repo, { method: 'GET', path: url, headers: { accept: 'application/json' }, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (res.status === 404) {
-      // distribution answers NAME_UNKNOWN for a repository with no tags yet.
-      await discard(res);
-      return;
-    }
-    if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
-    const body = await readBody(res, 16 << 20);
-    let parsed: z.infer<typeof TagList>;
-    try {
-      parsed = TagList.parse(JSON.parse(body.toString('utf8')));
-    } catch {
-      throw new OciError(`${what}: the registry returned an invalid tag list`);
-    }
-    yield parsed.tags ?? [];
-    const next = nextLink(header(res, 'link'));
+    const pageUrl = url;
+    // A page cut off or garbled in transit is read again; the same invalid page twice is the registry's answer.
+    const got = await rereading(async () => {
+      const res = await c.send(repo, { method: 'GET', path: pageUrl, headers: { accept: 'application/json' }, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (res.status === 404) {
+        // distribution answers NAME_UNKNOWN for a repository with no tags yet.
+        await discard(res);
+        return undefined;
+      }
+      if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
+      const body = await readBody(res, 16 << 20);
+      try {
+        return { tags: TagList.parse(JSON.parse(body.toString('utf8'))).tags ?? [], link: header(res, 'link') };
+      } catch {
+        throw new ReadMismatchError(`${what}: the registry returned an invalid tag list`, sha256(body));
+      }
+    }, c.retry, opts.signal);
+    if (!got) return;
+    yield got.tags;
+    const next = nextLink(got.link);
     if (!next) return;
     const u = new URL(next, url);
     if (u.origin !== url.origin) throw new OciError(`${what}: pagination link points to another host (${u.host}); refusing to follow it`);
