@@ -96,7 +96,7 @@ export async function runReconcile(opts: ReconcileOptions, io: Io): Promise<numb
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, uiUrl }));
       return EXIT.OK;
     }
-    const result = await session.call('waiting for', workflowId, (client) => client.workflow.getHandle<typeof reconcile>(workflowId).result());
+    const result = await session.result<ReconcileResult>(workflowId);
     const title = `${result.name} (${handle.workflowId})`;
     if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2));
     else if (opts.markdown) io.stdout(renderDriftMarkdown(title, result.report, result.repairs, result.status));

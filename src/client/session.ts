@@ -32,6 +32,15 @@ export function isTemporalUnavailable(e: unknown): boolean {
   return saw;
 }
 
+/** The error's first line and the gRPC status under it (the SDK's own message alone says little). */
+function describeError(e: unknown): string {
+  const head = (e as Error).message.split('\n')[0];
+  for (let x: unknown = e; x instanceof Error; x = (x as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(x)) return `${head}: gRPC ${x.code} ${(x.details ?? '').split('\n')[0]}`;
+  }
+  return head;
+}
+
 export function reconnectWindowMs(): number {
   const v = process.env.PROMOFLOW_RECONNECT_SECONDS;
   if (v === undefined || v === '') return 300_000;
@@ -85,7 +94,7 @@ export class TemporalSession {
         if (!isTemporalUnavailable(e)) throw e;
         const now = Date.now();
         since ??= now;
-        const detail = (e as Error).message.split('\n')[0];
+        const detail = describeError(e);
         if (failures === 0) this.opts.onOutage(`promoflow: Temporal at ${this.target.address} is unavailable while ${what} (${detail}); retrying for up to ${Math.round(this.opts.windowMs / 1000)} s`);
         if (now - since >= this.opts.windowMs) {
           throw new CliError(
@@ -97,6 +106,18 @@ export class TemporalSession {
         // A connection that keeps failing may be stuck in its own reconnect backoff: start a fresh one.
         if (failures >= 2) await this.reconnect();
       }
+    }
+  }
+
+  /**
+   * The result of a workflow, waiting for it to end. Waiting is a describe every few seconds rather than one long
+   * poll on the history: each is a short call that the retry above can repeat as it is, on any connection.
+   */
+  async result<T>(workflowId: string, pollMs = 2000): Promise<T> {
+    for (;;) {
+      const desc = await this.call('waiting for', workflowId, (c) => c.workflow.getHandle(workflowId).describe());
+      if (desc.status.name !== 'RUNNING') return this.call('waiting for', workflowId, (c) => c.workflow.getHandle(workflowId).result() as Promise<T>);
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
