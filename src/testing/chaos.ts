@@ -330,9 +330,12 @@ function parseAccount(stdout: string): { edges: AccountEdge[]; counts: Record<st
 
 function parseReconcile(stdout: string): { findings: number; repaired: number; failures: string[] } {
   try {
-    const j = JSON.parse(stdout) as { result: { report: { items: unknown[] }; repairs: Array<{ status: string; kind: string; destination: string; image: string; error?: string }> } };
+    const j = JSON.parse(stdout) as { result: { report: { items: Array<{ kind: string; repair: string; detail: string }> }; repairs: Array<{ status: string; kind: string; destination: string; image: string; error?: string }> } };
     const rs = j.result.repairs;
-    return { findings: j.result.report.items.length, repaired: rs.filter((x) => x.status === 'repaired').length, failures: rs.filter((x) => x.status !== 'repaired').map((x) => `${x.kind} ${x.image} at ${x.destination}: ${x.status}${x.error ? `: ${x.error}` : ''}`) };
+    // Findings reported but not for repair (an unexpected tag, an unreadable repository) are listed too: after
+    // the drift this suite makes, any such finding is a fault that became a finding.
+    const reportOnly = j.result.report.items.filter((i) => i.repair === 'none').map((i) => `finding not for repair: ${i.kind}: ${i.detail}`);
+    return { findings: j.result.report.items.length, repaired: rs.filter((x) => x.status === 'repaired').length, failures: [...rs.filter((x) => x.status !== 'repaired').map((x) => `${x.kind} ${x.image} at ${x.destination}: ${x.status}${x.error ? `: ${x.error}` : ''}`), ...reportOnly] };
   } catch {
     return { findings: 0, repaired: 0, failures: ['no reconcile result'] };
   }
