@@ -286,7 +286,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     const c = account.counts;
     const promoted = { exit: p.code, edges: account.edges.length, promoted: c.promoted ?? 0, present: c.present ?? 0, failed: c.failed ?? 0, other: (c.lost ?? 0) + (c.skipped ?? 0), failures: failuresOf(account.edges) };
-    const passed = p.code === 0 && r.code === 0 && checks.every((x) => x.ok === x.total) && promoted.promoted + promoted.present === o.images * names.length;
+    const passed = p.code === 0 && r.code === 0 && repaired.failures.length === 0 && checks.every((x) => x.ok === x.total) && promoted.promoted + promoted.present === o.images * names.length;
     return {
       seed: o.seed,
       seconds: Math.round((Date.now() - t0) / 1000),
