@@ -4,7 +4,7 @@ import type { RegistryClient } from './client';
 import { OciError, ReadMismatchError } from './errors';
 import { sha256 } from './digest';
 import { rereading } from './retry';
-import { formatRepository, type RepositoryRef } from '../model';
+import { formatRepository, isTag, type RepositoryRef } from '../model';
 import { discard, header, readBody } from './transport';
 
 const TagList = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() }).loose();
@@ -36,11 +36,16 @@ export async function* iterateTags(c: RegistryClient, repo: RepositoryRef, opts:
       }
       if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
       const body = await readBody(res, 16 << 20);
+      let tags: string[];
       try {
-        return { tags: TagList.parse(JSON.parse(body.toString('utf8'))).tags ?? [], link: header(res, 'link') };
+        tags = TagList.parse(JSON.parse(body.toString('utf8'))).tags ?? [];
       } catch {
         throw new ReadMismatchError(`${what}: the registry returned an invalid tag list`, sha256(body));
       }
+      // A byte flipped inside a tag name still parses: a name outside the tag grammar is a garbled list.
+      const bad = tags.find((t) => !isTag(t));
+      if (bad !== undefined) throw new ReadMismatchError(`${what}: the registry returned an invalid tag list (${JSON.stringify(bad)} is not a tag)`, sha256(body));
+      return { tags, link: header(res, 'link') };
     }, c.retry, opts.signal);
     if (!got) return;
     yield got.tags;
