@@ -13,7 +13,8 @@ import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
 import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type PromotionRunResult } from '../contract';
-import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
+import { resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
+import { TemporalSession } from './session';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { planExitCode } from './plan-exit';
 import { preflight } from './preflight';
@@ -124,23 +125,23 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
     throw new CliError(`the run would carry ${input.items.length} image digests (${(size / 1e6).toFixed(1)} MB), over Temporal's payload limit: promote fewer at once (a diff-scoped run, or one project's manifests)`, EXIT.INVALID);
   }
   const target: TemporalTarget = resolveTarget(opts);
-  const client = await connect(target);
+  const session = await TemporalSession.open(target, { onOutage: (m) => io.stderr(m) });
   try {
-    const handle = await startPromotion(client, input, workflowId);
+    // Starting is idempotent (USE_EXISTING on a content-derived ID), so a start whose answer was lost is re-sent.
+    const handle = await session.call('starting', workflowId, (client) => startPromotion(client, input, workflowId));
     const uiUrl = workflowUiUrl(target, handle.workflowId);
     if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}${uiUrl ? ` (${uiUrl})` : ''}`);
     if (!opts.wait) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
     }
-    const running: Promise<PromotionRunResult> = handle.result();
     // Live progress on stderr while it runs (stdout keeps the account); --json callers read only the result.
-    if (!opts.json) await follow(handle, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, running);
-    const result = await running;
+    if (!opts.json) await follow(session, workflowId, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000);
+    const result = await session.result<PromotionRunResult>(workflowId);
     io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderText(result, { workflowId: handle.workflowId, uiUrl }));
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(result, { workflowId: handle.workflowId, uiUrl }) + '\n');
     return exitCodeFor(result);
   } finally {
-    await client.connection.close();
+    await session.close();
   }
 }

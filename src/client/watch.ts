@@ -1,7 +1,8 @@
 // `promoflow watch <workflow-id>`: follow a promotion until it ends, then print its account. In a terminal, a live
 // progress block redrawn in place; elsewhere (CI logs), plain lines at a bounded rate (src/client/progress.ts).
 import type { PromotionRunResult } from '../contract';
-import { connect, resolveTarget, workflowUiUrl } from './connection';
+import { resolveTarget, workflowUiUrl } from './connection';
+import { TemporalSession } from './session';
 import { exitCodeFor } from './exit-codes';
 import { follow, progressView } from './progress';
 import type { Io } from './promote';
@@ -12,17 +13,15 @@ export async function runWatch(
   io: Io,
 ): Promise<number> {
   const target = resolveTarget(opts);
-  const client = await connect(target);
+  const session = await TemporalSession.open(target, { onOutage: (m) => io.stderr(m) });
   try {
-    const handle = client.workflow.getHandle(opts.workflowId);
-    const result: Promise<PromotionRunResult> = handle.result();
     const view = await progressView(process.stdout, io, { json: opts.json });
-    await follow(handle, view, opts.intervalMs ?? 1000, result);
-    const r = await result;
+    await follow(session, opts.workflowId, view, opts.intervalMs ?? 1000);
+    const r = await session.result<PromotionRunResult>(opts.workflowId);
     const uiUrl = workflowUiUrl(target, opts.workflowId);
     io.stdout(opts.json ? JSON.stringify({ workflowId: opts.workflowId, uiUrl, result: r }) : renderText(r, { workflowId: opts.workflowId, uiUrl }));
     return exitCodeFor(r);
   } finally {
-    await client.connection.close();
+    await session.close();
   }
 }

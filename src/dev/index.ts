@@ -5,3 +5,4 @@ export * from './sample-images';
 export * from './cosign';
 export { startRegistry, type LocalRegistry } from './registry';
 export { startDevTemporal, type DevTemporal } from './temporal';
+export { toolsBin } from './tools';

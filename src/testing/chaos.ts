@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { deleteManifest, getManifest, headManifest, RegistryClient } from '../oci';
 import { attestationTag, signatureTag } from '../model';
 import { writeKeyPair } from '../signing';
-import { buildImage, buildIndex, COSIGN_VERSIONS, findCosign, pushImage, runCosign, startDevTemporal, startRegistry, toolsDir, type BuiltImage, type LocalRegistry } from '../dev';
+import { buildImage, buildIndex, COSIGN_VERSIONS, findCosign, pushImage, runCosign, startDevTemporal, startRegistry, toolsBin, type BuiltImage, type LocalRegistry } from '../dev';
 import { writeWorkflowBundle } from '../worker';
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy, type FaultRule } from './fault-proxy';
 import { CLI, REPO_ROOT, eventually, spawnCli, startTestEnvironment } from './harness';
@@ -359,7 +359,7 @@ async function checkDestinations(
   const tags = check('tag v1 at its digest (none moved)');
   const sigLayers = check('signature layers: exactly one per signer (.sig and .att, index children too)');
   const cosign = COSIGN_VERSIONS.map((v) => ({ v, found: findCosign(v), c: check(`cosign ${v} verify + verify-attestation`) }));
-  const craneBin = join(toolsDir(), 'crane-v0.22.1');
+  const craneBin = join(toolsBin(), 'crane-v0.22.1');
   for (const n of names) {
     for (const { name, image } of images) {
       const host = registries[n]!;
