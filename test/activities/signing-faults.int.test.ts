@@ -4,6 +4,7 @@
 // the same wrong bytes on every read are a verdict, DigestMismatch, naming both digests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, createActivityDeps } from '../../src/activities';
@@ -57,6 +58,7 @@ after(async () => {
   deps.client.close();
   await Promise.all([hp.stop(), mp.stop()]);
   await Promise.all([home.stop(), mirror.stop()]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const blobGets = /\/blobs\/sha256:/;
