@@ -1,7 +1,8 @@
 // The ArtifactStore signing works through, over the worker's OCI client for one repository: a missing tag or
-// repository reads as null, pushes write blobs first, referrers go through the referrers API or tag schema.
+// repository reads as null; bytes are digest-checked and re-read when they arrive wrong or cut off, so a verifier
+// only ever judges the stored content; pushes write blobs first, referrers go through the referrers API or tag schema.
 import { type RepositoryRef } from '../model';
-import { blobExists, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, readBlob, type RegistryClient } from '../oci';
+import { blobExists, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, readBlob, rereading, type RegistryClient } from '../oci';
 import type { Artifact, ArtifactStore } from '../signing';
 
 async function pushBlobs(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
@@ -18,8 +19,9 @@ export function artifactStore(client: RegistryClient, repo: RepositoryRef): Arti
         throw e;
       }
     },
-    // Bounded by the registry's maxArtifactBytes: a hostile registry's endless .sig layer is cut off, not read whole.
-    blob: (digest, size) => readBlob(client, repo, digest, size === undefined ? {} : { size }),
+    // Bounded by the registry's maxArtifactBytes (a hostile registry's endless .sig layer is cut off, not read whole),
+    // and re-read when the bytes arrive wrong or cut off: a verifier only ever judges the stored content.
+    blob: (digest, size) => rereading(() => readBlob(client, repo, digest, size === undefined ? {} : { size }), client.retry),
     push: async (tag, a) => {
       await pushBlobs(client, repo, a);
       await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });

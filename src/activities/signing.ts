@@ -1,12 +1,9 @@
 // Signing activities: thin adapters over src/signing's promotion steps (sign once at the signing home, replicate
 // to each mirror, verify at each destination). They register endpoints' credentials, resolve key references on the
-// worker (the deps' KeyRing; password from COSIGN_PASSWORD there), heartbeat, and turn errors into typed failures.
+// worker (the deps' KeyRing; password from COSIGN_PASSWORD there), heartbeat, and turn errors into the taxonomy's typed failures (failures.ts).
 // Nothing secret enters a workflow payload, result or log.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import {
-  SIGNATURE_MISSING,
-  SIGNING_KEY_UNAVAILABLE,
   type ReplicateInput,
   type ReplicateResult,
   type SignatureProblem,
@@ -18,12 +15,8 @@ import {
 import type { KeylessPolicy } from '../manifest';
 import { repositoryIn } from '../model';
 import {
-  KeyDecryptionError,
-  KeyFormatError,
-  KeyReferenceError,
   replicateSignatures,
   requireSigstoreURL,
-  SignatureMissingError,
   signKeyless,
   signWithKey,
   verifyKeyless,
@@ -37,15 +30,6 @@ import { artifactStore } from './artifacts';
 import type { ActivityDeps } from './deps';
 import { classify } from './failures';
 import { KeyRefError } from './key-refs';
-
-const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
-
-/** Key problems are the operator's to fix (not retried); a missing source signature too; the rest is classified. */
-function failure(e: unknown): ApplicationFailure {
-  if (e instanceof KeyRefError || e instanceof KeyReferenceError || e instanceof KeyDecryptionError || e instanceof KeyFormatError) return nonRetryable(SIGNING_KEY_UNAVAILABLE, e.message);
-  if (e instanceof SignatureMissingError) return nonRetryable(SIGNATURE_MISSING, e.message);
-  return classify(e);
-}
 
 /** The identity a keyless policy demands; a policy without one (an old run's input) is refused, never matched loosely. */
 function identityOf(policy: KeylessPolicy): IdentityPolicy {
@@ -105,7 +89,7 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
           () => Context.current().heartbeat(),
         );
       } catch (e) {
-        throw failure(e);
+        throw classify(e);
       }
     },
 
@@ -122,7 +106,7 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
           () => Context.current().heartbeat(),
         );
       } catch (e) {
-        throw failure(e);
+        throw classify(e);
       }
     },
 
@@ -130,11 +114,23 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
       try {
         const client = scopes.clientFor(input.destination);
         const store = artifactStore(client, repositoryIn(input.destination.registry, input.image));
-        if (input.signing.keyless) return await verifyKeyless(store, input.digests, keylessVerification(keys, input.signing.keyless), input.signing.attest);
-        const publicKey = await publicKeyOf(keys, input.signing);
-        return await verifyWithKey(store, input.digests, { publicKey, dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, bundles: !!input.signing.bundles });
+        const keyless = input.signing.keyless;
+        const publicKey = keyless ? '' : await publicKeyOf(keys, input.signing);
+        // Reader faults throw (transient, retried); a problem is a verdict on intact bytes.
+        const judge = (digests: string[]): Promise<SignatureProblem[]> => {
+          Context.current().heartbeat();
+          return keyless
+            ? verifyKeyless(store, digests, keylessVerification(keys, keyless), input.signing.attest)
+            : verifyWithKey(store, digests, { publicKey, dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, bundles: !!input.signing.bundles });
+        };
+        // ...and stands only if it stands twice: judged again from fresh reads (a write racing the first read, say).
+        const first = await judge(input.digests);
+        if (first.length === 0) return first;
+        const key = (p: SignatureProblem) => `${p.digest}\n${p.problem}`;
+        const again = new Set((await judge([...new Set(first.map((p) => p.digest))])).map(key));
+        return first.filter((p) => again.has(key(p)));
       } catch (e) {
-        throw failure(e);
+        throw classify(e);
       }
     },
   };

@@ -36,7 +36,8 @@ Common flags: --temporal-address HOST:PORT (or TEMPORAL_ADDRESS), --namespace NS
               --state-dir DIR (embedded environment state, default ${DEFAULT_STATE_DIR})
 Credentials:  --credentials FILE (or PROMOFLOW_CREDENTIALS) binds registry credentials to hosts on the worker and
               on the planning host; a manifest may only name one (README, Registry credentials)
-Exit codes: 0 ok · 1 run failed (see the account) · 2 invalid input · 3 environment unavailable ·
+Exit codes: 0 ok · 1 run failed (see the account) · 2 invalid input · 3 environment unavailable (also:
+            Temporal unreachable for PROMOFLOW_RECONNECT_SECONDS, default 300, while waiting on a run) ·
             4 rejected or aborted · 10 dry run with changes planned`;
 
 const load = (m: Promise<{ run: Command }>): Promise<Command> => m.then((x) => x.run);
@@ -87,6 +88,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/**
+ * An error from talking to Temporal (the SDK's ServiceError, or a gRPC status under it), recognised by shape so
+ * that --help need not load the Temporal client.
+ */
+function fromTemporal(e: unknown): boolean {
+  for (let x: unknown = e; x instanceof Error; x = (x as { cause?: unknown }).cause) {
+    if (x.name === 'ServiceError' || (typeof (x as { details?: unknown }).details === 'string' && typeof (x as { code?: unknown }).code === 'number' && 'metadata' in x)) return true;
+  }
+  return false;
+}
+
 /** `main`, with every error turned into one line on stderr and its exit code. */
 export async function execute(argv: string[], io: Io): Promise<number> {
   try {
@@ -99,7 +111,8 @@ export async function execute(argv: string[], io: Io): Promise<number> {
     const err = e as Error;
     io.stderr(`promoflow: error: ${err.message?.split('\n')[0] ?? String(e)}`);
     if (process.env.PROMOFLOW_DEBUG) io.stderr(err.stack ?? '');
-    return EXIT.FAILED;
+    // Exit 1 says "the run failed": an error talking to Temporal never says that.
+    return fromTemporal(e) ? EXIT.UNAVAILABLE : EXIT.FAILED;
   }
 }
 

@@ -25,7 +25,11 @@ export function resolveTarget(flags: { temporalAddress?: string; namespace?: str
   );
 }
 
-export async function connect(target: TemporalTarget): Promise<Client> {
+/**
+ * A client for the target. `ownRetries`: the caller retries unavailability itself (see TemporalSession), so the
+ * SDK's built-in gRPC retries (about 20 s of them per call) are off and its window is exact.
+ */
+export async function connect(target: TemporalTarget, opts: { ownRetries?: boolean } = {}): Promise<Client> {
   const apiKey = process.env.TEMPORAL_API_KEY;
   const certPath = process.env.TEMPORAL_TLS_CERT;
   const keyPath = process.env.TEMPORAL_TLS_KEY;
@@ -34,7 +38,7 @@ export async function connect(target: TemporalTarget): Promise<Client> {
   else if (apiKey) tls = true;
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: target.address, tls, apiKey, connectTimeout: 5000 });
+    connection = await Connection.connect({ address: target.address, tls, apiKey, connectTimeout: 5000, ...(opts.ownRetries ? { interceptors: [] } : {}) });
   } catch (e) {
     throw new CliError(`cannot reach Temporal at ${target.address}: ${(e as Error).message.split('\n')[0]}`, EXIT.UNAVAILABLE);
   }

@@ -3,10 +3,11 @@
 // at a bounded rate: a status line at most once per interval, phase changes and failures as they happen (at most
 // MAX_FAILURE_LINES per line batch; the account at the end lists every one). Bytes count finished edges only: the
 // query reports an edge when its copies are done.
-import type { WorkflowHandle } from '@temporalio/client';
 import { phaseTotals, progressQuery, runProgressQuery, type EdgeResult, type PromotionProgress, type RunProgress } from '../contract';
 import { shortDigest } from '../model';
+import { CliError } from './exit-codes';
 import type { Io } from './promote';
+import type { TemporalSession } from './session';
 import { formatBytes } from './summary';
 
 export const MAX_FAILURE_LINES = 20;
@@ -180,22 +181,25 @@ export async function progressView(stream: NodeJS.WriteStream, io: Io, opts: { j
 }
 
 /**
- * Poll a running promotion's progress into `view` every `intervalMs` until the run ends (`ended` settles, or
- * Temporal says it is no longer running). A query that fails (a worker restarting) is retried at the next tick.
+ * Poll a running promotion's progress into `view` every `intervalMs` until Temporal says it is no longer running.
+ * Every call goes through the session, so a Temporal restart is waited out; a query that fails (no worker loaded
+ * the run: a worker restarting) is retried at the next tick.
  */
-export async function follow(handle: WorkflowHandle, view: ProgressView, intervalMs: number, ended: Promise<unknown>, sharded = false): Promise<void> {
-  let over = false;
-  const settled = ended.then(() => (over = true), () => (over = true));
+export async function follow(session: TemporalSession, workflowId: string, view: ProgressView, intervalMs: number, sharded = false): Promise<void> {
+  const handle = () => session.client.workflow.getHandle(workflowId);
   try {
-    while (!over) {
-      const desc = await handle.describe();
+    for (;;) {
+      const desc = await session.call('waiting for', workflowId, () => handle().describe());
       if (desc.status.name !== 'RUNNING') break;
       try {
-        view.update(sharded ? snapshotOfRun(await handle.query(runProgressQuery)) : await handle.query(progressQuery));
-      } catch {
+        const read = (): Promise<PromotionProgress | ProgressSnapshot> =>
+          session.call('waiting for', workflowId, (): Promise<PromotionProgress | ProgressSnapshot> => (sharded ? handle().query(runProgressQuery).then(snapshotOfRun) : handle().query(progressQuery)));
+        view.update(await read());
+      } catch (e) {
+        if (e instanceof CliError) throw e;
         // No worker answered the query this time: the next tick asks again.
       }
-      await Promise.race([settled, new Promise((r) => setTimeout(r, intervalMs))]);
+      await new Promise((r) => setTimeout(r, intervalMs));
     }
   } finally {
     view.close();

@@ -13,8 +13,9 @@ import { CredentialBindingError, CredentialBindings } from '../oci';
 import { readInventory } from '../inventory';
 import type { Spec } from '../manifest';
 import { promotionRun } from '../workflows';
-import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput } from '../contract';
-import { connect, resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
+import { SA_COMMIT, TASK_QUEUE, type PromotionRunInput, type ShardedRunResult } from '../contract';
+import { resolveTarget, workflowUiUrl, type TemporalTarget } from './connection';
+import { TemporalSession } from './session';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import { planExitCode } from './plan-exit';
 import { preflight } from './preflight';
@@ -149,24 +150,24 @@ export async function runPromote(opts: PromoteOptions, io: Io): Promise<number> 
     throw new CliError(`cannot write the run's desired state to the state store ${store.location}: ${(e as Error).message.split('\n')[0]} (set PROMOFLOW_STATE_STORE to a directory every worker shares)`, EXIT.UNAVAILABLE);
   }
   const target: TemporalTarget = resolveTarget(opts);
-  const client = await connect(target);
+  const session = await TemporalSession.open(target, { onOutage: (m) => io.stderr(m) });
   try {
-    const handle = await startShardedRun(client, input, { workflowId });
+    // Starting is idempotent (USE_EXISTING on a content-derived ID), so a start whose answer was lost is re-sent.
+    const handle = await session.call('starting', workflowId, (client) => startShardedRun(client, input, { workflowId }));
     const uiUrl = workflowUiUrl(target, handle.workflowId);
     if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId} (${input.totalEdges} edges)${uiUrl ? ` ${uiUrl}` : ''}`);
     if (!opts.wait) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, uiUrl }));
       return EXIT.OK;
     }
-    const running = handle.result();
     // Live progress on stderr while it runs (stdout keeps the account); --json callers read only the result.
-    if (!opts.json) await follow(handle, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, running, true);
-    const result = await running;
+    if (!opts.json) await follow(session, workflowId, await progressView(process.stderr, io, { json: false, lineTo: 'stderr' }), 1000, true);
+    const result = await session.result<ShardedRunResult>(workflowId);
     const view = viewOfResult(result);
     io.stdout(opts.json ? JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2) : renderRunText(view, { workflowId: handle.workflowId, uiUrl }));
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderRunMarkdown(view, { workflowId: handle.workflowId, uiUrl }) + '\n');
     return exitCodeFor(result);
   } finally {
-    await client.connection.close();
+    await session.close();
   }
 }

@@ -4,13 +4,14 @@
 // 10 repairable drift found without --repair, 1 some repair failed.
 import { appendFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Spec } from '../manifest';
 import type { DesiredImage } from '../plan';
 import { renderDriftMarkdown, renderDriftText } from '../plan';
 import { reconcile } from '../workflows';
 import { TASK_QUEUE, type ReconcileInput, type ReconcileResult } from '../contract';
-import { connect, resolveTarget, workflowUiUrl } from './connection';
+import { resolveTarget, workflowUiUrl } from './connection';
+import { TemporalSession } from './session';
 import { CliError, EXIT } from './exit-codes';
 import { loadSpecOrFail, type Io } from './promote';
 import { MAX_INPUT_BYTES, promotionPolicy } from './run-input';
@@ -68,6 +69,7 @@ export async function startReconcile(client: Client, input: ReconcileInput, work
   return client.workflow.start(reconcile, {
     taskQueue: TASK_QUEUE,
     workflowId,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     args: [input],
     staticSummary: `reconcile ${input.name}${input.repair ? ' (repair)' : ''}: ${input.images.length} image(s) × ${input.destinations.length} destination(s)`,
     staticDetails: `Manifests: ${input.manifestFiles.join(', ')}`,
@@ -83,16 +85,18 @@ export async function runReconcile(opts: ReconcileOptions, io: Io): Promise<numb
   const spec = await loadSpecOrFail(opts.file, io);
   const input = reconcileInputFromSpec(spec, { repair: opts.repair, ...(opts.publicKey ? { publicKey: opts.publicKey } : {}), ...(opts.commit ? { commit: opts.commit } : {}) });
   const target = resolveTarget(opts);
-  const client = await connect(target);
+  const session = await TemporalSession.open(target, { onOutage: (m) => io.stderr(m) });
   try {
-    const handle = await startReconcile(client, input);
+    // One ID per invocation, chosen before the first attempt, so a start whose answer was lost attaches to its run.
+    const workflowId = reconcileWorkflowId(input.name);
+    const handle = await session.call('starting', workflowId, (client) => startReconcile(client, input, workflowId));
     const uiUrl = workflowUiUrl(target, handle.workflowId);
     if (!opts.json) io.stderr(`promoflow: started ${handle.workflowId}${uiUrl ? ` (${uiUrl})` : ''}`);
     if (opts.wait === false) {
       if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, uiUrl }));
       return EXIT.OK;
     }
-    const result = await handle.result();
+    const result = await session.result<ReconcileResult>(workflowId);
     const title = `${result.name} (${handle.workflowId})`;
     if (opts.json) io.stdout(JSON.stringify({ workflowId: handle.workflowId, uiUrl, result }, null, 2));
     else if (opts.markdown) io.stdout(renderDriftMarkdown(title, result.report, result.repairs, result.status));
@@ -100,6 +104,6 @@ export async function runReconcile(opts: ReconcileOptions, io: Io): Promise<numb
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderDriftMarkdown(title, result.report, result.repairs, result.status) + '\n');
     return reconcileExitCode(result, opts.repair);
   } finally {
-    await client.connection.close();
+    await session.close();
   }
 }

@@ -3,7 +3,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { progressQuery } from '../contract';
 import type { PromotionRunResult } from '../contract';
-import { connect, resolveTarget, workflowUiUrl } from './connection';
+import { resolveTarget, workflowUiUrl } from './connection';
+import { TemporalSession } from './session';
 import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import type { Io } from './promote';
 import { renderText } from './summary';
@@ -11,23 +12,24 @@ import { shardedStatus } from './sharded-status';
 
 export async function runStatus(opts: { workflowId: string; json: boolean; stateDir: string; temporalAddress?: string; namespace?: string }, io: Io): Promise<number> {
   const target = resolveTarget(opts);
-  const client = await connect(target);
+  const session = await TemporalSession.open(target, { onOutage: (m) => io.stderr(m) });
   try {
-    const handle = client.workflow.getHandle(opts.workflowId);
+    const id = opts.workflowId;
+    const handle = () => session.client.workflow.getHandle(id);
     let desc;
     try {
-      desc = await handle.describe();
+      desc = await session.call('reading', id, () => handle().describe());
     } catch (e) {
-      if (e instanceof WorkflowNotFoundError) throw new CliError(`no promotion with workflow ID ${opts.workflowId} in namespace ${target.namespace}`, EXIT.INVALID);
+      if (e instanceof WorkflowNotFoundError) throw new CliError(`no promotion with workflow ID ${id} in namespace ${target.namespace}`, EXIT.INVALID);
       throw e;
     }
-    const uiUrl = workflowUiUrl(target, opts.workflowId);
+    const uiUrl = workflowUiUrl(target, id);
     const running = desc.status.name === 'RUNNING';
-    if (desc.type === 'shardedRun') return await shardedStatus(handle, { ...opts, running, temporalStatus: desc.status.name, uiUrl }, io);
-    const state: PromotionRunResult = running ? await handle.query(progressQuery) : await handle.result();
-    io.stdout(opts.json ? JSON.stringify({ workflowId: opts.workflowId, temporalStatus: desc.status.name, uiUrl, state }, null, 2) : renderText(state, { workflowId: opts.workflowId, uiUrl }));
+    if (desc.type === 'shardedRun') return await shardedStatus(handle(), { ...opts, running, temporalStatus: desc.status.name, uiUrl }, io);
+    const state: PromotionRunResult = running ? await session.call('reading', id, () => handle().query(progressQuery)) : await session.result<PromotionRunResult>(id);
+    io.stdout(opts.json ? JSON.stringify({ workflowId: id, temporalStatus: desc.status.name, uiUrl, state }, null, 2) : renderText(state, { workflowId: id, uiUrl }));
     return running ? EXIT.OK : exitCodeFor(state);
   } finally {
-    await client.connection.close();
+    await session.close();
   }
 }

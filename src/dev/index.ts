@@ -4,3 +4,5 @@ export * from './environment';
 export * from './sample-images';
 export * from './cosign';
 export { startRegistry, type LocalRegistry } from './registry';
+export { startDevTemporal, type DevTemporal } from './temporal';
+export { toolsBin } from './tools';

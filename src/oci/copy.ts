@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
 import { formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
-import { DigestMismatchError, LimitExceededError, OciError } from './errors';
+import { concludeMismatch, DigestMismatchError, LimitExceededError, OciError } from './errors';
 import { limitHint, mapLimit } from './limits';
 import { getManifest, headManifest, putManifest } from './manifest';
 import { parseManifest } from './mediatypes';
@@ -252,6 +252,8 @@ async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor
 
 async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, initial: Array<{ d: Dest; loc: URL }>, signal: AbortSignal, progress: (p: CopyProgress) => void, onBytes: (n: number) => void): Promise<void> {
   let pending = initial;
+  // Wrong source bytes are re-read (a fresh tee round); the same wrong bytes twice are the source's, a verdict.
+  const mismatches = new Set<string>();
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (signal.aborted) throw abortError(signal);
     const channels = pending.map(() => new Channel());
@@ -303,6 +305,7 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
     }
     const results = await Promise.allSettled(uploads);
     for (const release of slots.values()) release();
+    concludeMismatch(sourceError, mismatches);
     if (sourceError !== undefined && (!(sourceError instanceof OciError) || !sourceError.retryable)) throw sourceError;
     const failed: Array<{ d: Dest; err: unknown }> = [];
     results.forEach((r, i) => {

@@ -24,9 +24,26 @@ export class OciError extends Error {
   }
 }
 
+/**
+ * A verdict on content: bytes that are stably not what their digest names (the same wrong bytes on every re-read,
+ * or a registry that stored something other than what was written). Never retried.
+ */
 export class DigestMismatchError extends OciError {
   constructor(message: string, init: OciErrorInit = {}) {
     super(message, { code: 'DIGEST_INVALID', ...init, retryable: false });
+  }
+}
+
+/**
+ * Bytes read did not match their digest (or declared size) once: a flipped bit or a cut in transit until a re-read
+ * proves otherwise, so it is transient. `got` is the digest actually read; callers that re-read compare it across
+ * attempts (see withRetry): the same wrong digest twice is the stored content, a DigestMismatchError.
+ */
+export class ReadMismatchError extends OciError {
+  readonly got: string;
+  constructor(message: string, got: string, init: OciErrorInit = {}) {
+    super(message, { code: 'DIGEST_INVALID', ...init, retryable: true });
+    this.got = got;
   }
 }
 
@@ -74,4 +91,21 @@ export class TooManyRequestsError extends OciError {
     super(message, { status: 429, code: 'TOOMANYREQUESTS', ...init, retryable: true });
     if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
   }
+}
+
+/**
+ * Re-read before concluding: call with every failure of a re-read loop. A ReadMismatchError whose wrong digest was
+ * already seen is the stored content, not a transit fault: that turns it into the verdict, naming the evidence.
+ */
+export function concludeMismatch(e: unknown, seen: Set<string>): void {
+  if (!(e instanceof ReadMismatchError)) return;
+  if (seen.has(e.got)) {
+    throw new DigestMismatchError(`${e.message.replace(/; nothing was committed$/, '')}, and the same again on a re-read: the registry holds these bytes (corrupt content, not a transit fault)`, { cause: e });
+  }
+  seen.add(e.got);
+}
+
+/** Failures of one read that a fresh read may not have: wrong bytes in transit, a body cut off midway. */
+export function isRereadable(e: unknown): boolean {
+  return e instanceof ReadMismatchError || (e instanceof OciError && e.code === 'BODY_INTERRUPTED');
 }

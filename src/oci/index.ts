@@ -15,5 +15,5 @@ export * from './credential-bindings';
 export { cancelUpload, completeUpload, startUpload, type StartResult } from './upload';
 export { mergeScopes, parseChallenge, type Credential, type CredentialSource } from './auth';
 export { parseRetryAfter } from './response';
-export type { RetryPolicy } from './retry';
+export { rereading, withRetry, type RetryPolicy } from './retry';
 export { mapLimit } from './limits';

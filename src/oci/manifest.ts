@@ -3,10 +3,11 @@
 import { formatRepository, isDigest, isTag, MANIFEST_ACCEPT, type Digest, type RepositoryRef } from '../model';
 import { sha256 } from './digest';
 import type { RegistryClient } from './client';
-import { DigestMismatchError, ManifestTooLargeError, OciError } from './errors';
+import { DigestMismatchError, ManifestTooLargeError, OciError, ReadMismatchError } from './errors';
 import { repositoryScope } from './auth';
 import { limitHint } from './limits';
 import { discard, header, readBody } from './transport';
+import { rereading } from './retry';
 
 export interface ManifestBytes {
   bytes: Buffer;
@@ -26,8 +27,16 @@ function contentType(v: string | undefined): string | undefined {
   return v?.split(';')[0]?.trim() || undefined;
 }
 
+/**
+ * The manifest's exact bytes. They are checked against the digest asked for, or for a tag against the registry's
+ * Docker-Content-Digest header: bytes that do not match are read again (see rereading), never handed on.
+ */
 export async function getManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, signal?: AbortSignal): Promise<ManifestBytes> {
   checkRef(repo, tagOrDigest);
+  return rereading(() => readManifest(c, repo, tagOrDigest, signal), c.retry, signal);
+}
+
+async function readManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, signal?: AbortSignal): Promise<ManifestBytes> {
   const what = `GET manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
   const res = await c.send(repo, { method: 'GET', path: `manifests/${tagOrDigest}`, headers: { accept: MANIFEST_ACCEPT }, scopes: [repositoryScope(repo.repository, 'pull')], ...(signal ? { signal } : {}) });
   if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry, notFound: 'manifest' });
@@ -40,8 +49,9 @@ export async function getManifest(c: RegistryClient, repo: RepositoryRef, tagOrD
   }
   const bytes = await readBody(res, max, tooLarge);
   const digest = sha256(bytes);
-  if (isDigest(tagOrDigest) && digest !== tagOrDigest) {
-    throw new DigestMismatchError(`${what}: the registry returned bytes with digest ${digest}; refusing them`);
+  const expected = isDigest(tagOrDigest) ? tagOrDigest : header(res, 'docker-content-digest');
+  if (expected && isDigest(expected) && digest !== expected) {
+    throw new ReadMismatchError(`${what}: the bytes read have digest ${digest}, expected ${expected}`, digest);
   }
   let mediaType = contentType(header(res, 'content-type'));
   if (!mediaType || mediaType === 'application/json' || mediaType === 'text/plain') {

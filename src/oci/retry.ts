@@ -1,7 +1,7 @@
 // Retries with exponential backoff and full jitter for transient failures: network errors, timeouts, 5xx, 408 and
 // 429 (honouring Retry-After). Only requests whose body is in memory are replayed; a streamed upload is retried by
 // its caller, which can re-read the source.
-import { OciError } from './errors';
+import { concludeMismatch, isRereadable, OciError } from './errors';
 import { parseRetryAfter } from './response';
 import { discard, header, isReplayable, type HttpRequest, type HttpResponse, type Transport } from './transport';
 
@@ -40,18 +40,31 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Run `fn` again on retryable OciErrors (used by callers that own a non-replayable body). */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, p: RetryPolicy = DEFAULT_RETRY, signal?: AbortSignal): Promise<T> {
+/**
+ * Run `fn` again on retryable OciErrors: callers that own a body (an in-memory upload, a read whose digest they
+ * check). A read that mismatches is re-read; the same wrong bytes twice end it as a DigestMismatchError verdict.
+ */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, p: RetryPolicy = DEFAULT_RETRY, signal?: AbortSignal, retryOn: (e: OciError) => boolean = () => true): Promise<T> {
+  const mismatches = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (e) {
-      if (!(e instanceof OciError) || !e.retryable || attempt + 1 >= p.maxAttempts || signal?.aborted) throw e;
+      concludeMismatch(e, mismatches);
+      if (!(e instanceof OciError) || !e.retryable || !retryOn(e) || attempt + 1 >= p.maxAttempts || signal?.aborted) throw e;
       const ra = (e as { retryAfterMs?: number }).retryAfterMs;
       if (ra !== undefined && ra > p.maxRetryAfterMs) throw e;
       await sleep(ra ?? backoff(attempt, p), signal);
     }
   }
+}
+
+/**
+ * Read again what failed mid-body or did not match its digest (the transport below already retried statuses and
+ * connection failures of the request itself, so those are not multiplied here).
+ */
+export function rereading<T>(fn: () => Promise<T>, p: RetryPolicy, signal?: AbortSignal): Promise<T> {
+  return withRetry(fn, p, signal, isRereadable);
 }
 
 export class RetryTransport implements Transport {

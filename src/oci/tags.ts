@@ -2,8 +2,10 @@
 // page by page and bounded by the registry's maxTags (a hostile registry may send 130,000 tags in one page).
 import { z } from 'zod';
 import type { RegistryClient } from './client';
-import { OciError } from './errors';
-import { formatRepository, type RepositoryRef } from '../model';
+import { OciError, ReadMismatchError } from './errors';
+import { sha256 } from './digest';
+import { rereading } from './retry';
+import { formatRepository, isTag, type RepositoryRef } from '../model';
 import { limitHint } from './limits';
 import { nextPage } from './pagination';
 import { discard, readBody } from './transport';
@@ -18,29 +20,36 @@ export async function* iterateTags(c: RegistryClient, repo: RepositoryRef, opts:
   let seen = 0;
   let empty = 0;
   for (;;) {
-    const res = await c.send(repo, { method: 'GET', path: url, headers: { accept: 'application/json' }, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (res.status === 404) {
-      // distribution answers NAME_UNKNOWN for a repository with no tags yet.
-      await discard(res);
-      return;
-    }
-    if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
-    const body = await readBody(res, 16 << 20);
-    let parsed: z.infer<typeof TagList>;
-    try {
-      parsed = TagList.parse(JSON.parse(body.toString('utf8')));
-    } catch {
-      throw new OciError(`${what}: the registry returned an invalid tag list`);
-    }
-    const tags = parsed.tags ?? [];
-    seen += tags.length;
+    const pageUrl = url;
+    // A page cut off or garbled in transit is read again; the same invalid page twice is the registry's answer.
+    const got = await rereading(async () => {
+      const res = await c.send(repo, { method: 'GET', path: pageUrl, headers: { accept: 'application/json' }, scopes: [`repository:${repo.repository}:pull`], ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (res.status === 404) {
+        // distribution answers NAME_UNKNOWN for a repository with no tags yet.
+        await discard(res);
+        return undefined;
+      }
+      if (res.status !== 200) throw await c.error(res, { what, registry: repo.registry });
+      const body = await readBody(res, 16 << 20);
+      let tags: string[];
+      try {
+        tags = TagList.parse(JSON.parse(body.toString('utf8'))).tags ?? [];
+      } catch {
+        throw new ReadMismatchError(`${what}: the registry returned an invalid tag list`, sha256(body));
+      }
+      // A byte flipped inside a tag name still parses: a name outside the tag grammar is a garbled list.
+      const bad = tags.find((t) => !isTag(t));
+      if (bad !== undefined) throw new ReadMismatchError(`${what}: the registry returned an invalid tag list (${JSON.stringify(bad)} is not a tag)`, sha256(body));
+      return { tags, next: nextPage(res, pageUrl, what) };
+    }, c.retry, opts.signal);
+    if (!got) return;
+    seen += got.tags.length;
     // Every page is non-empty or the last: an endless run of empty pages also ends here, at most maxTags + 1 pages.
     if (seen > maxTags) throw new OciError(`${what}: more than ${maxTags} tags; ${limitHint(repo.registry, 'maxTags')}`, { code: 'TOO_MANY_TAGS' });
-    yield tags;
-    const next = nextPage(res, url, what);
-    if (!next) return;
-    if (tags.length === 0 && ++empty > 1) throw new OciError(`${what}: the registry keeps sending empty pages`);
-    url = next;
+    yield got.tags;
+    if (!got.next) return;
+    if (got.tags.length === 0 && ++empty > 1) throw new OciError(`${what}: the registry keeps sending empty pages`);
+    url = got.next;
   }
 }
 

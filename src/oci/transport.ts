@@ -52,14 +52,18 @@ export function header(res: HttpResponse, name: string): string | undefined {
 export async function readBody(res: HttpResponse, limit = 1 << 20, onTooLarge?: () => Error): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of res.body) {
-    const b = c as Buffer;
-    n += b.length;
-    if (n > limit) {
-      res.body.destroy();
-      throw onTooLarge ? onTooLarge() : new OciError(`response from ${res.url.host} larger than ${limit} bytes`);
+  try {
+    for await (const c of res.body) {
+      const b = c as Buffer;
+      n += b.length;
+      if (n > limit) {
+        res.body.destroy();
+        throw onTooLarge ? onTooLarge() : new OciError(`response from ${res.url.host} larger than ${limit} bytes`);
+      }
+      chunks.push(b);
     }
-    chunks.push(b);
+  } catch (e) {
+    throw bodyError(`reading ${res.url.host}${res.url.pathname}`, e);
   }
   return Buffer.concat(chunks);
 }
@@ -108,6 +112,17 @@ export function networkError(req: HttpRequest, e: unknown): OciError {
     return new OciError(`${what}: TLS verification failed (${code}); fix the registry certificate or trust its CA (NODE_EXTRA_CA_CERTS); plain HTTP is only for loopback or registries marked insecure`, { code, retryable: false, cause: e });
   }
   return new RegistryUnavailableError(`${what}: ${err?.message ?? String(e)} (registry ${req.registry} unreachable or dropped the connection; check it is up and reachable)`, { code, cause: e });
+}
+
+/**
+ * An error while a response (or a streamed request) body was moving: the connection was cut or timed out mid-body.
+ * Always transient; OciErrors (a digest check that failed, an abort) pass through unchanged.
+ */
+export function bodyError(what: string, e: unknown): unknown {
+  if (e instanceof OciError || !(e instanceof Error)) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err.name === 'AbortError' || err.code === 'ABORT_ERR') return new OciError(`${what} aborted`, { code: 'ABORTED', retryable: false, cause: e });
+  return new RegistryUnavailableError(`${what}: the connection broke off mid-body (${err.message}); retry`, { code: 'BODY_INTERRUPTED', cause: e });
 }
 
 class TimeoutError extends Error {

@@ -2,7 +2,7 @@
 // monolithic PUT for small in-memory blobs; relative Location and an existing query string (?_state=…) are resolved
 // against the request URL; a session that fails is cancelled with DELETE.
 import type { RegistryClient } from './client';
-import { OciError } from './errors';
+import { DigestMismatchError, OciError } from './errors';
 import { formatRepository, type RepositoryRef } from '../model';
 import { discard, header, type HttpResponse, type RequestBody } from './transport';
 
@@ -93,7 +93,7 @@ export async function completeUpload(
     if (put.status !== 201 && put.status !== 204 && put.status !== 200) throw await c.error(put, { what: `PUT ${what}`, registry: repo.registry });
     await discard(put);
     const got = header(put, 'docker-content-digest');
-    if (got && got !== digest) throw new OciError(`${what}: registry committed digest ${got}`, { code: 'DIGEST_INVALID' });
+    if (got && got !== digest) throw new DigestMismatchError(`${what}: the registry committed digest ${got}, not the one uploaded`);
   } catch (e) {
     opts.onSent?.();
     await cancelUpload(c, repo, loc);

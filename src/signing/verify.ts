@@ -1,6 +1,8 @@
 // In-process verification of cosign artifacts: the post-replication gate and the source policy. It answers "does
 // this .sig / .att image hold a valid signature by this key for this digest", reading registry content only
 // through the functions passed in (untrusted bytes: every blob is digest-checked and every JSON zod-parsed).
+// A "no" is a verdict on content only: a reader that fails (network, a read that keeps mismatching) throws through
+// these functions, so a fault while reading is never mistaken for an invalid signature.
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { attestationTag, signatureTag, type Descriptor, type SubjectDescriptor } from '../model';
 import { sha256 as sha256Digest } from '../oci';
@@ -90,10 +92,12 @@ export interface ArtifactReader {
   blob(digest: string, size?: number): Promise<Buffer>;
 }
 
-async function checkedBlob(reader: ArtifactReader, d: Descriptor): Promise<Buffer> {
+/** The blob's bytes, or why they are not the descriptor's (a verdict); reader failures propagate. */
+async function checkedBlob(reader: ArtifactReader, d: Descriptor): Promise<{ bytes: Buffer } | { wrong: string }> {
   const bytes = await reader.blob(d.digest, d.size);
-  if (sha256Digest(bytes) !== d.digest || bytes.length !== d.size) throw new Error(`blob ${d.digest} does not match its descriptor`);
-  return bytes;
+  const got = sha256Digest(bytes);
+  if (got !== d.digest || bytes.length !== d.size) return { wrong: `blob ${d.digest} does not match its descriptor (read ${bytes.length} bytes with digest ${got}; the descriptor says ${d.size} bytes)` };
+  return { bytes };
 }
 
 export interface ImageVerdict {
@@ -118,19 +122,18 @@ async function verifyLayers(reader: ArtifactReader, tag: string, mediaType: stri
   const rejected: Array<{ layer: string; reason: string }> = [];
   for (const layer of manifest.layers) {
     if (layer.mediaType !== mediaType) continue;
-    let bytes: Buffer;
-    try {
-      bytes = await checkedBlob(reader, layer);
-    } catch (e) {
-      rejected.push({ layer: layer.digest, reason: (e as Error).message });
+    const blob = await checkedBlob(reader, layer);
+    if ('wrong' in blob) {
+      rejected.push({ layer: layer.digest, reason: blob.wrong });
       continue;
     }
-    const v = check(layer, bytes);
+    const v = check(layer, blob.bytes);
     if (v.ok) verified.push(layer.digest);
     else rejected.push({ layer: layer.digest, reason: v.reason });
   }
   if (verified.length > 0) return { ok: true, verified, rejected };
-  const reason = rejected.length === 0 ? `${what} image ${tag} has no ${mediaType} layer` : `no valid ${what}: ${rejected.map((r) => r.reason).join('; ')}`;
+  // The evidence: which manifest (by digest) was judged, and why each layer failed.
+  const reason = rejected.length === 0 ? `${what} image ${tag} (${sha256Digest(raw)}) has no ${mediaType} layer` : `no valid ${what} in ${tag} (${sha256Digest(raw)}): ${rejected.map((r) => `layer ${r.layer.slice(0, 19)}: ${r.reason}`).join('; ')}`;
   return { ok: false, verified, rejected, reason };
 }
 
@@ -178,19 +181,25 @@ export async function verifyImageBundles(reader: ArtifactReader & { referrers(su
   const verified: string[] = [];
   const rejected: Array<{ layer: string; reason: string }> = [];
   for (const entry of entries) {
-    try {
+    const reason = await (async (): Promise<string | undefined> => {
       const mbytes = await reader.manifest(entry.digest);
-      if (mbytes === null || sha256Digest(mbytes) !== entry.digest) throw new Error(`referrer ${entry.digest} missing or not matching its digest`);
-      const m = parseImageManifest(mbytes);
-      if (m.subject?.digest !== check.digest) throw new Error(`referrer ${entry.digest} has another subject`);
+      if (mbytes === null || sha256Digest(mbytes) !== entry.digest) return `referrer ${entry.digest} missing or not matching its digest`;
+      let m;
+      try {
+        m = parseImageManifest(mbytes);
+      } catch (e) {
+        return `referrer ${entry.digest}: ${(e as Error).message}`;
+      }
+      if (m.subject?.digest !== check.digest) return `referrer ${entry.digest} has another subject`;
       const layer = m.layers.find((l) => l.mediaType === BUNDLE_V03);
-      if (!layer) throw new Error(`referrer ${entry.digest} has no bundle layer`);
-      const v = verifyBundleWithKey(await checkedBlob(reader, layer), key, { digest: check.digest, ...(check.predicateType ? { predicateType: check.predicateType } : {}) });
-      if (v.ok) verified.push(entry.digest);
-      else rejected.push({ layer: entry.digest, reason: v.reason });
-    } catch (e) {
-      rejected.push({ layer: entry.digest, reason: (e as Error).message });
-    }
+      if (!layer) return `referrer ${entry.digest} has no bundle layer`;
+      const blob = await checkedBlob(reader, layer);
+      if ('wrong' in blob) return blob.wrong;
+      const v = verifyBundleWithKey(blob.bytes, key, { digest: check.digest, ...(check.predicateType ? { predicateType: check.predicateType } : {}) });
+      return v.ok ? undefined : v.reason;
+    })();
+    if (reason === undefined) verified.push(entry.digest);
+    else rejected.push({ layer: entry.digest, reason });
   }
   if (verified.length > 0) return { ok: true, verified, rejected };
   return { ok: false, verified, rejected, reason: `no valid bundle: ${rejected.map((r) => r.reason).join('; ')}` };

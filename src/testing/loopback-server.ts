@@ -10,8 +10,11 @@ export interface LoopbackServer {
   stop(): Promise<void>;
 }
 
-/** Serve `handle` on 127.0.0.1; a handler that throws destroys its connection (a test double must never hang). */
-export async function startLoopbackServer(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<LoopbackServer> {
+/**
+ * Serve `handle` on 127.0.0.1 (on `port`, when a restarted double must come back where clients know it); a handler
+ * that throws destroys its connection (a test double must never hang).
+ */
+export async function startLoopbackServer(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>, port = 0): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
@@ -20,7 +23,7 @@ export async function startLoopbackServer(handle: (req: IncomingMessage, res: Se
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,

@@ -56,11 +56,15 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-/** Write the prebuilt workflow bundle (the last step of `npm run build`). */
-export async function writeWorkflowBundle(): Promise<void> {
+/**
+ * Write the workflow bundle to a file (and its source map beside it): by default the prebuilt bundle a compiled
+ * worker loads (the last step of `npm run build`); the chaos suite writes one for workers started with
+ * PROMOFLOW_WORKFLOW_BUNDLE=<file>, so a supervisor restarting workers often skips bundling at every start.
+ */
+export async function writeWorkflowBundle(file: string = PREBUILT_BUNDLE): Promise<void> {
   const b = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
-  await writeFile(PREBUILT_BUNDLE, b.code);
-  await writeFile(`${PREBUILT_BUNDLE}.map`, b.sourceMap);
+  await writeFile(file, b.code);
+  await writeFile(`${file}.map`, b.sourceMap);
 }
 
 /** Worker versioning: which deployment and build this worker is, and how its workflows follow new builds. */
@@ -115,7 +119,8 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     identity: workerIdentity(d),
-    workflowBundle: await workflowBundle(),
+    // A prebuilt bundle (writeWorkflowBundle) makes a restarted worker poll in seconds instead of re-bundling.
+    workflowBundle: process.env.PROMOFLOW_WORKFLOW_BUNDLE ? { codePath: process.env.PROMOFLOW_WORKFLOW_BUNDLE } : await workflowBundle(),
     activities: opts.activities ?? createActivities(createActivityDeps({ bindings: opts.credentials ?? CredentialBindings.load(), ...(opts.store ? { store: opts.store } : {}) })),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,

@@ -6,27 +6,27 @@
 // batch of image digests, each promoted exactly as a child of its own would be.
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../contract';
-import { NON_RETRYABLE_FAILURES } from '../contract';
+import { REGISTRY_RETRY } from '../contract';
 import { edgeLabel } from './format';
 import type { DestinationRef, EdgeResult, ImagePromotionInput, ImagePromotionResult } from '../contract';
 
 const { checkSource } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 8, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  retry: REGISTRY_RETRY,
 });
 
 const COPY_OPTIONS = {
   // Generous overall bound; the heartbeat timeout is what detects a dead worker quickly.
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  retry: REGISTRY_RETRY,
 } as const;
 const { copyToDestination } = proxyActivities<Activities>(COPY_OPTIONS);
 
 const SIGN_OPTIONS = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '60 seconds',
-  retry: { maximumAttempts: 10, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'SigningKeyUnavailable', 'SignatureMissing'] },
+  retry: REGISTRY_RETRY,
 };
 const { signAtHome, replicateSignatures, verifySignatures } = proxyActivities<Activities>(SIGN_OPTIONS);
 
@@ -151,7 +151,7 @@ async function signAndReplicate(input: ImagePromotionInput, children: string[], 
         else e.signature = 'verified';
       } catch (err) {
         const f = failureOf(err);
-        fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.message);
+        fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.type === 'SignatureMissing' ? f.message : `${f.type}: ${f.message}`);
       }
     }),
   );

@@ -13,7 +13,7 @@ import { edgeLabel } from './format';
 import { SA_PHASE, SA_STATUS, SA_IMAGES, SA_COMMIT } from '../contract';
 import { renderDetails } from './details';
 import { recordEdges, recordPhase } from './metrics';
-import { NON_RETRYABLE_FAILURES, abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from '../contract';
+import { REGISTRY_RETRY, abortUpdate, approveUpdate, decisionInput, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type DecisionInput } from '../contract';
 import {
   countEdges, type DecisionRecord, type EdgeResult, type PhaseResult, type PromotionItem, type PromotionProgress, type PromotionRunCheckpoint,
   type PromotionRunInput, type PromotionRunResult, type RunStatus, type DestinationRef,
@@ -29,7 +29,7 @@ const VERIFY_CHUNK = 500;
 const { verifyDestination } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '60 seconds',
-  retry: { maximumAttempts: 8, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  retry: REGISTRY_RETRY,
 });
 
 const keyOf = (i: PromotionItem) => `${i.image}@${i.digest}`;

@@ -13,7 +13,7 @@ import { mergeReports, summarize, type DesiredRepo, type DriftItem, type DriftRe
 import { renderDriftMarkdown } from '../plan';
 import { failureOf } from './image-promotion';
 import { promotionRun } from './promotion-run';
-import { NON_RETRYABLE_FAILURES } from '../contract';
+import { REGISTRY_RETRY } from '../contract';
 import { SA_DRIFT, SA_STATUS } from '../contract';
 import type { ReconcileDestination, ReconcileInput, ReconcileResult, RepairRecord, RepairSignaturesInput } from '../contract';
 import type { PromotionItem, PromotionRunInput } from '../contract';
@@ -26,7 +26,7 @@ const SIGNATURE_CHUNK = 100;
 const { inventoryBatch, repairSignatures } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  retry: REGISTRY_RETRY,
 });
 
 export const reconcileReportQuery = defineQuery<{ report?: DriftReport; repairs: RepairRecord[]; phase: string }>('reconcileReport');

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type LocalRegistry } from '../../src/dev/registry';
-import { blobExists, copyImage, DigestMismatchError, fetchBlob, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, sha256, TooManyRequestsError } from '../../src/oci';
+import { blobExists, copyImage, DigestMismatchError, fetchBlob, ReadMismatchError, headManifest, pushBlob, RegistryClient, RegistryUnavailableError, sha256, TooManyRequestsError } from '../../src/oci';
 import { type RepositoryRef } from '../../src/model';
 import { startFaultProxy, type FaultProxy } from '../../src/testing/fault-proxy';
 import { buildImage, pushImage } from '../../src/dev/sample-images';
@@ -73,7 +73,7 @@ test('persistent 503 ends in a retryable RegistryUnavailableError after bounded 
   proxy.rules = [];
 });
 
-test('a flipped byte in a source blob → DigestMismatchError and nothing committed at the destination', async () => {
+test('the same flipped byte on every read of a source blob → re-read, then a DigestMismatchError verdict, and nothing committed at the destination', async () => {
   const img = buildImage({ seed: 'flip', layers: 1, layerBytes: 3 << 20, uncompressed: true });
   await pushImage(c, { registry: src.host, repository: 'flip/app' }, img);
   const layer = img.blobs[1]!;
@@ -89,11 +89,31 @@ test('a flipped byte in a source blob → DigestMismatchError and nothing commit
     assert.equal(await blobExists(c, d.repo, layer.digest), false);
     assert.equal(await headManifest(c, d.repo, img.digest), undefined);
   }
-  // fetchBlob alone reports it too, after the last byte.
+  // fetchBlob alone reports it too, after the last byte: as a transient ReadMismatchError (one read proves nothing).
   await assert.rejects(async () => {
     for await (const _ of await fetchBlob(c, via(proxy, 'flip/app'), layer.digest)) void _;
-  }, DigestMismatchError);
+  }, (e: unknown) => e instanceof ReadMismatchError && e.retryable);
   proxy.rules = [];
+});
+
+test('a flipped byte once and responses cut mid-body (blob, manifest, a PUT whose answer is lost): re-read and retried, the copy completes', async () => {
+  const img = buildImage({ seed: 'flip-once', layers: 2, layerBytes: 300_000, uncompressed: true });
+  await pushImage(c, { registry: src.host, repository: 'flip1/app' }, img);
+  const [, l1, l2] = img.blobs;
+  proxy.rules = [
+    { method: 'GET', path: new RegExp(`/blobs/${l1!.digest}`), fault: { kind: 'flipByte', offset: 'random' }, times: 1 },
+    { method: 'GET', path: new RegExp(`/blobs/${l2!.digest}`), fault: { kind: 'cut' }, times: 1 },
+    { method: 'GET', path: /\/manifests\//, fault: { kind: 'cut', fraction: 0.3 }, times: 1 },
+  ];
+  dproxy.rules = [{ method: 'PUT', path: /\/manifests\//, fault: { kind: 'cut' }, times: 1 }];
+  const [p0, d0] = [proxy.requests.length, dproxy.requests.length];
+  const res = await copyImage(c, { ...via(proxy, 'flip1/app'), digest: img.digest }, [{ repo: via(dproxy, 'flip1/app'), tags: ['v1'] }]);
+  assert.equal(res.digest, img.digest);
+  assert.equal((await headManifest(c, { registry: dst.host, repository: 'flip1/app' }, 'v1'))?.digest, img.digest);
+  assert.equal(proxy.requests.slice(p0).filter((r) => r.fault).length + dproxy.requests.slice(d0).filter((r) => r.fault).length, 4, 'every fault was injected');
+  assert.ok(proxy.requests.slice(p0).filter((r) => r.method === 'GET' && r.path.includes(l1!.digest)).length >= 2, 'the flipped blob was read again');
+  proxy.rules = [];
+  dproxy.rules = [];
 });
 
 test('a relative upload Location with an existing query string works (streamed and monolithic)', async () => {
@@ -123,7 +143,7 @@ test('a streamed push whose bytes do not match the digest fails before commit', 
     for (let i = 0; i < bad.length; i += 256 << 10) yield bad.subarray(i, i + (256 << 10));
   }
   const r = { registry: dst.host, repository: 'mismatch/app' };
-  await assert.rejects(pushBlob(c, r, digest, good.length, body()), DigestMismatchError);
+  await assert.rejects(pushBlob(c, r, digest, good.length, body()), ReadMismatchError);
   assert.equal(await blobExists(c, r, digest), false);
   await assert.rejects(pushBlob(c, r, digest, good.length, bad), DigestMismatchError);
 });

@@ -270,3 +270,30 @@ test('credentials are read again after a 401 (rotation) and after CREDENTIAL_TTL
   assert.equal(reads, before + 1);
   http.close();
 });
+
+test('a tag list garbled or cut off in transit is read again; the same invalid list twice is the verdict', async () => {
+  let n = 0;
+  const host = await serve((req, res) => {
+    if (req.url === '/v2/') return void res.writeHead(200).end();
+    n++;
+    if (req.url?.startsWith('/v2/flaky/')) {
+      if (n === 1) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"flaky","tags":["v1"');
+      // A flipped byte inside a tag name: still JSON, but not a tag.
+      if (n === 3) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"flaky","tags":["v1","\u00f6v2"]}');
+      if (n === 2) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' }).write('{"name":');
+        return void res.destroy();
+      }
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"flaky","tags":["v1","v2"]}');
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"bad","tags":[');
+  });
+  const c = new RegistryClient({}, { retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+  try {
+    assert.deepEqual(await listTags(c, { registry: host, repository: 'flaky' }), ['v1', 'v2']);
+    assert.equal(n, 4);
+    await assert.rejects(listTags(c, { registry: host, repository: 'bad' }), (e: unknown) => e instanceof DigestMismatchError && /invalid tag list/.test(e.message));
+  } finally {
+    c.close();
+  }
+});

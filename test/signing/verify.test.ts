@@ -94,4 +94,19 @@ describe('verify', () => {
 
     await assert.rejects(requireSignedImage(reg.reader, 'staging.example/app', { publicKey: pub, digest: digest('f') }), /staging.example\/app@sha256:f+ is not signed by the trusted key: no signature/);
   });
+
+  it('a reader that fails (connection cut, a read that keeps mismatching) throws through: never a "does not verify" verdict', async () => {
+    const signer = newSigner();
+    const pub = await signer.publicKeyPem();
+    const reg = fakeRegistry();
+    const [a] = (await signImage({ digest: digest('a'), signer, dockerReference: 'prod.example/app', provenance })).digests;
+    assert.ok(a?.attestation);
+    reg.put(a.signature.tag, a.signature);
+    reg.put(a.attestation.tag, a.attestation);
+    const cut: ArtifactReader = { manifest: reg.reader.manifest, blob: () => Promise.reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })) };
+    await assert.rejects(verifyImageSignatures(cut, { publicKey: pub, digest: digest('a') }), /aborted/);
+    await assert.rejects(verifyImageAttestations(cut, { publicKey: pub, digest: digest('a') }), /aborted/);
+    // The same reader once it reads again: the verdict is on the stored bytes, and they verify.
+    assert.equal((await verifyImageSignatures(reg.reader, { publicKey: pub, digest: digest('a') })).ok, true);
+  });
 });
