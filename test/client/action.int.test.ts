@@ -12,6 +12,7 @@ import { buildIndex, pushImage } from '../../src/dev/sample-images';
 import { eventually, REPO_ROOT, startCliWorker, startTestEnvironment, testClient } from '../../src/testing/harness';
 import { sendControl } from '../../src/client/control';
 import { EXIT } from '../../src/client/exit-codes';
+import { runProgressQuery } from '../../src/contract';
 
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
 let worker: ReturnType<typeof startCliWorker>;
@@ -97,8 +98,9 @@ test('action on a push: promotes; a job cancelled mid-run and re-run attaches to
   const client = await testClient(env);
   try {
     await eventually('the production phase at its approval gate', async () => {
-      const p = await client.workflow.getHandle(id).query<{ phases: Array<{ name: string; status: string }> }>('progress');
-      return p.phases.find((x) => x.name === 'production')?.status === 'awaiting-approval';
+      // promote starts the sharded run: its progress is the `runProgress` query.
+      const p = await client.workflow.getHandle(id).query(runProgressQuery);
+      return p.state.phases.find((x) => x.name === 'production')?.status === 'awaiting-approval';
     }, 90_000);
     first.child.kill('SIGKILL');
     await first.done;
