@@ -13,6 +13,7 @@ import { attestationTag, signatureTag } from '../model';
 import { writeKeyPair } from '../signing';
 import { buildImage, buildIndex, COSIGN_VERSIONS, findCosign, pushImage, runCosign, startDevTemporal, startRegistry, toolsBin, type BuiltImage, type LocalRegistry } from '../dev';
 import { writeWorkflowBundle } from '../worker';
+import { EDGE_OUTCOMES, type EdgeRecord } from '../contract';
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy, type FaultRule } from './fault-proxy';
 import { CLI, REPO_ROOT, eventually, spawnCli, startTestEnvironment } from './harness';
 
@@ -242,7 +243,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     })();
     const p = await promote.exited;
     await disruptions;
-    const account = parseAccount(p.stdout);
+    const account = await readAccount(p.stdout, address());
     o.log(`chaos: promote exited ${p.code}`);
     if (p.code !== 0) for (const l of [...p.stderr.split('\n').filter(Boolean).slice(-5), ...failuresOf(account.edges)]) o.log(`chaos: promote: ${l}`);
 
@@ -319,13 +320,26 @@ interface AccountEdge {
 
 const failuresOf = (edges: AccountEdge[]): string[] => edges.filter((e) => e.status !== 'promoted' && e.status !== 'present').map((e) => `${e.image} → ${e.destination}: ${e.status}: ${e.errorType}: ${e.error}`);
 
-function parseAccount(stdout: string): { edges: AccountEdge[]; counts: Record<string, number> } {
+/**
+ * The run's whole account: promote --json ends with the sharded run's result (totals and a bounded failure sample);
+ * every edge, with its signature check, is paged from the state store by `promoflow status <id> --json`.
+ */
+async function readAccount(stdout: string, address: string[]): Promise<{ edges: AccountEdge[]; counts: Record<string, number> }> {
+  let id: string;
+  let totals: number[];
   try {
-    const j = JSON.parse(stdout) as { result: { edges: AccountEdge[]; counts: Record<string, number> } };
-    return { edges: j.result.edges, counts: j.result.counts };
+    const j = JSON.parse(stdout) as { workflowId: string; result: { totals: number[] } };
+    [id, totals] = [j.workflowId, j.result.totals];
   } catch {
     return { edges: [], counts: {} };
   }
+  const status = await spawnCli(['status', id, ...address]).exited;
+  const edges: AccountEdge[] = [];
+  for (const line of status.stdout.split('\n').filter(Boolean)) {
+    const r = JSON.parse(line) as Partial<EdgeRecord>;
+    if (r.outcome && r.image && r.destination) edges.push({ image: r.image, destination: r.destination, status: r.outcome, signature: r.signature, errorType: r.errorType, error: r.error });
+  }
+  return { edges, counts: Object.fromEntries(EDGE_OUTCOMES.map((k, i) => [k, totals[i] ?? 0])) };
 }
 
 function parseReconcile(stdout: string): { findings: number; repaired: number; failures: string[] } {

@@ -24,7 +24,8 @@ function action(vars: Record<string, string>): { child: ChildProcess; stderr: ()
   const child = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, join(REPO_ROOT, 'src', 'client', 'action.ts')], {
     cwd: env.stateDir,
     // Nothing of the test's own Temporal settings leaks in: only what the action is given.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...vars },
+    // The job and the workers share the state store (the run's desired state travels by reference), as in a deployment.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PROMOFLOW_STATE_STORE: join(env.stateDir, 'store'), ...vars },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -59,7 +60,7 @@ images:
   - name: app
     dmap: {"${image.digest}": ["v1.0.0"]}
 `);
-  worker = startCliWorker(env);
+  worker = startCliWorker(env, [], { env: { PROMOFLOW_STATE_STORE: join(env.stateDir, 'store') } });
   await worker.ready();
 });
 

@@ -93,7 +93,9 @@ test('finding 6: an endless .sig layer is cut off at its declared size, and a la
     try {
       await assert.rejects(readCosignImage(store, `${small.digest.replace(':', '-')}.sig`), /more than the 300 bytes declared/);
       await assert.rejects(readCosignImage(store, `${big.digest.replace(':', '-')}.sig`), /larger than 1048576 bytes, too large for a signature or attestation layer; raise limits\.maxArtifactBytes/);
-      assert.equal(h.requests.filter((r) => r.path.endsWith(`/blobs/${endless}`)).length, 1, 'the layer declared above the limit was not fetched');
+      // The small one is read twice (a wrong read is re-read once before it becomes a verdict); the one declared above
+      // the limit is never fetched.
+      assert.equal(h.requests.filter((r) => r.path.endsWith(`/blobs/${endless}`)).length, 2, 'the layer declared above the limit was not fetched');
     } finally {
       c.close();
     }
