@@ -9,7 +9,7 @@ import type { ShardEntry } from './shards';
 import { copyActivities } from './copy';
 import { signingActivities } from './signing';
 import { verifyActivities } from './verify';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import type { EntryContext, EntryExecutor, ExecutedEdge } from './sharded';
 import type { DestinationRef, EdgeRecord } from '../contract';
 

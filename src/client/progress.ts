@@ -6,7 +6,7 @@
 import { phaseTotals, progressQuery, runProgressQuery, type EdgeResult, type PromotionProgress, type RunProgress } from '../contract';
 import { shortDigest } from '../model';
 import { CliError } from './exit-codes';
-import type { Io } from './promote';
+import type { Io } from './io';
 import type { TemporalSession } from './session';
 import { formatBytes } from './summary';
 

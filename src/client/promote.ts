@@ -49,10 +49,8 @@ export interface PromoteOptions {
   credentialsFile?: string;
 }
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+import type { Io } from './io';
+export type { Io };
 
 export async function loadSpecOrFail(file: string, io?: Io, opts: LoadOptions & { diffBase?: string; diffHead?: string } = {}): Promise<Spec> {
   try {

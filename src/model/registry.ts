@@ -90,3 +90,8 @@ export function resourceLimits(configured: RegistryLimits | undefined): Resource
   }
   return out;
 }
+
+/** How to change a limit, for error messages. */
+export function limitHint(registry: string, field: keyof ResourceLimits, verb: 'raise' | 'lower' = 'raise'): string {
+  return `${verb} limits.${field} of registry ${registry} in the manifest if this is expected`;
+}

@@ -2,8 +2,7 @@
 import type { RegistryClient } from './client';
 import { sha256, verifying } from './digest';
 import { DigestMismatchError, LimitExceededError, OciError } from './errors';
-import { limitHint } from './limits';
-import { formatRepository, isDigest, type RepositoryRef } from '../model';
+import { limitHint, formatRepository, isDigest, type RepositoryRef } from '../model';
 import { withRetry } from './retry';
 import { discard, header, type RequestBody } from './transport';
 import { completeUpload, startUpload } from './upload';

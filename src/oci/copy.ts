@@ -5,9 +5,9 @@
 import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
-import { formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
+import { limitHint, formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
 import { concludeMismatch, DigestMismatchError, LimitExceededError, OciError } from './errors';
-import { limitHint, mapLimit } from './limits';
+import { mapLimit } from './limits';
 import { getManifest, headManifest, putManifest } from './manifest';
 import { parseManifest } from './mediatypes';
 import { backoff, sleep } from './retry';

@@ -3,13 +3,8 @@
 // the same registry when a caller pipes one into the other. Resource limits (src/model ResourceLimits: manifest size,
 // index width and depth, bytes per copy, tags, signature layers, throughput) are enforced where each applies; the
 // transfer throughput one is handed to the HTTP layer here.
-import { resourceLimits, type RegistryLimits, type ResourceLimits } from '../model';
+import { resourceLimits, type RegistryLimits } from '../model';
 import type { HttpRequest, HttpResponse, Transport } from './transport';
-
-/** How to change a limit, for error messages. */
-export function limitHint(registry: string, field: keyof ResourceLimits, verb: 'raise' | 'lower' = 'raise'): string {
-  return `${verb} limits.${field} of registry ${registry} in the manifest if this is expected`;
-}
 
 export class Semaphore {
   private active = 0;

@@ -1,11 +1,10 @@
 // Manifest GET/HEAD/PUT of exact bytes. Fetches by digest are verified against the digest; sizes are capped by the
 // registry's maxManifestBytes (src/model ResourceLimits).
-import { formatRepository, isDigest, isTag, MANIFEST_ACCEPT, type Digest, type RepositoryRef } from '../model';
+import { limitHint, formatRepository, isDigest, isTag, MANIFEST_ACCEPT, type Digest, type RepositoryRef } from '../model';
 import { sha256 } from './digest';
 import type { RegistryClient } from './client';
 import { DigestMismatchError, ManifestTooLargeError, OciError, ReadMismatchError } from './errors';
 import { repositoryScope } from './auth';
-import { limitHint } from './limits';
 import { discard, header, readBody } from './transport';
 import { rereading } from './retry';
 

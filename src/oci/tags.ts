@@ -5,8 +5,7 @@ import type { RegistryClient } from './client';
 import { OciError, ReadMismatchError } from './errors';
 import { sha256 } from './digest';
 import { rereading } from './retry';
-import { formatRepository, isTag, type RepositoryRef } from '../model';
-import { limitHint } from './limits';
+import { limitHint, formatRepository, isTag, type RepositoryRef } from '../model';
 import { nextPage } from './pagination';
 import { discard, readBody } from './transport';
 

@@ -6,7 +6,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { OciError, RegistryUnavailableError } from './errors';
-import { limitHint } from './limits';
+import { limitHint } from '../model';
 
 export type RequestBody = Buffer | AsyncIterable<Uint8Array>;
 
