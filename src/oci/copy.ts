@@ -312,7 +312,10 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
       if (r.status === 'rejected') failed.push({ d: pending[i]!.d, err: r.reason });
     });
     if (failed.length === 0) return;
-    const fatal = failed.find((f) => !(f.err instanceof OciError) || !f.err.retryable);
+    // After a transient source failure (bytes read wrong or cut off), a destination's refusal is that failure's echo:
+    // it may have received the whole wrong body before the source's digest check ended the stream (400
+    // DIGEST_INVALID). Only uploads fed by a good source read can fail on their own account.
+    const fatal = sourceError === undefined ? failed.find((f) => !(f.err instanceof OciError) || !f.err.retryable) : undefined;
     if (fatal || attempt + 1 >= c.retry.maxAttempts) throw (fatal ?? failed[0]!).err;
     await sleep(backoff(attempt, c.retry), signal);
     // Fresh sessions: the failed ones were cancelled.
