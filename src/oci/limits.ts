@@ -35,28 +35,37 @@ export class Semaphore {
   }
 }
 
+/** The time source a token bucket reads and waits on: the real clock, or a virtual one in tests. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
 export class TokenBucket {
   private tokens: number;
-  private last = Date.now();
+  private last: number;
   private chain: Promise<void> = Promise.resolve();
   constructor(
     private readonly rate: number,
     private readonly burst = Math.max(1, Math.ceil(rate)),
+    private readonly clock: Clock = realClock,
   ) {
     this.tokens = this.burst;
+    this.last = clock.now();
   }
 
   take(): Promise<void> {
     // Serialised so waiters are served in order and never overdraw.
     const p = this.chain.then(async () => {
-      const now = Date.now();
+      const now = this.clock.now();
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
       this.last = now;
       if (this.tokens < 1) {
-        const wait = ((1 - this.tokens) / this.rate) * 1000;
-        await new Promise((r) => setTimeout(r, wait));
+        await this.clock.sleep(((1 - this.tokens) / this.rate) * 1000);
         this.tokens = 1;
-        this.last = Date.now();
+        this.last = this.clock.now();
       }
       this.tokens -= 1;
     });

@@ -67,12 +67,13 @@ test('a concurrency limit holds across concurrent activities of one worker', asy
 });
 
 test('a requests-per-second limit holds across concurrent activities of one worker', async () => {
-  await concurrentChecks(15, { registry: `${host}/staging`, limits: { requestsPerSecond: 20 } });
+  // The bucket's arithmetic is proven on a virtual clock (test/oci/limits.test.ts); this proves the wiring: a manifest's
+  // rate reaches the worker's shared client. 30 requests at 10/s with a burst of 10 need 2 s of issuing; arrivals can
+  // only be delayed, so a span of even half that shows the limit applied (unlimited, they arrive within milliseconds).
+  await concurrentChecks(15, { registry: `${host}/staging`, limits: { requestsPerSecond: 10 } });
   assert.equal(starts.length, 30);
-  // Token bucket: a burst of 20, then 20/s: 30 requests need at least 0.5 s, and no 1 s window holds more than 40.
   const span = starts[starts.length - 1]! - starts[0]!;
-  assert.ok(span >= 450, `30 requests at 20/s took ${span} ms`);
-  for (const s of starts) assert.ok(starts.filter((t) => t >= s && t < s + 1000).length <= 40);
+  assert.ok(span >= 1000, `30 requests at 10/s arrived within ${span} ms`);
 });
 
 test('two endpoints on one registry host: the stricter limit of each kind applies', () => {
