@@ -2,7 +2,9 @@
 // WWW-Authenticate, scope merging, insufficient_scope re-auth, token cache per scope set with expiry). Credentials
 // and tokens live only in memory here: they are never put in errors, logs or anything sent off-origin.
 import { z } from 'zod';
-import { OciError, UnauthorizedError } from './errors';
+import { ReadMismatchError, UnauthorizedError } from './errors';
+import { sha256 } from './digest';
+import { DEFAULT_RETRY, rereading } from './retry';
 import { errorFromResponse } from './response';
 import { discard, header, isReplayable, readBody, type HttpRequest, type HttpResponse, type Transport } from './transport';
 
@@ -186,33 +188,37 @@ export class AuthTransport implements Transport {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.allowPlainHttp(url.host))) {
       throw new UnauthorizedError(`${req.registry}: token realm ${url.origin} is not HTTPS; refusing to send credentials there (mark it insecure only if you trust the network)`);
     }
-    const headers: Record<string, string> = { accept: 'application/json' };
-    let res: HttpResponse;
-    const sig = req.signal ? { signal: req.signal } : {};
-    if (cred && 'username' in cred && cred.username === IDENTITY_TOKEN_USER) {
-      // An identity token is an OAuth2 refresh token: exchange it (POST form) rather than sending it as Basic.
-      const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'promoflow', refresh_token: cred.password });
-      if (ch.params['service']) form.set('service', ch.params['service']);
-      if (scopes.length) form.set('scope', scopes.join(' '));
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      res = await this.inner.roundTrip({ method: 'POST', url, registry: url.host, headers, body: Buffer.from(form.toString()), reserved: true, ...sig });
-    } else {
-      if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
-      for (const sc of scopes) url.searchParams.append('scope', sc);
-      if (cred && 'username' in cred) headers['authorization'] = basic(cred);
-      // Token requests take no concurrency slot: a streamed upload may hold its registry's only slot while it needs
-      // a token, and realms often live on the registry's own host.
-      res = await this.inner.roundTrip({ method: 'GET', url, registry: url.host, headers, reserved: true, ...sig });
-    }
     const what = `token request to ${url.origin}${url.pathname} for ${req.registry} (scopes ${scopes.join(' ') || 'none'})`;
-    if (res.status !== 200) throw await errorFromResponse(res, { what, registry: req.registry });
-    const raw = await readBody(res, 1 << 20);
-    let parsed: z.infer<typeof TokenResponse>;
-    try {
-      parsed = TokenResponse.parse(JSON.parse(raw.toString('utf8')));
-    } catch {
-      throw new OciError(`${what}: response is not a token JSON object`, { retryable: false });
-    }
+    const sig = req.signal ? { signal: req.signal } : {};
+    // A token response garbled or cut off in transit is requested again; the same invalid body twice is the answer.
+    const parsed = await rereading(async () => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      let res: HttpResponse;
+      if (cred && 'username' in cred && cred.username === IDENTITY_TOKEN_USER) {
+        // An identity token is an OAuth2 refresh token: exchange it (POST form) rather than sending it as Basic.
+        const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'promoflow', refresh_token: cred.password });
+        if (ch.params['service']) form.set('service', ch.params['service']);
+        if (scopes.length) form.set('scope', scopes.join(' '));
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        res = await this.inner.roundTrip({ method: 'POST', url, registry: url.host, headers, body: Buffer.from(form.toString()), reserved: true, ...sig });
+      } else {
+        const get = new URL(url);
+        if (ch.params['service']) get.searchParams.set('service', ch.params['service']);
+        for (const sc of scopes) get.searchParams.append('scope', sc);
+        if (cred && 'username' in cred) headers['authorization'] = basic(cred);
+        // Token requests take no concurrency slot: a streamed upload may hold its registry's only slot while it needs
+        // a token, and realms often live on the registry's own host.
+        res = await this.inner.roundTrip({ method: 'GET', url: get, registry: url.host, headers, reserved: true, ...sig });
+      }
+      if (res.status !== 200) throw await errorFromResponse(res, { what, registry: req.registry });
+      const raw = await readBody(res, 1 << 20);
+      try {
+        return TokenResponse.parse(JSON.parse(raw.toString('utf8')));
+      } catch {
+        // The digest of a token body is no secret worth keeping: it only tells two reads apart.
+        throw new ReadMismatchError(`${what}: response is not a token JSON object`, sha256(raw));
+      }
+    }, DEFAULT_RETRY, req.signal);
     const token = parsed.token ?? parsed.access_token;
     if (!token) throw new UnauthorizedError(`${what}: response carries no token`);
     // Tokens default to 60 s; refresh 10 s early so a request never goes out with a token about to lapse.

@@ -78,10 +78,10 @@ export async function headManifest(c: RegistryClient, repo: RepositoryRef, tagOr
   const mediaType = contentType(header(res, 'content-type'));
   const size = Number(header(res, 'content-length') ?? NaN);
   if (digest && isDigest(digest) && mediaType && Number.isFinite(size)) {
-    if (isDigest(tagOrDigest) && digest !== tagOrDigest) throw new DigestMismatchError(`${what}: registry reports digest ${digest}`);
-    return { digest, mediaType, size };
+    // A header naming another digest is a claim, not evidence: the GET below reads the bytes (re-read until stable).
+    if (!isDigest(tagOrDigest) || digest === tagOrDigest) return { digest, mediaType, size };
   }
-  // Some registries omit the digest on HEAD: fall back to a GET.
+  // Some registries omit the digest on HEAD, or name another one: fall back to a GET.
   const m = await getManifest(c, repo, tagOrDigest, signal);
   return { digest: m.digest, mediaType: m.mediaType, size: m.bytes.length };
 }

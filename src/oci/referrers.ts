@@ -4,7 +4,8 @@
 import type { RegistryClient } from './client';
 import { formatRepository, ImageIndex, isDigest, OCI_INDEX, referrersTag as referrersTagOf, type Descriptor, type Digest, type RepositoryRef } from '../model';
 import { sha256 } from './digest';
-import { ManifestUnknownError, OciError } from './errors';
+import { ManifestUnknownError, OciError, ReadMismatchError } from './errors';
+import { rereading } from './retry';
 import { getManifest, putManifest } from './manifest';
 import { parseManifest } from './mediatypes';
 import { discard, header, readBody } from './transport';
@@ -21,23 +22,35 @@ async function viaApi(c: RegistryClient, repo: RepositoryRef, subject: string, a
   const known = support.get(c)?.get(repo.registry);
   if (known === false) return undefined;
   const q = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-  const res = await c.send(repo, { method: 'GET', path: `referrers/${subject}${q}`, headers: { accept: OCI_INDEX }, scopes: [`repository:${repo.repository}:pull`], ...(signal ? { signal } : {}) });
-  const ct = header(res, 'content-type')?.split(';')[0]?.trim();
-  if (res.status !== 200 || ct !== OCI_INDEX) {
-    // 404 (or anything that is not an index) means no referrers API: use the tag schema from now on.
-    if (res.status === 404 || res.status === 405 || (res.status === 200 && ct !== OCI_INDEX)) {
-      await discard(res);
-      if (!support.has(c)) support.set(c, new Map());
-      support.get(c)!.set(repo.registry, false);
-      return undefined;
+  const what = `referrers of ${formatRepository(repo)}@${subject}`;
+  const remember = (has: boolean): void => {
+    if (!support.has(c)) support.set(c, new Map());
+    support.get(c)!.set(repo.registry, has);
+  };
+  // An index garbled or cut off in transit is read again; the same invalid body twice is the registry's answer.
+  return rereading(async () => {
+    const res = await c.send(repo, { method: 'GET', path: `referrers/${subject}${q}`, headers: { accept: OCI_INDEX }, scopes: [`repository:${repo.repository}:pull`], ...(signal ? { signal } : {}) });
+    const ct = header(res, 'content-type')?.split(';')[0]?.trim();
+    if (res.status !== 200 || ct !== OCI_INDEX) {
+      // 404 (or anything that is not an index) means no referrers API: use the tag schema from now on.
+      if (res.status === 404 || res.status === 405 || (res.status === 200 && ct !== OCI_INDEX)) {
+        await discard(res);
+        remember(false);
+        return undefined;
+      }
+      throw await c.error(res, { what, registry: repo.registry });
     }
-    throw await c.error(res, { what: `referrers of ${formatRepository(repo)}@${subject}`, registry: repo.registry });
-  }
-  const idx = ImageIndex.parse(JSON.parse((await readBody(res, 4 << 20)).toString('utf8')));
-  if (!support.has(c)) support.set(c, new Map());
-  support.get(c)!.set(repo.registry, true);
-  const filtered = header(res, 'oci-filters-applied')?.includes('artifactType');
-  return artifactType && !filtered ? idx.manifests.filter((d) => d.artifactType === artifactType) : idx.manifests;
+    const body = await readBody(res, 4 << 20);
+    let idx: ImageIndex;
+    try {
+      idx = ImageIndex.parse(JSON.parse(body.toString('utf8')));
+    } catch {
+      throw new ReadMismatchError(`${what}: the registry returned an invalid referrers index`, sha256(body));
+    }
+    remember(true);
+    const filtered = header(res, 'oci-filters-applied')?.includes('artifactType');
+    return artifactType && !filtered ? idx.manifests.filter((d) => d.artifactType === artifactType) : idx.manifests;
+  }, c.retry, signal);
 }
 
 async function readFallback(c: RegistryClient, repo: RepositoryRef, subject: string, signal?: AbortSignal): Promise<Descriptor[]> {
