@@ -3,7 +3,7 @@
 // per run's endpoints), the limit store, the key ring and the state store.
 import { join } from 'node:path';
 import { CredentialBindings, RegistryClient, type BlobCacheOptions, type RegistryClientTuning } from '../oci';
-import { KeyRing } from '../signing';
+import { KeyRing, trustRootConfigFromEnv, TufTrustRoot } from '../signing';
 import { RegistryScopes } from './credentials';
 import { readKeyRef } from './key-refs';
 import { RegistryLimitStore } from './registry-limits';
@@ -40,9 +40,10 @@ export const DEFAULT_STATE_STORE = join('.promoflow', 'store');
 /**
  * The worker's dependencies: one OCI client (pools, limits, blob cache) under per-run scopes, with the operator's
  * credential bindings (`strict`: a credential a manifest names must exist here and be bound to the host); `tuning`
- * (tests, benchmarks) adjusts the OCI client beyond its defaults.
+ * (tests, benchmarks) adjusts the OCI client beyond its defaults; `trustRoot` replaces the sigstore trust root the
+ * worker's environment configures (PROMOFLOW_TUF_*, PROMOFLOW_TRUSTED_ROOT).
  */
-export function createActivityDeps(opts: { bindings?: CredentialBindings; strict?: boolean; store?: StateStore; tuning?: RegistryClientTuning } = {}): ActivityDeps {
+export function createActivityDeps(opts: { bindings?: CredentialBindings; strict?: boolean; store?: StateStore; tuning?: RegistryClientTuning; trustRoot?: TufTrustRoot } = {}): ActivityDeps {
   const limits = new RegistryLimitStore();
   const cacheOptions = blobCacheOptions();
   const client = new RegistryClient({ limits: (registry) => limits.lookup(registry) }, { ...(cacheOptions ? { blobCache: cacheOptions } : {}), ...opts.tuning });
@@ -51,7 +52,7 @@ export function createActivityDeps(opts: { bindings?: CredentialBindings; strict
   return {
     scopes: new RegistryScopes(client, opts.bindings ?? CredentialBindings.load(), limits, opts.strict ?? true),
     limits,
-    keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD),
+    keys: new KeyRing(readKeyRef, () => process.env.COSIGN_PASSWORD, opts.trustRoot ?? new TufTrustRoot(trustRootConfigFromEnv(process.env), (line) => console.warn(line))),
     store: opts.store ?? stateStoreFrom(process.env, DEFAULT_STATE_STORE),
   };
 }

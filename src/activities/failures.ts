@@ -29,6 +29,8 @@ const BY_NAME: Record<string, ActivityFailureType> = {
   RegistryUnavailableError: 'RegistryUnavailable',
   KeyRefError: 'SigningKeyUnavailable',
   KeyReferenceError: 'SigningKeyUnavailable',
+  // The worker's trust-root settings are wrong; an unreachable TUF repository (TrustRootUnavailableError) is transient.
+  TrustRootConfigError: 'SigningKeyUnavailable',
   SignatureMissingError: 'SignatureMissing',
   KeyDecryptionError: 'SigningKeyUnavailable',
   KeyFormatError: 'SigningKeyUnavailable',

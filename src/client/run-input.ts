@@ -47,9 +47,10 @@ export function runInputFromSpec(spec: Spec, opts: { commit?: string; concurrenc
 /**
  * The one policy every path that promotes carries (promote, reconcile --repair, scheduled repair): the source
  * policy (the staging signature that must verify before a copy) and the signing settings. Tag moves are refused by
- * the copy activity itself unless an item allows them. `forRepair`: keyless signing without a trusted root cannot
- * verify what it signs, so repairs then leave signing out (signature drift is reported and repaired only by
- * verified copies).
+ * the copy activity itself unless an item allows them. A keyless policy without `trustedRoot` verifies against the
+ * instance's trust root the worker obtains through TUF. `forRepair`: repairs of a keyless policy that names no
+ * trusted root leave signing out, as before TUF (signature drift is then reported and repaired only by copies that
+ * verify with --public-key), so that a repair never signs anew with the public-good instance unasked.
  */
 export function promotionPolicy(spec: Spec, opts: { forRepair?: boolean } = {}): Pick<PromotionRunInput, 'signing' | 'sourceSignedBy'> {
   const signing = spec.signing && !(opts.forRepair && spec.signing.keyless && !spec.signing.keyless.trustedRoot) ? runSigning(spec) : undefined;
@@ -64,9 +65,6 @@ export function runSigning(spec: Spec): RunSigning {
   const policy = spec.signing!;
   if (!policy.formats.includes('cosign-tag') && policy.key) {
     throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.formats: [${policy.formats.join(', ')}] — key-based signing always writes cosign-tag signatures; list cosign-tag, optionally with bundle-referrer`, EXIT.INVALID);
-  }
-  if (policy.keyless && !policy.keyless.trustedRoot) {
-    throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.keyless.trustedRoot is required to promote with keyless signing: every destination's bundles are verified against it (file://trusted_root.json)`, EXIT.INVALID);
   }
   const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
   return {

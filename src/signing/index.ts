@@ -25,4 +25,5 @@ export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from
 export { signStatementKeyless, signImageKeyless, keylessMaterial, requireSigstoreURL, trustMaterialFromTrustedRoot, verifyKeylessBundle, type KeylessOptions } from './keyless';
 export type { ArtifactStore } from './store';
 export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
+export { TufTrustRoot, trustRootConfigFromEnv, trustMaterialFromText, TrustRootConfigError, TrustRootUnavailableError, PUBLIC_GOOD_TUF_MIRROR, TRUST_ROOT_ENV, type TrustRootConfig, type TrustRootSource } from './trust-root';
 export { signWithKey, signKeyless, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions } from './promotion';

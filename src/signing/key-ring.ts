@@ -1,12 +1,11 @@
 // The signing keys and trust roots one worker uses, loaded once per reference: scrypt key derivation is slow on
-// purpose and a trusted root is parsed once. An object the worker owns (not a module-level cache), so tests and
+// purpose and a trusted root is parsed once. A keyless policy naming no trusted root gets the worker's TUF-obtained
+// one (trust-root.ts). An object the worker owns (not a module-level cache), so tests and
 // workers each get their own, and a failed load is retried on the next use.
 import type { TrustMaterial } from '@sigstore/verify';
-import { z } from 'zod';
-import { parseJsonWith } from './encoding';
 import { loadPrivateKey } from './keys';
-import { trustMaterialFromTrustedRoot } from './keyless';
 import type { Signer } from './signer';
+import { trustMaterialFromText, TrustRootConfigError } from './trust-root';
 
 /** Reads a key or trusted-root reference (file:// or env://) into its text; throws a message naming the reference. */
 export type ReferenceReader = (ref: string, what: string) => string;
@@ -15,9 +14,6 @@ export class KeyReferenceError extends Error {
   override name = 'KeyReferenceError';
 }
 
-/** A trusted_root.json is a JSON object; its fields are checked by sigstore's own parser. */
-const trustedRootJson = z.record(z.string(), z.unknown());
-
 export class KeyRing {
   private readonly signers = new Map<string, Promise<Signer>>();
   private readonly roots = new Map<string, TrustMaterial>();
@@ -25,6 +21,8 @@ export class KeyRing {
   constructor(
     private readonly read: ReferenceReader,
     private readonly password: () => string | undefined = () => undefined,
+    /** The instance's trust root through TUF, for keyless policies that name no file. */
+    private readonly tuf?: { material(): Promise<TrustMaterial> },
   ) {}
 
   /** The signer for a key reference (password from the worker's environment). */
@@ -39,19 +37,23 @@ export class KeyRing {
     return s;
   }
 
-  /** The trust material a keyless policy names (a trusted_root.json on the worker). */
-  trustedRoot(ref: string | undefined): TrustMaterial {
-    if (!ref) throw new KeyReferenceError('keyless verification: signing.keyless.trustedRoot is not set');
+  /**
+   * The trust material of a keyless policy: the trusted_root.json it names on the worker, or, when it names none,
+   * the instance's trust root through TUF (public-good unless the worker is configured for another).
+   */
+  async trustedRoot(ref: string | undefined): Promise<TrustMaterial> {
+    if (!ref) {
+      if (!this.tuf) throw new KeyReferenceError('keyless verification: signing.keyless.trustedRoot is not set and this worker has no TUF trust root configured');
+      return this.tuf.material();
+    }
     let t = this.roots.get(ref);
     if (!t) {
       const text = this.read(ref, 'trusted root');
-      let json: Record<string, unknown>;
       try {
-        json = parseJsonWith(Buffer.from(text, 'utf8'), trustedRootJson, `trusted root ${ref}: not JSON`, (issues) => `trusted root ${ref}: not a JSON object (${issues})`);
+        t = trustMaterialFromText(text, ref);
       } catch (e) {
-        throw new KeyReferenceError((e as Error).message);
+        throw e instanceof TrustRootConfigError ? new KeyReferenceError(e.message) : e;
       }
-      t = trustMaterialFromTrustedRoot(json);
       this.roots.set(ref, t);
     }
     return t;

@@ -76,8 +76,8 @@ export async function signWithKey(store: ArtifactStore, digests: string[], subje
 }
 
 export interface KeylessVerification {
-  /** Read only when a bundle is there to verify. */
-  trust: () => TrustMaterial;
+  /** Read only when a bundle is there to verify (a file, or the instance's root through TUF). */
+  trust: () => Promise<TrustMaterial>;
   identity: IdentityPolicy;
 }
 
@@ -88,7 +88,7 @@ export async function verifyKeylessAt(store: ArtifactStore, digest: string, v: K
     const bytes = await store.manifest(d.digest);
     const layer = bytes && parseImageManifest(bytes).layers.find((l) => l.mediaType === BUNDLE_V03);
     if (!layer) continue;
-    const r = verifyKeylessBundle(await store.blob(layer.digest, layer.size), v.trust(), { digest, predicateType, identity: v.identity });
+    const r = verifyKeylessBundle(await store.blob(layer.digest, layer.size), await v.trust(), { digest, predicateType, identity: v.identity });
     if (r.ok) return { ok: true, reason: '' };
     reasons.push(r.reason);
   }
