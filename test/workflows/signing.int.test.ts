@@ -1,11 +1,12 @@
 // Sign, attest and replicate through the workflows, proven with the real cosign (v2.6.x and v3.1.x): after a
 // promotion to a production registry and 3 mirrors, `cosign verify` and `cosign verify-attestation --type
 // slsaprovenance1` pass at every destination, for a single image and for the index and each of its children; a
-// re-run adds no duplicate signature; and no workflow history holds a private key, password or token.
+// re-run adds no duplicate signature; keyless signing with no trustedRoot takes the trust root from a TUF repository
+// (loopback, as the public-good one is reached); and no workflow history holds a private key, password or token.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { RegistryClient, getManifest, listReferrers } from '../../src/oci';
@@ -14,7 +15,11 @@ import { signatureTag } from '../../src/model';
 import { buildIndex, buildImage, pushImage } from '../../src/dev/sample-images';
 import { startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { COSIGN_VERSIONS, findCosign, runCosign } from '../../src/dev/cosign';
-import { startMockSigstore } from '../../src/testing/sig-sigstore-mock';
+import { startMockSigstore, type MockSigstore } from '../../src/testing/sig-sigstore-mock';
+import { startTufRepository, type LocalTufRepository } from '../../src/testing/tuf-repository';
+import { TufTrustRoot, trustRootConfigFromEnv } from '../../src/signing/trust-root';
+import { CliError, EXIT } from '../../src/client/exit-codes';
+import { main } from '../../src/client/cli';
 import { SigTestRegistry } from '../../src/testing/sig-registry';
 import { startPromotion } from '../../src/client/promote';
 import type { PromotionRunInput } from '../../src/contract';
@@ -32,6 +37,23 @@ const oci = new RegistryClient();
 const index = buildIndex({ seed: 'signing-index' });
 const single = buildImage({ seed: 'signing-single' });
 let input: PromotionRunInput;
+/** The instance a manifest without trustedRoot trusts: its trusted root published by a TUF repository on loopback. */
+let tufSigstore: MockSigstore;
+let tuf: LocalTufRepository;
+const TUF_ENV = ['PROMOFLOW_TUF_MIRROR', 'PROMOFLOW_TUF_ROOT', 'PROMOFLOW_TUF_CACHE'] as const;
+
+/** `promoflow <argv>` in this process, served by the in-process worker. */
+async function cliIn(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
+  }
+}
 
 before(async () => {
   env = await startTestEnvironment('signing', { registries: ['staging', ...DESTS] });
@@ -39,6 +61,11 @@ before(async () => {
   await writeKeyPair(keyDir, PASSWORD);
   await writeKeyPair(join(keyDir, 'other'), PASSWORD);
   process.env.COSIGN_PASSWORD = PASSWORD; // the in-process worker reads it, as a real worker reads its environment
+  tufSigstore = await startMockSigstore();
+  tuf = await startTufRepository(tufSigstore.trustedRoot);
+  writeFileSync(join(env.stateDir, 'tuf-root.json'), tuf.rootJson);
+  // A worker configured for a (private) sigstore instance's TUF repository, as the public-good one is by default.
+  Object.assign(process.env, { PROMOFLOW_TUF_MIRROR: tuf.url, PROMOFLOW_TUF_ROOT: join(env.stateDir, 'tuf-root.json'), PROMOFLOW_TUF_CACHE: join(env.stateDir, 'tuf-cache') });
   worker = await startTestWorker(env);
   client = await testClient(env);
   await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/multi' }, index, ['v1']);
@@ -64,8 +91,11 @@ before(async () => {
 
 after(async () => {
   delete process.env.COSIGN_PASSWORD;
+  for (const v of TUF_ENV) delete process.env[v];
   await client?.connection.close();
   await worker?.stop();
+  await tuf?.stop();
+  await tufSigstore?.stop();
   await env?.cleanup();
 });
 
@@ -190,6 +220,60 @@ describe('signing through the workflows', () => {
     } finally {
       delete process.env.SIGSTORE_ID_TOKEN;
       await mock.stop();
+    }
+  });
+
+  it('keyless with no trustedRoot in the manifest: the worker takes the trust root through TUF; cosign v3 verifies with it', async () => {
+    process.env.SIGSTORE_ID_TOKEN = OIDC_TOKEN;
+    try {
+      const img = buildImage({ seed: 'keyless-tuf' });
+      await pushImage(oci, { registry: env.registries.staging!, repository: 'staging/keyless-tuf' }, img);
+      const file = join(env.stateDir, 'keyless-tuf.yaml');
+      writeFileSync(
+        file,
+        `apiVersion: promoflow.dev/v1alpha1
+kind: Promotion
+metadata: {name: keyless-tuf}
+source: {registry: "${env.registries.staging}/staging"}
+destinations:
+  - {name: prod, registry: "${env.registries.prod}/k8s", canonical: true}
+  - {name: mirror-3, registry: "${env.registries['mirror-3']}/k8s"}
+phases:
+  - {name: production, destinations: [prod]}
+  - {name: mirrors, destinations: [mirror-3]}
+signing:
+  keyless: {issuer: "https://ci.example", subject: "ci@example.com", fulcioURL: "${tufSigstore.url}", rekorURL: "${tufSigstore.url}"}
+  attest: true
+images:
+  - name: keyless-tuf
+    dmap: {"${img.digest}": ["v1"]}
+`,
+      );
+      const fetched = tuf.requests.length;
+      const r = await cliIn(['promote', '-f', file, '--confirm', '--temporal-address', env.temporal!.address]);
+      assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
+      assert.match(r.stdout, /total: 2 promoted, 0 already present, 0 failed/);
+      assert.ok(tuf.requests.slice(fetched).includes('/timestamp.json'), 'the worker asked the TUF repository');
+      // The root the worker verified with is the TUF target it cached; cosign v3 is given that same root.
+      const cached = new TufTrustRoot(trustRootConfigFromEnv(process.env)).cachedFile;
+      assert.ok(existsSync(cached), cached);
+      const bin = findCosign('v3.1.2').bin;
+      if (bin) {
+        const home = join(env.stateDir, 'home-keyless-tuf');
+        mkdirSync(home, { recursive: true });
+        for (const d of ['prod', 'mirror-3']) {
+          const ref = `${env.registries[d]}/k8s/keyless-tuf@${img.digest}`;
+          const run = (args: string[], identity = 'ci@example.com'): ReturnType<typeof runCosign> =>
+            runCosign(bin, [...args, '--trusted-root', cached, '--certificate-identity', identity, '--certificate-oidc-issuer', 'https://ci.example', '--allow-insecure-registry', ref], { home });
+          for (const args of [['verify'], ['verify-attestation', '--type', 'slsaprovenance1']]) {
+            const v = await run(args);
+            assert.equal(v.code, 0, `cosign v3 ${args[0]} ${ref}: ${v.stderr}`);
+            assert.notEqual((await run(args, 'someone@else.com')).code, 0, `${args[0]}: another identity does not verify`);
+          }
+        }
+      }
+    } finally {
+      delete process.env.SIGSTORE_ID_TOKEN;
     }
   });
 
