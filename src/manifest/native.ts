@@ -80,7 +80,7 @@ export const signingSchema = z.strictObject({
         .string()
         .regex(/^file:\/\/.+$/, says('is not a file reference', 'file://path to a sigstore trusted_root.json'))
         .optional()
-        .describe('trusted root for verification: file://trusted_root.json (required to promote with keyless signing)'),
+        .describe('trusted root for verification: file://trusted_root.json on the worker (default: the instance’s trust root through TUF, public-good sigstore unless the worker sets PROMOFLOW_TUF_MIRROR)'),
     })
     .optional(),
   attest: z.boolean().optional().describe('attach a SLSA provenance attestation (default true)'),

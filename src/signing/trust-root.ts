@@ -103,6 +103,8 @@ export function trustMaterialFromText(text: string, where: string): TrustMateria
 interface Loaded {
   material: TrustMaterial;
   source: TrustRootSource;
+  /** The trusted_root.json itself (to hand to cosign, or to an air-gapped worker). */
+  text: string;
   at: number;
 }
 
@@ -128,7 +130,7 @@ export class TufTrustRoot {
   }
 
   /** Ask TUF now (falling back offline); where the trust root came from. */
-  async refresh(): Promise<{ material: TrustMaterial; source: TrustRootSource }> {
+  async refresh(): Promise<{ material: TrustMaterial; source: TrustRootSource; text: string }> {
     this.inflight ??= this.load().finally(() => (this.inflight = undefined));
     const l = await this.inflight;
     this.loaded = l;
@@ -148,7 +150,7 @@ export class TufTrustRoot {
       const text = await this.fromTuf();
       const material = trustMaterialFromText(text, `from ${this.config.mirrorURL}`);
       this.keep(text);
-      return { material, source: 'tuf', at };
+      return { material, source: 'tuf', text, at };
     } catch (e) {
       if (e instanceof TrustRootConfigError) throw e;
       tufError = oneLine(e);
@@ -156,7 +158,7 @@ export class TufTrustRoot {
     const cached = readIfThere(this.cachedFile);
     if (cached !== undefined) {
       this.log(`sigstore trust root: TUF repository ${this.config.mirrorURL} unreachable (${tufError}); using the cached trusted root ${this.cachedFile}`);
-      return { material: trustMaterialFromText(cached, this.cachedFile), source: 'cache', at };
+      return { material: trustMaterialFromText(cached, this.cachedFile), source: 'cache', text: cached, at };
     }
     if (this.config.fallbackFile) {
       let text: string;
@@ -166,7 +168,7 @@ export class TufTrustRoot {
         throw new TrustRootConfigError(`${TRUST_ROOT_ENV.file}=${this.config.fallbackFile}: cannot read it on the worker (${(e as NodeJS.ErrnoException).code ?? 'error'}); the TUF repository ${this.config.mirrorURL} is unreachable too (${tufError})`);
       }
       this.log(`sigstore trust root: TUF repository ${this.config.mirrorURL} unreachable (${tufError}); using ${TRUST_ROOT_ENV.file}=${this.config.fallbackFile}`);
-      return { material: trustMaterialFromText(text, this.config.fallbackFile), source: 'file', at };
+      return { material: trustMaterialFromText(text, this.config.fallbackFile), source: 'file', text, at };
     }
     throw new TrustRootUnavailableError(
       `sigstore trust root: the TUF repository ${this.config.mirrorURL} is unreachable (${tufError}), nothing is cached in ${this.config.cacheDir} and ${TRUST_ROOT_ENV.file} is not set: give the worker network access to it, or set ${TRUST_ROOT_ENV.file}=path/to/trusted_root.json (or signing.keyless.trustedRoot)`,
@@ -176,6 +178,15 @@ export class TufTrustRoot {
   /** TUF refresh (root rotation, timestamp, snapshot, targets), then the verified trusted_root.json target. */
   private async fromTuf(): Promise<string> {
     const c = this.config;
+    // A missing or garbled initial root is the operator's to fix, not an outage to fall back from.
+    if (c.tufRootFile) {
+      try {
+        JSON.parse(readFileSync(c.tufRootFile, 'utf8'));
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code ?? 'not JSON';
+        throw new TrustRootConfigError(`${TRUST_ROOT_ENV.root}=${c.tufRootFile}: not a readable TUF root.json (${why}): give the repository's initial root (e.g. its 1.root.json)`);
+      }
+    }
     const tuf = await initTUF({ mirrorURL: c.mirrorURL, cachePath: c.cacheDir, timeout: c.timeoutMs, retry: c.retries, ...(c.tufRootFile ? { rootPath: c.tufRootFile } : {}) });
     return tuf.getTarget(TRUSTED_ROOT_TARGET);
   }
