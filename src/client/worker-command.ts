@@ -6,6 +6,7 @@ import { TASK_QUEUE } from '../contract';
 import { createWorker, installRuntime, type DeploymentOptions } from '../worker';
 import { CredentialBindings } from '../oci';
 import { resolveTarget } from './connection';
+import { trustRootConfigFromEnv } from '../signing';
 import { CliError, EXIT } from './exit-codes';
 import type { Io } from './promote';
 import { stateStoreFor } from './state-store';
@@ -35,6 +36,8 @@ export async function runWorker(opts: WorkerCommandOptions, io: Io): Promise<num
   let credentials: CredentialBindings;
   try {
     credentials = CredentialBindings.load({ path: opts.credentialsFile });
+    // The keyless trust-root settings (PROMOFLOW_TUF_*), checked at start rather than at the first keyless run.
+    trustRootConfigFromEnv(process.env);
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.INVALID);
   }

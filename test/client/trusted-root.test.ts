@@ -1,5 +1,6 @@
 // `promoflow trusted-root`: the trust root a worker would use, through a TUF repository on loopback, written for an
-// air-gapped worker; an unreachable repository with nothing cached is exit 3 with one line, a bad setting exit 2.
+// air-gapped worker; an unreachable repository with nothing cached is exit 3 with one line, a bad setting exit 2
+// (for the worker too, at start).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,9 @@ test('trusted-root: unreachable with nothing cached is exit 3, one line; a bad s
   const bad = await cli(['trusted-root'], { PROMOFLOW_TUF_MIRROR: 'https://tuf.internal.example' });
   assert.equal(bad.code, EXIT.INVALID);
   assert.match(bad.stderr, /needs PROMOFLOW_TUF_ROOT/);
+  const worker = await cli(['worker', '--temporal-address', '127.0.0.1:1'], { PROMOFLOW_TUF_MIRROR: 'ftp://tuf.example' });
+  assert.equal(worker.code, EXIT.INVALID, 'a worker refuses to start with a bad setting: ' + worker.stderr);
+  assert.match(worker.stderr, /PROMOFLOW_TUF_MIRROR="ftp:\/\/tuf\.example" is not HTTPS/);
   writeFileSync(join(tmp, 'garbled.json'), '{');
   const garbled = await cli(['trusted-root'], { PROMOFLOW_TUF_MIRROR: mirror, PROMOFLOW_TUF_ROOT: join(tmp, 'garbled.json'), PROMOFLOW_TUF_CACHE: join(tmp, 'cache-garbled') });
   assert.equal(garbled.code, EXIT.INVALID, 'a garbled initial root is a setting to fix, not an outage');
