@@ -223,7 +223,7 @@ describe('signing through the workflows', () => {
     }
   });
 
-  it('keyless with no trustedRoot in the manifest: the worker takes the trust root through TUF; cosign v3 verifies with it', async () => {
+  it('keyless with no trustedRoot in the manifest: the worker takes the trust root through TUF; cosign (v3, v2) verifies with that root and through the same TUF repository', async () => {
     process.env.SIGSTORE_ID_TOKEN = OIDC_TOKEN;
     try {
       const img = buildImage({ seed: 'keyless-tuf' });
@@ -257,18 +257,24 @@ images:
       // The root the worker verified with is the TUF target it cached; cosign v3 is given that same root.
       const cached = new TufTrustRoot(trustRootConfigFromEnv(process.env)).cachedFile;
       assert.ok(existsSync(cached), cached);
-      const bin = findCosign('v3.1.2').bin;
-      if (bin) {
-        const home = join(env.stateDir, 'home-keyless-tuf');
+      for (const version of COSIGN_VERSIONS) {
+        const bin = findCosign(version).bin;
+        if (!bin) continue;
+        // Given the root file the worker cached; and on its own, initialised from the same TUF repository.
+        const home = join(env.stateDir, `home-keyless-tuf-${version}`);
         mkdirSync(home, { recursive: true });
+        const init = await runCosign(bin, ['initialize', '--mirror', tuf.url, '--root', join(env.stateDir, 'tuf-root.json')], { home });
+        assert.equal(init.code, 0, `cosign ${version} initialize from the TUF repository: ${init.stderr}`);
         for (const d of ['prod', 'mirror-3']) {
           const ref = `${env.registries[d]}/k8s/keyless-tuf@${img.digest}`;
-          const run = (args: string[], identity = 'ci@example.com'): ReturnType<typeof runCosign> =>
-            runCosign(bin, [...args, '--trusted-root', cached, '--certificate-identity', identity, '--certificate-oidc-issuer', 'https://ci.example', '--allow-insecure-registry', ref], { home });
-          for (const args of [['verify'], ['verify-attestation', '--type', 'slsaprovenance1']]) {
-            const v = await run(args);
-            assert.equal(v.code, 0, `cosign v3 ${args[0]} ${ref}: ${v.stderr}`);
-            assert.notEqual((await run(args, 'someone@else.com')).code, 0, `${args[0]}: another identity does not verify`);
+          for (const root of [['--trusted-root', cached], []]) {
+            const run = (args: string[], identity = 'ci@example.com'): ReturnType<typeof runCosign> =>
+              runCosign(bin, [...args, ...root, '--certificate-identity', identity, '--certificate-oidc-issuer', 'https://ci.example', '--allow-insecure-registry', ref], { home });
+            for (const args of [['verify'], ['verify-attestation', '--type', 'slsaprovenance1']]) {
+              const v = await run(args);
+              assert.equal(v.code, 0, `cosign ${version} ${args[0]} ${root.length ? 'with the cached root' : 'through TUF'} ${ref}: ${v.stderr}`);
+              assert.notEqual((await run(args, 'someone@else.com')).code, 0, `${args[0]}: another identity does not verify`);
+            }
           }
         }
       }
