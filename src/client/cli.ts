@@ -29,6 +29,7 @@ Usage:
                     [--catchup-window 5m] [--public-key FILE] [--note TEXT]
   promoflow schedule pause|unpause|trigger|delete|describe <schedule-id> [--note TEXT] [--json]
   promoflow snapshot <registry/repo-prefix> [--format yaml|csv]
+  promoflow verify <registry/image@sha256:… | registry/image:tag> --policy FILE [--json]
   promoflow dev up [--registries staging,prod,...]
   promoflow demo [--keep]
 
@@ -59,6 +60,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reconcile: () => load(import('./commands/reconcile.js')),
   schedule: () => load(import('./commands/schedule.js')),
   snapshot: () => load(import('./commands/snapshot.js')),
+  verify: () => load(import('./commands/verify.js')),
   dev: () => load(import('./commands/dev.js')),
   demo: () => load(import('./commands/demo.js')),
 };

@@ -27,3 +27,4 @@ export { signStatementKeyless, signImageKeyless, keylessMaterial, requireSigstor
 export type { ArtifactStore } from './store';
 export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
 export { signWithKey, signKeyless, attestationPredicates, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions, type SignatureExpectation } from './promotion';
+export { checkPromotion, type PromotionPolicy, type PromotionReport, type CheckResult } from './check-promotion';
