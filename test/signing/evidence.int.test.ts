@@ -34,6 +34,8 @@ let bundle: RunBundle;
 const oci = new RegistryClient();
 const single = buildImage({ seed: 'evidence-single' });
 const index = buildIndex({ seed: 'evidence-index' });
+/** Promoted in a run without bundle referrers: cosign verifies its legacy .att layers. */
+const legacy = buildImage({ seed: 'evidence-legacy' });
 let first: ShardedRunResult;
 
 const repoAt = (d: string, image: string) => ({ registry: env.registries[d]!, repository: `k8s/${image}` });
@@ -42,7 +44,7 @@ const layersOf = async (d: string, image: string, tag: string) => {
   return (JSON.parse(m.bytes.toString()) as { layers: Array<{ annotations?: Record<string, string> }> }).layers;
 };
 const allDigests = [single.digest, index.digest, ...index.children.map((c) => c.digest)];
-const imageOf = (digest: string) => (digest === single.digest ? 'single' : 'multi');
+const imageOf = (digest: string) => (digest === single.digest ? 'single' : digest === legacy.digest ? 'legacy' : 'multi');
 
 async function promote(b: RunBundle, approve: boolean): Promise<ShardedRunResult> {
   const input = await storeRun(store, b);
@@ -74,7 +76,7 @@ before(async () => {
   client = await testClient(env);
   // The source, signed by the builder (the source policy's key), as CI would have signed it.
   const builder = await loadPrivateKeyFile(join(keyDir, 'builder', 'cosign.key'), PASSWORD);
-  for (const [name, img, digests] of [['single', single, [single.digest]], ['multi', index, [index.digest]]] as const) {
+  for (const [name, img, digests] of [['single', single, [single.digest]], ['multi', index, [index.digest]], ['legacy', legacy, [legacy.digest]]] as const) {
     const repo = { registry: env.registries.staging!, repository: `staging/${name}` };
     await pushImage(oci, repo, img, ['v1']);
     await signWithKey(artifactStore(oci, repo), [...digests], [], { signer: builder, dockerReference: `${repo.registry}/${repo.repository}`, attest: false, provenance: { sourceRepository: 'ci', destinations: [], manifestPath: '', promoflowVersion: '0', workflowId: 'ci', runId: 'ci', startedOn: '2026-01-01T00:00:00Z', finishedOn: '2026-01-01T00:00:00Z' } });
@@ -98,7 +100,10 @@ before(async () => {
       { image: 'multi', digest: index.digest, tags: ['v1'] },
     ],
   };
-  first = await promote(bundle, true);
+  const legacyRun = { ...bundle, name: 'evidence-legacy', signing: { ...bundle.signing!, bundles: false }, items: [{ image: 'legacy', digest: legacy.digest, tags: ['v1'] }] };
+  let legacyResult: ShardedRunResult;
+  [first, legacyResult] = await Promise.all([promote(bundle, true), promote(legacyRun, true)]);
+  assert.equal(legacyResult.status, 'succeeded', JSON.stringify(legacyResult.failures));
 });
 
 after(async () => {
@@ -127,6 +132,10 @@ describe('promotion evidence', () => {
   it('a phased run with a soak and an approval gate succeeds, with one signature, provenance and VSA per digest at every destination', async () => {
     assert.equal(first.status, 'succeeded', JSON.stringify(first.failures));
     await assertOneOfEach('after the run');
+    for (const d of DESTS) {
+      assert.equal((await layersOf(d, 'legacy', signatureTag(legacy.digest))).length, 1, `legacy at ${d}: one signature`);
+      assert.deepEqual((await layersOf(d, 'legacy', attestationTag(legacy.digest))).map((l) => l.annotations?.predicateType).sort(), ['https://slsa.dev/provenance/v1', SLSA_VSA_V1], `legacy at ${d}`);
+    }
   });
 
   for (const version of COSIGN_VERSIONS) {
@@ -136,9 +145,13 @@ describe('promotion evidence', () => {
       mkdirSync(home, { recursive: true });
       const sourceKey = publicKeyFingerprint(loadPublicKey(await readFile(join(keyDir, 'builder', 'cosign.pub'), 'utf8')));
       for (const d of DESTS) {
-        for (const digest of [single.digest, index.digest]) {
+        for (const digest of [single.digest, index.digest, legacy.digest]) {
           const ref = `${env.registries[d]}/k8s/${imageOf(digest)}@${digest}`;
-          const args = (type: string) => ['verify-attestation', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog=true', '--type', type, '--allow-insecure-registry', ref];
+          // With bundle referrers present cosign v2.6 verifies those, and needs a trusted root for that offline.
+          const root = join(home, 'trusted_root.json');
+          writeFileSync(root, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }));
+          const offline = version.startsWith('v2') && digest !== legacy.digest ? ['--trusted-root', root] : [];
+          const args = (type: string) => ['verify-attestation', '--key', join(keyDir, 'cosign.pub'), '--insecure-ignore-tlog=true', ...offline, '--type', type, '--allow-insecure-registry', ref];
           const vsa = await runCosign(cosign.bin!, args(SLSA_VSA_V1), { home });
           assert.equal(vsa.code, 0, `cosign ${version} verify-attestation VSA ${ref}: ${vsa.stderr}`);
           const st = JSON.parse(Buffer.from((JSON.parse(vsa.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString()) as {
@@ -148,7 +161,7 @@ describe('promotion evidence', () => {
           assert.equal(st.predicateType, SLSA_VSA_V1);
           assert.equal(st.predicate.verificationResult, 'PASSED');
           assert.equal(st.predicate.policy.annotations.source.keyFingerprint, sourceKey, 'the VSA names the source-policy key');
-          assert.match(st.predicate.inputAttestations[0]!.uri, /staging\/(single|multi):sha256-[0-9a-f]{64}\.sig$/);
+          assert.match(st.predicate.inputAttestations[0]!.uri, /staging\/(single|multi|legacy):sha256-[0-9a-f]{64}\.sig$/);
           const prov = await runCosign(cosign.bin!, args('slsaprovenance1'), { home });
           assert.equal(prov.code, 0, `cosign ${version} verify-attestation slsaprovenance1 ${ref}: ${prov.stderr}`);
           const p = JSON.parse(Buffer.from((JSON.parse(prov.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString()) as {
