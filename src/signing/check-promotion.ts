@@ -82,10 +82,11 @@ function provenanceProblems(p: ProvenanceV1, policy: PromotionPolicy): string[] 
   return out;
 }
 
+/** Signed by the trusted key, yet read defensively: a field missing reads as absent, never as a crash. */
 function describeProvenance(p: ProvenanceV1): string {
-  const phases = p.buildDefinition.externalParameters.rollout?.phases ?? [];
+  const phases = p.buildDefinition?.externalParameters?.rollout?.phases ?? [];
   const approvals = phases.filter((ph) => ph.approval).map((ph) => `${ph.name} approved by ${ph.approval!.by}${ph.approval!.reason ? ` (${ph.approval!.reason})` : ''}`);
-  return [`builder ${p.runDetails.builder.id}`, `run ${p.runDetails.metadata.invocationId}`, phases.length ? `phases ${phases.map((ph) => ph.name).join(' → ')}` : 'no rollout record', ...approvals].join('; ');
+  return [`builder ${p.runDetails?.builder?.id}`, `run ${p.runDetails?.metadata?.invocationId}`, phases.length ? `phases ${phases.map((ph) => ph.name).join(' → ')}` : 'no rollout record', ...approvals].join('; ');
 }
 
 function vsaProblems(v: VsaV1, policy: PromotionPolicy): string[] {
@@ -126,7 +127,7 @@ export async function checkPromotion(reader: ArtifactReader, digest: string, pol
     const source = (report.vsa!.policy?.annotations?.['source'] ?? {}) as { type?: string; keyFingerprint?: string };
     checks.push(
       good
-        ? { check: 'vsa', ok: true, detail: `${good.verificationResult} by ${good.verifier.id} ${good.verifier.version['promoflow'] ?? ''}; source policy: ${source.type === 'key' ? `key ${source.keyFingerprint}` : 'none'}` }
+        ? { check: 'vsa', ok: true, detail: `${good.verificationResult} by ${good.verifier?.id} ${good.verifier?.version?.['promoflow'] ?? ''}; source policy: ${source.type === 'key' ? `key ${source.keyFingerprint}` : 'none'}` }
         : { check: 'vsa', ok: false, detail: vsaProblems(all[0]!, policy).join('; ') },
     );
   }
