@@ -26,7 +26,7 @@ export function copyActivities(deps: { scopes: RegistryScopes }) {
         const repo = repositoryIn(input.source.registry, input.image);
         const head = await headManifest(client, repo, input.digest);
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
-        if (input.requireSignedBy) await requireSourceSignature(client, repo, input.digest, input.requireSignedBy);
+        const evidence = input.requireSignedBy ? await requireSourceSignature(client, repo, input.digest, input.requireSignedBy) : undefined;
         const m = await getManifest(client, repo, input.digest);
         // The children of an index (an image manifest has none); copyImage rejects a malformed manifest itself.
         const index = ImageIndex.safeParse(JSON.parse(m.bytes.toString('utf8')));
@@ -35,6 +35,7 @@ export function copyActivities(deps: { scopes: RegistryScopes }) {
           mediaType: m.mediaType,
           children: children.map((c) => c.digest),
           descriptors: [{ digest: input.digest, size: m.bytes.length, mediaType: m.mediaType }, ...children.map((c) => ({ digest: c.digest, size: c.size, mediaType: c.mediaType }))],
+          ...(evidence ? { sourceEvidence: evidence } : {}),
         };
       } catch (e) {
         throw classify(e);

@@ -11,11 +11,36 @@ import { signingActivities } from './signing';
 import { verifyActivities } from './verify';
 import type { ActivityDeps } from './deps';
 import type { EntryContext, EntryExecutor, ExecutedEdge } from './sharded';
-import type { DestinationRef, EdgeRecord } from '../contract';
+import type { DestinationRef, EdgeRecord, ProvenanceRef, SourceEvidence } from '../contract';
 
 function failureOf(e: unknown): { type: string; message: string; transient: boolean } {
   if (e instanceof ApplicationFailure) return { type: e.type ?? 'Error', message: e.message, transient: !e.nonRetryable };
   return { type: 'Error', message: e instanceof Error ? e.message.split('\n')[0]! : String(e), transient: true };
+}
+
+/**
+ * What the digest's provenance and VSA record. Every field comes from the bundle, the entry and the workflow's
+ * state (the rollout's timestamps; the current phase's start dates the attestation), so a retry writes the same.
+ */
+function provenanceFor(entry: ShardEntry, ctx: EntryContext, evidence: SourceEvidence | undefined): ProvenanceRef {
+  const rollout = ctx.rollout ?? [];
+  // The phases this digest went through: those with one of its destinations, and the current one.
+  const mine = new Set([...(entry.earlier ?? []), ...entry.dests]);
+  const phases = rollout.filter((p, k) => k === rollout.length - 1 || (ctx.bundle.phases.find((b) => b.name === p.name)?.destinations.some((d) => mine.has(d)) ?? false));
+  return {
+    sourceRepository: `${ctx.source.registry}/${entry.image}`,
+    // Where this image goes in this run, and nowhere else (not every destination of every project).
+    destinations: ctx.goesTo.map((r) => `${r}/${entry.image}`),
+    manifestPath: ctx.bundle.manifestFiles.join(','),
+    ...(ctx.bundle.commit ? { gitCommit: ctx.bundle.commit } : {}),
+    ...ctx.run,
+    finishedOn: rollout.at(-1)?.startedAt ?? ctx.run.startedOn,
+    ...(ctx.rollout ? { rollout: { tags: [...entry.tags], phases } } : {}),
+    verification: {
+      sourcePolicy: evidence ? { type: 'key', keyFingerprint: evidence.keyFingerprint } : { type: 'none' },
+      inputAttestations: evidence?.signatures ?? [],
+    },
+  };
 }
 
 export function registryExecutor(deps: ActivityDeps): EntryExecutor {
@@ -31,9 +56,10 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
     const signing = ctx.bundle.signing;
     let children: string[] = [];
     let subjects: Array<{ digest: string; size: number; mediaType: string }> = [];
+    let sourceEvidence: SourceEvidence | undefined;
     if (signing || ctx.bundle.sourceSignedBy) {
       try {
-        ({ children, descriptors: subjects } = await copy.checkSource({ image: entry.image, digest: entry.digest, source: ctx.source, ...(ctx.bundle.sourceSignedBy ? { requireSignedBy: ctx.bundle.sourceSignedBy } : {}) }));
+        ({ children, descriptors: subjects, sourceEvidence } = await copy.checkSource({ image: entry.image, digest: entry.digest, source: ctx.source, ...(ctx.bundle.sourceSignedBy ? { requireSignedBy: ctx.bundle.sourceSignedBy } : {}) }));
       } catch (e) {
         return ctx.destinations.map((d) => failed(d.name, e));
       }
@@ -65,14 +91,19 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
       );
     }
     if (!signing) return edges;
-    const ref = { ...(signing.key ? { key: signing.key } : {}), ...(signing.keyless ? { keyless: signing.keyless } : {}), attest: signing.attest, dockerReference: signing.dockerReference, ...(signing.bundles ? { bundles: true } : {}) };
+    // Attestations are written once per digest, in its last phase (entry.final): the provenance then holds the
+    // whole rollout (every earlier phase, its soak, approval and verify gate). Earlier phases sign only.
+    const attest = signing.attest && !!entry.final;
+    const ref = { ...(signing.key ? { key: signing.key } : {}), ...(signing.keyless ? { keyless: signing.keyless } : {}), attest, dockerReference: signing.dockerReference, ...(signing.bundles ? { bundles: true } : {}) };
     const digests = [...children, entry.digest];
     const homeEdge = edges.find((e) => e.destination === signing.home.name);
-    if (homeEdge) {
-      if (!ok(homeEdge)) {
-        for (const e of edges.filter(ok)) fail(e, 'NotSigned', `not signed: the copy to the signing home ${signing.home.name} failed`, homeEdge.transient);
-        return edges;
-      }
+    if (homeEdge && !ok(homeEdge)) {
+      for (const e of edges.filter(ok)) fail(e, 'NotSigned', `not signed: the copy to the signing home ${signing.home.name} failed`, homeEdge.transient);
+      return edges;
+    }
+    if (!edges.some(ok)) return edges;
+    // The home holds the digest since an earlier phase when it is not in this batch: attest there.
+    if (homeEdge || attest) {
       try {
         await sign.signAtHome({
           image: entry.image,
@@ -81,15 +112,7 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
           ...(signing.bundles ? { subjects } : {}),
           home: signing.home,
           signing: ref,
-          provenance: {
-            sourceRepository: `${ctx.source.registry}/${entry.image}`,
-            // Where this image goes in this run, and nowhere else (not every destination of every project).
-            destinations: ctx.goesTo.map((r) => `${r}/${entry.image}`),
-            manifestPath: ctx.bundle.manifestFiles.join(','),
-            ...(ctx.bundle.commit ? { gitCommit: ctx.bundle.commit } : {}),
-            ...ctx.run,
-            finishedOn: new Date().toISOString(),
-          },
+          provenance: provenanceFor(entry, ctx, sourceEvidence),
         });
       } catch (e) {
         const f = failureOf(e);
@@ -97,14 +120,30 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
         return edges;
       }
     }
+    const vsa = attest;
+    // The attestations reach the destinations of the digest's earlier phases now (they hold its signature already).
+    if (attest) {
+      const inBatch = new Set(ctx.destinations.map((d) => d.name));
+      for (const d of ctx.bundle.destinations.filter((x) => entry.earlier?.includes(x.name) && x.name !== signing.home.name && !inBatch.has(x.name))) {
+        try {
+          await sign.replicateSignatures({ image: entry.image, digests, attest: true, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: d });
+          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: d, signing: ref, vsa });
+          if (problems.length) throw new Error(problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
+        } catch (err) {
+          const f = failureOf(err);
+          for (const x of edges.filter(ok)) fail(x, 'ReplicateFailed', `attestations not in place at ${d.name} (an earlier phase's destination): ${f.message}`, f.transient);
+          return edges;
+        }
+      }
+    }
     await Promise.all(
       edges.filter(ok).map(async (e) => {
         const dest: DestinationRef = destOf(e.destination);
         try {
           if (dest.name !== signing.home.name) {
-            await sign.replicateSignatures({ image: entry.image, digests, attest: signing.attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest });
+            await sign.replicateSignatures({ image: entry.image, digests, attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest });
           }
-          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: dest, signing: ref });
+          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: dest, signing: ref, vsa });
           if (problems.length) fail(e, 'SignatureInvalid', problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
           else e.signature = 'verified';
         } catch (err) {

@@ -8,7 +8,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { z } from 'zod';
 import {
   EDGE_OUTCOMES, FAILURE_SAMPLE, emptyCounts, type AbortBatchesInput, type AccountNode, type BatchInput, type BatchResult, type DestinationCounts, type EdgeRecord,
-  type FailureSample, type PlanPhaseInput, type PlanPhaseResult, type RunIdentity, type UnrunInput,
+  type FailureSample, type PlanPhaseInput, type PlanPhaseResult, type RolloutPhases, type RunIdentity, type UnrunInput,
   runBundle, type RunBundle, type DestinationRef, type EndpointRef,
 } from '../contract';
 import { itemKey, shardPhase, type ShardDoc, type ShardEntry } from './shards';
@@ -25,6 +25,8 @@ export interface EntryContext {
   goesTo: string[];
   verify: boolean;
   run: RunIdentity;
+  /** The run's rollout up to this phase (from the workflow's state): the provenance's rollout record. */
+  rollout?: RolloutPhases;
   signal: AbortSignal;
 }
 
@@ -43,8 +45,8 @@ const ENTRY_CONCURRENCY = 8;
 const HEARTBEAT_MS = 2000;
 
 const shardsDoc = z.object({ shards: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/)) });
-const entry = z.object({ image: z.string(), digest: z.string(), tags: z.array(z.string()), allowTagMove: z.boolean().optional(), project: z.string().optional(), dests: z.array(z.string()) });
-const shardDoc = z.object({ phase: z.string(), group: z.string(), taskQueue: z.string().optional(), batches: z.array(z.array(entry)) });
+const entry = z.object({ image: z.string(), digest: z.string(), tags: z.array(z.string()), allowTagMove: z.boolean().optional(), project: z.string().optional(), dests: z.array(z.string()), final: z.literal(true).optional(), earlier: z.array(z.string()).optional() });
+const shardDoc = z.object({ phase: z.string(), group: z.string(), staged: z.literal(true).optional(), taskQueue: z.string().optional(), batches: z.array(z.array(entry)) });
 const edgeRecord = z.object({
   image: z.string(), digest: z.string(), destination: z.string(), phase: z.string(), outcome: z.enum(EDGE_OUTCOMES),
   errorType: z.string().optional(), error: z.string().optional(), bytesCopied: z.number().optional(), signature: z.literal('verified').optional(),
@@ -109,7 +111,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
     if (!ref) throw ApplicationFailure.nonRetryable(`shard ${i} is not in the shard list ${shards}`, 'StateCorrupt');
     return cache.get(ref, () => getJson(store, ref as StateRef, shardDoc, 'shard'));
   };
-  const contextFor = (bundle: RunBundle, entry: ShardEntry, phase: string, run: RunIdentity, signal: AbortSignal): EntryContext => {
+  const contextFor = (bundle: RunBundle, entry: ShardEntry, phase: string, run: RunIdentity, rollout: RolloutPhases | undefined, signal: AbortSignal): EntryContext => {
     const project = entry.project ? bundle.projects?.find((p) => p.name === entry.project) : undefined;
     const ph = bundle.phases.find((p) => p.name === phase)!;
     const goesTo = new Set<string>();
@@ -122,6 +124,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       goesTo: bundle.destinations.filter((d) => goesTo.has(d.name)).map((d) => d.registry),
       verify: ph.verify,
       run,
+      ...(rollout ? { rollout } : {}),
       signal,
     };
   };
@@ -176,7 +179,9 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
         await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
           const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
           if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
-          const records = await execute({ ...e, dests: todo }, contextFor(bundle, { ...e, dests: todo }, input.phaseName, input.run, ctx.cancellationSignal));
+          // A shard planned before entries carried `final` attests wherever it signs, as it did then.
+          const one: ShardEntry = { ...e, dests: todo, ...(shard.staged ? {} : { final: true as const }) };
+          const records = await execute(one, contextFor(bundle, one, input.phaseName, input.run, input.rollout, ctx.cancellationSignal));
           for (const r of records) {
             const { transient: t, ...rec } = r;
             if (t && windowOpen) transient++;

@@ -14,11 +14,19 @@ export interface ShardEntry {
   project?: string;
   /** Destination names (this phase) where this digest has work. */
   dests: string[];
+  /**
+   * This is the digest's last phase in the run: its attestations (provenance with the whole rollout record, VSA)
+   * are written now, and copied to `earlier`, the destinations of its earlier phases.
+   */
+  final?: true;
+  earlier?: string[];
 }
 
 export interface ShardDoc {
   phase: string;
   group: string;
+  /** Its entries say which phase is their last (`final`): attestations are written there only. */
+  staged?: true;
   taskQueue?: string;
   batches: ShardEntry[][];
 }
@@ -50,13 +58,16 @@ export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: Reado
       for (const d of dests) skipped.push({ image: item.image, digest: item.digest, destination: d, phase: phase.name, outcome: 'skipped', errorType: 'EarlierPhaseFailed', error: 'not promoted here because it failed in an earlier phase' });
       continue;
     }
+    const later = bundle.phases.slice(phaseIndex + 1).some((p) => itemDestinations(item, p.destinations, projects).length > 0);
+    const earlier = [...new Set(bundle.phases.slice(0, phaseIndex).flatMap((p) => itemDestinations(item, p.destinations, projects)))];
+    const finalPart = later ? {} : { final: true as const, ...(earlier.length ? { earlier } : {}) };
     const byQueue = new Map<string, string[]>();
     for (const d of dests) byQueue.set(queueOf.get(d) ?? '', [...(byQueue.get(queueOf.get(d) ?? '') ?? []), d]);
     for (const [queue, qd] of byQueue) {
       const key = `${repositoryGroup(item)}\u0000${queue}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = []));
-      g.push({ image: item.image, digest: item.digest, tags: item.tags, ...(item.allowTagMove ? { allowTagMove: true } : {}), ...(item.project ? { project: item.project } : {}), dests: qd });
+      g.push({ image: item.image, digest: item.digest, tags: item.tags, ...(item.allowTagMove ? { allowTagMove: true } : {}), ...(item.project ? { project: item.project } : {}), dests: qd, ...finalPart });
       total += qd.length;
     }
   }
@@ -78,7 +89,7 @@ export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: Reado
     for (const e of groups.get(key)!) {
       if (!shard || shardSize + e.dests.length > shardEdges) {
         if (shard) closeBatch();
-        shard = { phase: phase.name, group, ...(queue ? { taskQueue: queue } : {}), batches: [] };
+        shard = { phase: phase.name, group, staged: true, ...(queue ? { taskQueue: queue } : {}), batches: [] };
         shards.push(shard);
         shardSize = 0;
       }

@@ -24,6 +24,9 @@ import {
   type IdentityPolicy,
   type KeylessVerification,
   type KeyRing,
+  type SigningPolicy,
+  loadPublicKey,
+  publicKeyFingerprint,
 } from '../signing';
 import { PROMOFLOW_VERSION } from '../version';
 import { artifactStore } from './artifacts';
@@ -68,8 +71,14 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
       try {
         const client = scopes.clientFor(input.home);
         const store = artifactStore(client, repositoryIn(input.home.registry, input.image));
-        const provenance = { ...input.provenance, promoflowVersion: PROMOFLOW_VERSION };
         const policy = input.signing.keyless;
+        const { verification, ...rest } = input.provenance;
+        // The signing policy the VSA names: the key this worker signs with (by fingerprint), or the keyless identity.
+        const signingPolicy = async (): Promise<SigningPolicy> =>
+          policy
+            ? { type: 'keyless', issuer: policy.issuer, ...(policy.subject !== undefined ? { subject: policy.subject } : {}), ...(policy.subjectRegExp !== undefined ? { subjectRegExp: policy.subjectRegExp } : {}) }
+            : { type: 'key', keyFingerprint: publicKeyFingerprint(loadPublicKey(await publicKeyOf(keys, input.signing))) };
+        const provenance = { ...rest, promoflowVersion: PROMOFLOW_VERSION, ...(verification ? { verification: { ...verification, signingPolicy: verification.signingPolicy ?? (await signingPolicy()) } } : {}) };
         if (policy) {
           return await signKeyless(store, input.subjects ?? [], {
             ...keylessVerification(keys, policy),
@@ -120,8 +129,8 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
         const judge = (digests: string[]): Promise<SignatureProblem[]> => {
           Context.current().heartbeat();
           return keyless
-            ? verifyKeyless(store, digests, keylessVerification(keys, keyless), input.signing.attest)
-            : verifyWithKey(store, digests, { publicKey, dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, bundles: !!input.signing.bundles });
+            ? verifyKeyless(store, digests, keylessVerification(keys, keyless), input.signing.attest, !!input.vsa)
+            : verifyWithKey(store, digests, { publicKey, dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, vsa: !!input.vsa, bundles: !!input.signing.bundles });
         };
         // ...and stands only if it stands twice: judged again from fresh reads (a write racing the first read, say).
         const first = await judge(input.digests);

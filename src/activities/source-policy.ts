@@ -3,10 +3,16 @@
 // never retried), named with the image and digest.
 import type { RegistryClient } from '../oci';
 import { type RepositoryRef } from '../model';
-import { requireSignedImage } from '../signing';
+import { signatureTag } from '../model';
+import { loadPublicKey, publicKeyFingerprint, requireSignedImage } from '../signing';
+import type { SourceEvidence } from '../contract';
 import { artifactStore } from './artifacts';
 import { readKeyRef } from './key-refs';
 
-export async function requireSourceSignature(client: RegistryClient, repo: RepositoryRef, digest: string, keyRef: string): Promise<void> {
-  await requireSignedImage(artifactStore(client, repo), `${repo.registry}/${repo.repository}`, { publicKey: readKeyRef(keyRef, 'source policy key'), digest });
+/** Checks the source signature; returns what the VSA names: the key's fingerprint and the layers that verified. */
+export async function requireSourceSignature(client: RegistryClient, repo: RepositoryRef, digest: string, keyRef: string): Promise<SourceEvidence> {
+  const publicKey = loadPublicKey(readKeyRef(keyRef, 'source policy key'));
+  const name = `${repo.registry}/${repo.repository}`;
+  const v = await requireSignedImage(artifactStore(client, repo), name, { publicKey, digest });
+  return { keyFingerprint: publicKeyFingerprint(publicKey), signatures: v.verified.map((layer) => ({ uri: `${name}:${signatureTag(digest)}`, digest: layer })) };
 }

@@ -30,6 +30,7 @@ Usage:
   promoflow schedule pause|unpause|trigger|delete|describe <schedule-id> [--note TEXT] [--json]
   promoflow snapshot <registry/repo-prefix> [--format yaml|csv]
   promoflow trusted-root [--out FILE]   (the sigstore trusted root through TUF, for air-gapped workers and cosign)
+  promoflow verify <registry/image@sha256:… | registry/image:tag> --policy FILE [--json]
   promoflow dev up [--registries staging,prod,...]
   promoflow demo [--keep]
 
@@ -61,6 +62,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   schedule: () => load(import('./commands/schedule.js')),
   snapshot: () => load(import('./commands/snapshot.js')),
   'trusted-root': () => load(import('./commands/trusted-root.js')),
+  verify: () => load(import('./commands/verify.js')),
   dev: () => load(import('./commands/dev.js')),
   demo: () => load(import('./commands/demo.js')),
 };

@@ -16,7 +16,15 @@ export interface CheckSourceInput {
   requireSignedBy?: string;
 }
 
+/** What the source policy verified: the trusted key (by fingerprint) and the signature layers that verified. */
+export interface SourceEvidence {
+  keyFingerprint: string;
+  signatures: Array<{ uri: string; digest: string }>;
+}
+
 export interface SourceInfo {
+  /** Present when a source policy was checked. */
+  sourceEvidence?: SourceEvidence;
   mediaType: string;
   /** Digests of the platform manifests when the source is an index. */
   children: string[];
@@ -70,7 +78,23 @@ export interface ProvenanceRef {
   runId: string;
   namespace: string;
   startedOn: string;
+  /** When the attestation's facts were fixed: from the workflow's state (the phase's start), never the activity's clock. */
   finishedOn: string;
+  /** The rollout so far (tags, phases, soak, approvals, verify gates): provenance externalParameters.rollout. */
+  rollout?: RolloutRecord;
+  /** What was verified before promoting; with it, a VSA is written beside the provenance. */
+  verification?: {
+    sourcePolicy: { type: 'key'; keyFingerprint: string } | { type: 'none' };
+    /** Filled by the signing activity from the key it signs with (or the keyless identity). */
+    signingPolicy?: { type: 'key'; keyFingerprint: string } | { type: 'keyless'; issuer: string; subject?: string; subjectRegExp?: string };
+    inputAttestations: Array<{ uri: string; digest: string }>;
+  };
+}
+
+/** How a digest rolled out up to the phase its attestations are written in (built from the run's state). */
+export interface RolloutRecord {
+  tags: string[];
+  phases: Array<{ name: string; startedAt: string; finishedAt?: string; soakSeconds?: number; verifyGate?: boolean; approval?: { by: string; reason?: string; at: string } }>;
 }
 
 export interface SignInput {
@@ -112,6 +136,8 @@ export interface VerifySignaturesInput {
   digests: string[];
   destination: DestinationRef;
   signing: SigningRef;
+  /** The attestations include a VSA (runs that record their verification). */
+  vsa?: boolean;
 }
 
 export interface SignatureProblem {

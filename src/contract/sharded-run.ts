@@ -7,6 +7,10 @@ import type { StateRef } from '../state';
 
 export type { StateRef };
 import type { DecisionRecord } from './runs';
+import type { RolloutRecord } from './activities';
+
+/** The rollout of the run up to the current phase, from the run's state: what a digest's provenance records. */
+export type RolloutPhases = RolloutRecord['phases'];
 
 /** Outcomes of one image digest at one destination. `aborted`: the run was aborted before it was done. */
 export const EDGE_OUTCOMES = ['promoted', 'present', 'failed', 'lost', 'skipped', 'aborted'] as const;
@@ -132,6 +136,8 @@ export interface ShardedRunResult {
 
 export interface ShardInput {
   run: RunIdentity;
+  /** The rollout so far (absent in shards started before it was recorded). */
+  rollout?: RolloutPhases;
   bundle: StateRef;
   phase: number;
   phaseName: string;
@@ -172,6 +178,7 @@ export interface BatchInput {
   batch: number;
   phaseName: string;
   run: RunIdentity;
+  rollout?: RolloutPhases;
   retryWindowSeconds: number;
 }
 

@@ -7,9 +7,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import type { Artifact } from './artifacts';
 import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, verifyBundle, type BundleCheck, type IdentityPolicy } from './bundle';
-import { serializeStatement } from './intoto';
-import { promotionProvenanceStatement, SLSA_PROVENANCE_V1 } from './slsa-provenance';
-import type { ProvenanceInputs } from './sign-image';
+import { attestationStatements, type ProvenanceInputs } from './sign-image';
 import type { SubjectDescriptor } from '../model';
 
 export interface KeylessOptions {
@@ -78,14 +76,14 @@ export interface KeylessImageInput {
 }
 
 /**
- * Keyless signing of promoted manifests: per digest a cosign-sign bundle and, with provenance, a SLSA bundle,
+ * Keyless signing of promoted manifests: per digest a cosign-sign bundle and, with provenance, a SLSA bundle (and a VSA bundle),
  * each as an OCI referrer (cosign v3's format; the legacy .sig of keyless cosign is not produced).
  */
 export async function signImageKeyless(input: KeylessImageInput): Promise<Array<{ digest: string; referrers: Array<{ predicateType: string; artifact: Artifact }> }>> {
   const out = [];
   for (const subject of input.subjects) {
     const statements: Array<[string, Buffer]> = [[COSIGN_SIGN_PREDICATE, cosignSignStatement(subject.digest)]];
-    if (input.provenance) statements.push([SLSA_PROVENANCE_V1, serializeStatement(promotionProvenanceStatement({ ...input.provenance, digest: subject.digest }))]);
+    if (input.provenance) statements.push(...attestationStatements(input.provenance, subject.digest));
     const referrers = [];
     for (const [predicateType, st] of statements) {
       const bundle = serializeBundle(await signStatementKeyless(st, input.keyless));

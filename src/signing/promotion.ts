@@ -7,10 +7,11 @@ import { attestationTag, signatureTag, type SubjectDescriptor } from '../model';
 import { mergeCosignImage, parseImageManifest, type Artifact } from './artifacts';
 import { BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
 import { signImageKeyless, verifyKeylessBundle, type KeylessOptions } from './keyless';
-import { planMirrorPush, readCosignImage, signingNeeds } from './replicate';
+import { planMirrorPush, readCosignImage } from './replicate';
 import { signDigest, type ProvenanceInputs } from './sign-image';
 import type { Signer } from './signer';
 import { SLSA_PROVENANCE_V1 } from './slsa-provenance';
+import { SLSA_VSA_V1 } from './vsa';
 import type { ArtifactStore } from './store';
 import { verifyImageAttestations, verifyImageBundles, verifyImageSignatures, type PublicKeyInput } from './verify';
 
@@ -36,40 +37,54 @@ export interface KeySigning {
   provenance: ProvenanceInputs & { finishedOn: string };
 }
 
-/** The predicate a bundle carries: the provenance when attesting, else cosign's plain "sign" statement. */
-const bundlePredicate = (attest: boolean): string => (attest ? SLSA_PROVENANCE_V1 : COSIGN_SIGN_PREDICATE);
+/** The attestations a digest carries: the provenance and, when the run records what it verified, the VSA. */
+export function attestationPredicates(attest: boolean, vsa: boolean): string[] {
+  return attest ? [SLSA_PROVENANCE_V1, ...(vsa ? [SLSA_VSA_V1] : [])] : [];
+}
 
-/** Key-based: sign every digest (children first, then the top) that lacks a valid signature/attestation/bundle. */
+/** The statements bundles carry: cosign's plain "sign" statement, then each attestation. */
+const bundlePredicates = (attestations: string[]): string[] => [COSIGN_SIGN_PREDICATE, ...attestations];
+
+/**
+ * Key-based: sign every digest (children first, then the top) that lacks a valid signature, attestation or bundle,
+ * writing only what is missing, predicate type by predicate type: one signature, one provenance and one VSA per
+ * (key, digest), whatever the re-runs (ECDSA is randomised: signing again would add a second, different layer).
+ */
 export async function signWithKey(store: ArtifactStore, digests: string[], subjects: SubjectDescriptor[], s: KeySigning, progress: () => void = () => undefined): Promise<SignCounts> {
   const publicKey = await s.signer.publicKeyPem();
   const result: SignCounts = { signed: 0, attested: 0, alreadySigned: 0 };
+  const attestations = attestationPredicates(s.attest, !!s.provenance.verification);
   for (const digest of digests) {
     // Idempotent on what exists and verifies, never on whether the image exists (kpromo #1946): a retry after
     // a failed attest signs nothing twice and still writes the missing attestation.
-    const needs = await signingNeeds(store, { publicKey, digest, dockerReference: s.dockerReference, predicateType: SLSA_PROVENANCE_V1 });
-    const needBundles = !!s.bundles && !(await verifyImageBundles(store, { publicKey, digest, predicateType: bundlePredicate(s.attest) })).ok;
-    if (!needs.signature && (!s.attest || !needs.attestation) && !needBundles) {
+    const needSignature = !(await verifyImageSignatures(store, { publicKey, digest, dockerReference: s.dockerReference })).ok;
+    const needAtt: string[] = [];
+    for (const predicateType of attestations) if (!(await verifyImageAttestations(store, { publicKey, digest, predicateType })).ok) needAtt.push(predicateType);
+    const needBundles: string[] = [];
+    if (s.bundles) for (const predicateType of bundlePredicates(attestations)) if (!(await verifyImageBundles(store, { publicKey, digest, predicateType })).ok) needBundles.push(predicateType);
+    if (!needSignature && needAtt.length === 0 && needBundles.length === 0) {
       result.alreadySigned++;
       continue;
     }
-    const withProvenance = s.attest && (needs.attestation || needBundles);
     const signed = await signDigest(digest, {
       signer: s.signer,
       dockerReference: s.dockerReference,
-      ...(withProvenance ? { provenance: s.provenance } : {}),
-      ...(needBundles ? { bundles: { created: s.provenance.finishedOn, subjects } } : {}),
+      ...(attestations.length ? { provenance: s.provenance } : {}),
+      ...(needBundles.length ? { bundles: { created: s.provenance.finishedOn, subjects } } : {}),
     });
-    if (needs.signature) {
+    if (needSignature) {
       const merged = mergeCosignImage(await store.manifest(signed.signature.tag), signed.signature).artifact;
       if (merged) await store.push(signed.signature.tag, merged);
       result.signed++;
     }
-    if (signed.attestation && needs.attestation) {
-      const merged = mergeCosignImage(await store.manifest(signed.attestation.tag), signed.attestation).artifact;
-      if (merged) await store.push(signed.attestation.tag, merged);
+    const layers = (signed.attestationLayers ?? []).filter((l) => needAtt.includes(l.predicateType)).map((l) => l.layer);
+    if (layers.length) {
+      const tag = attestationTag(digest);
+      const merged = mergeCosignImage(await store.manifest(tag), layers).artifact;
+      if (merged) await store.push(tag, merged);
       result.attested++;
     }
-    for (const r of signed.referrers ?? []) await store.pushReferrer(r.artifact);
+    for (const r of signed.referrers ?? []) if (needBundles.includes(r.predicateType)) await store.pushReferrer(r.artifact);
     progress();
   }
   return result;
@@ -104,22 +119,25 @@ export interface KeylessSigning extends KeylessVerification {
   provenance: ProvenanceInputs & { finishedOn: string };
 }
 
-/** Keyless: per subject that lacks a verifying bundle, Fulcio certificate + Rekor entry, pushed as referrers. */
+/** Keyless: per subject, the bundles (sign, provenance, VSA) it lacks, each with a Fulcio certificate + Rekor entry. */
 export async function signKeyless(store: ArtifactStore, subjects: SubjectDescriptor[], s: KeylessSigning): Promise<SignCounts> {
   const result: SignCounts = { signed: 0, attested: 0, alreadySigned: 0 };
-  const predicateType = bundlePredicate(s.attest);
-  const todo: SubjectDescriptor[] = [];
+  const predicates = bundlePredicates(attestationPredicates(s.attest, !!s.provenance.verification));
+  const todo: Array<{ subject: SubjectDescriptor; missing: string[] }> = [];
   for (const subject of subjects) {
-    if ((await verifyKeylessAt(store, subject.digest, s, predicateType)).ok) result.alreadySigned++;
-    else todo.push(subject);
+    const missing: string[] = [];
+    for (const p of predicates) if (!(await verifyKeylessAt(store, subject.digest, s, p)).ok) missing.push(p);
+    if (missing.length === 0) result.alreadySigned++;
+    else todo.push({ subject, missing });
   }
   if (todo.length === 0) return result;
   const keyless: KeylessOptions = { fulcioURL: s.fulcioURL, rekorURL: s.rekorURL, identityToken: s.identityToken() };
-  const signed = await signImageKeyless({ subjects: todo, created: s.provenance.finishedOn, ...(s.attest ? { provenance: s.provenance } : {}), keyless });
+  const signed = await signImageKeyless({ subjects: todo.map((t) => t.subject), created: s.provenance.finishedOn, ...(s.attest ? { provenance: s.provenance } : {}), keyless });
   for (const d of signed) {
-    for (const r of d.referrers) await store.pushReferrer(r.artifact);
-    result.signed++;
-    if (s.attest) result.attested++;
+    const missing = todo.find((t) => t.subject.digest === d.digest)!.missing;
+    for (const r of d.referrers) if (missing.includes(r.predicateType)) await store.pushReferrer(r.artifact);
+    if (missing.includes(COSIGN_SIGN_PREDICATE)) result.signed++;
+    if (missing.some((p) => p !== COSIGN_SIGN_PREDICATE)) result.attested++;
   }
   return result;
 }
@@ -171,30 +189,44 @@ export async function replicateSignatures(from: ArtifactStore, to: ArtifactStore
 /** One digest whose signature material does not verify at a destination, and why. */
 type SignatureProblem = { digest: string; problem: string };
 
-/** Key-based: every digest's signature (and attestation, and bundle when written) verifies at this destination. */
-export async function verifyWithKey(store: ArtifactStore, digests: string[], c: { publicKey: string; dockerReference: string; attest: boolean; bundles?: boolean }): Promise<SignatureProblem[]> {
+/** What a destination must hold: attestations (provenance, and the VSA when the run writes one) and bundles. */
+export interface SignatureExpectation {
+  publicKey: string;
+  dockerReference: string;
+  attest: boolean;
+  vsa?: boolean;
+  bundles?: boolean;
+}
+
+/** Key-based: every digest's signature (and attestations, and bundles when written) verifies at this destination. */
+export async function verifyWithKey(store: ArtifactStore, digests: string[], c: SignatureExpectation): Promise<SignatureProblem[]> {
   const problems: SignatureProblem[] = [];
+  const attestations = attestationPredicates(c.attest, !!c.vsa);
   for (const digest of digests) {
     const sig = await verifyImageSignatures(store, { publicKey: c.publicKey, digest, dockerReference: c.dockerReference });
     if (!sig.ok) problems.push({ digest, problem: `signature does not verify: ${sig.reason ?? 'no valid layer'}` });
-    if (c.attest) {
-      const att = await verifyImageAttestations(store, { publicKey: c.publicKey, digest, predicateType: SLSA_PROVENANCE_V1 });
-      if (!att.ok) problems.push({ digest, problem: `attestation does not verify: ${att.reason ?? 'no valid layer'}` });
+    for (const predicateType of attestations) {
+      const att = await verifyImageAttestations(store, { publicKey: c.publicKey, digest, predicateType });
+      if (!att.ok) problems.push({ digest, problem: `${predicateType} attestation does not verify: ${att.reason ?? 'no valid layer'}` });
     }
     if (c.bundles) {
-      const b = await verifyImageBundles(store, { publicKey: c.publicKey, digest, predicateType: bundlePredicate(c.attest) });
-      if (!b.ok) problems.push({ digest, problem: `sigstore bundle does not verify: ${b.reason ?? 'none valid'}` });
+      for (const predicateType of bundlePredicates(attestations)) {
+        const b = await verifyImageBundles(store, { publicKey: c.publicKey, digest, predicateType });
+        if (!b.ok) problems.push({ digest, problem: `sigstore bundle (${predicateType}) does not verify: ${b.reason ?? 'none valid'}` });
+      }
     }
   }
   return problems;
 }
 
-/** Keyless: every digest has a bundle by the expected identity that verifies against the trusted root. */
-export async function verifyKeyless(store: ArtifactStore, digests: string[], v: KeylessVerification, attest: boolean): Promise<SignatureProblem[]> {
+/** Keyless: every digest has bundles (sign, and attestations) by the expected identity that verify against the trusted root. */
+export async function verifyKeyless(store: ArtifactStore, digests: string[], v: KeylessVerification, attest: boolean, vsa = false): Promise<SignatureProblem[]> {
   const problems: SignatureProblem[] = [];
   for (const digest of digests) {
-    const r = await verifyKeylessAt(store, digest, v, bundlePredicate(attest));
-    if (!r.ok) problems.push({ digest, problem: `keyless bundle does not verify: ${r.reason}` });
+    for (const p of bundlePredicates(attestationPredicates(attest, vsa))) {
+      const r = await verifyKeylessAt(store, digest, v, p);
+      if (!r.ok) problems.push({ digest, problem: `keyless bundle (${p}) does not verify: ${r.reason}` });
+    }
   }
   return problems;
 }

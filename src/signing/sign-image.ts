@@ -1,17 +1,43 @@
-// Everything to push for one promoted digest, computed without I/O: a .sig image and a SLSA .att image for the
-// digest and, for an index, for each child manifest (as `cosign sign --recursive`). The activity pushes blobs,
+// Everything to push for one promoted digest, computed without I/O: a .sig image and a .att image (SLSA provenance
+// and, with verification inputs, the VSA) for the digest and, for an index, for each child manifest (as `cosign
+// sign --recursive`). The activity pushes blobs,
 // then manifests under their tags, merging with what a registry already has (mergeCosignImage).
 import { bundleReferrer, COSIGN_SIGN_PREDICATE, cosignSignStatement, serializeBundle, signStatementBundle, toSigstoreSigner } from './bundle';
-import { attestationLayer, buildCosignImage, signatureLayer, type Artifact, type TaggedArtifact } from './artifacts';
+import { attestationLayer, buildCosignImage, signatureLayer, type Artifact, type CosignLayer, type TaggedArtifact } from './artifacts';
 import { INTOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from './dsse';
 import { assertDigest, attestationTag, signatureTag } from '../model';
 import { serializeStatement } from './intoto';
 import { promotionProvenanceStatement, SLSA_PROVENANCE_V1, type PromotionProvenanceInput } from './slsa-provenance';
 import { simpleSigningPayload } from './simple-signing';
+import { promotionVsaStatement, SLSA_VSA_V1, type VerificationInputs } from './vsa';
 import type { Signer } from './signer';
 import type { SubjectDescriptor } from '../model';
 
-export type ProvenanceInputs = Omit<PromotionProvenanceInput, 'digest'>;
+export type ProvenanceInputs = Omit<PromotionProvenanceInput, 'digest'> & {
+  /** What was verified before promoting: with it, a VSA is written beside the provenance. */
+  verification?: VerificationInputs;
+};
+
+/** The attestation statements of one digest: its provenance and, when verification inputs are given, its VSA. */
+export function attestationStatements(p: ProvenanceInputs, digest: string): Array<[string, Buffer]> {
+  const { verification, ...prov } = p;
+  const provenance = promotionProvenanceStatement({ ...prov, digest });
+  const out: Array<[string, Buffer]> = [[SLSA_PROVENANCE_V1, serializeStatement(provenance)]];
+  if (verification) {
+    const vsa = promotionVsaStatement({
+      digest,
+      sourceRepository: p.sourceRepository,
+      promoflowVersion: p.promoflowVersion,
+      workflowId: p.workflowId,
+      runId: p.runId,
+      timeVerified: p.finishedOn,
+      verification,
+      subjectName: provenance.subject[0]!.name!,
+    });
+    out.push([SLSA_VSA_V1, serializeStatement(vsa)]);
+  }
+  return out;
+}
 
 export interface SignImageInput {
   /** The promoted manifest digest (image or index). */
@@ -36,6 +62,8 @@ export interface SignedDigest {
   digest: string;
   signature: TaggedArtifact;
   attestation?: TaggedArtifact;
+  /** The .att image's layers by predicate type, to merge only those a registry lacks. */
+  attestationLayers?: Array<{ predicateType: string; layer: CosignLayer }>;
   /** OCI referrers (push blobs + manifest by digest, then list each for its subject: ArtifactStore.pushReferrer). */
   referrers?: Array<{ predicateType: string; artifact: Artifact }>;
 }
@@ -51,17 +79,21 @@ export async function signDigest(digest: string, input: Omit<SignImageInput, 'di
   const sig = await input.signer.sign(payload);
   const signature: TaggedArtifact = { tag: signatureTag(digest), ...buildCosignImage([signatureLayer(payload, sig)]) };
   const out: SignedDigest = { digest, signature };
-  const provenance = input.provenance ? serializeStatement(promotionProvenanceStatement({ ...input.provenance, digest })) : undefined;
-  if (provenance) {
-    const env = await signEnvelope(INTOTO_PAYLOAD_TYPE, provenance, input.signer);
-    out.attestation = { tag: attestationTag(digest), ...buildCosignImage([attestationLayer(serializeEnvelope(env), SLSA_PROVENANCE_V1)]) };
+  const attestations = input.provenance ? attestationStatements(input.provenance, digest) : [];
+  if (attestations.length) {
+    out.attestationLayers = [];
+    for (const [predicateType, st] of attestations) {
+      const env = await signEnvelope(INTOTO_PAYLOAD_TYPE, st, input.signer);
+      out.attestationLayers.push({ predicateType, layer: attestationLayer(serializeEnvelope(env), predicateType) });
+    }
+    out.attestation = { tag: attestationTag(digest), ...buildCosignImage(out.attestationLayers.map((l) => l.layer)) };
   }
   if (input.bundles) {
     const subject = input.bundles.subjects.find((s) => s.digest === digest);
     if (!subject) throw new Error(`bundles: no subject descriptor (size, mediaType) for ${digest}`);
     const signer = await toSigstoreSigner(input.signer);
     const statements: Array<[string, Buffer]> = [[COSIGN_SIGN_PREDICATE, cosignSignStatement(digest)]];
-    if (provenance) statements.push([SLSA_PROVENANCE_V1, provenance]);
+    statements.push(...attestations);
     out.referrers = [];
     for (const [predicateType, st] of statements) {
       const bundle = serializeBundle(await signStatementBundle(st, signer));

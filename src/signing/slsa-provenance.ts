@@ -1,6 +1,7 @@
 // SLSA provenance v1 predicate for a promotion: what was copied (source digest), where to, from which manifest
-// commit, by which promoflow and which Temporal run. Pure: timestamps and IDs come from the caller, so a retried
-// activity rebuilds identical bytes.
+// commit, by which promoflow and which Temporal run, and the rollout record (tags, phases with their timestamps,
+// soak served, approvals, verify gates). Pure: timestamps and IDs come from the caller (the workflow's state), so a
+// retried activity rebuilds identical bytes.
 import { assertDigest } from '../model';
 import { statement, subjectForDigest, type Statement } from './intoto';
 
@@ -22,6 +23,7 @@ export interface ProvenanceV1 {
       destinations: string[];
       manifestPath: string;
       gitCommit?: string;
+      rollout?: RolloutRecord;
     };
     internalParameters?: Record<string, unknown>;
     resolvedDependencies: ResourceDescriptor[];
@@ -30,6 +32,26 @@ export interface ProvenanceV1 {
     builder: { id: string; version: Record<string, string> };
     metadata: { invocationId: string; startedOn: string; finishedOn: string };
   };
+}
+
+/** One phase of the rollout as the workflow recorded it (its timestamps are the workflow's, not the activity's). */
+export interface RolloutPhase {
+  name: string;
+  startedAt: string;
+  /** Absent for the phase the attestation is written in (it is still running). */
+  finishedAt?: string;
+  /** The soak served after the phase (the durable timer ran out: an aborted soak ends the rollout). */
+  soakSeconds?: number;
+  /** The phase's verify gate (digest and tags read back at every destination) ran. */
+  verifyGate?: boolean;
+  /** The approval Update that released the next phase: who, why, when. */
+  approval?: { by: string; reason?: string; at: string };
+}
+
+/** How this digest rolled out, up to the phase its attestations were written in. No secret: names, times, people. */
+export interface RolloutRecord {
+  tags: string[];
+  phases: RolloutPhase[];
 }
 
 export interface PromotionProvenanceInput {
@@ -50,6 +72,7 @@ export interface PromotionProvenanceInput {
   finishedOn: string;
   /** Subject name; defaults to the first destination's repository. */
   subjectName?: string;
+  rollout?: RolloutRecord;
 }
 
 function rfc3339(value: string, what: string): string {
@@ -57,6 +80,21 @@ function rfc3339(value: string, what: string): string {
     throw new Error(`${what} must be an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** The record with its timestamps checked and its keys in one order (the same record, the same bytes). */
+function rolloutOf(r: RolloutRecord): RolloutRecord {
+  return {
+    tags: [...r.tags],
+    phases: r.phases.map((p) => ({
+      name: p.name,
+      startedAt: rfc3339(p.startedAt, `rollout phase ${p.name} startedAt`),
+      ...(p.finishedAt ? { finishedAt: rfc3339(p.finishedAt, `rollout phase ${p.name} finishedAt`) } : {}),
+      ...(p.soakSeconds ? { soakSeconds: p.soakSeconds } : {}),
+      ...(p.verifyGate ? { verifyGate: true } : {}),
+      ...(p.approval ? { approval: { by: p.approval.by, ...(p.approval.reason ? { reason: p.approval.reason } : {}), at: rfc3339(p.approval.at, `rollout phase ${p.name} approval time`) } } : {}),
+    })),
+  };
 }
 
 export function promotionProvenance(input: PromotionProvenanceInput): ProvenanceV1 {
@@ -70,6 +108,7 @@ export function promotionProvenance(input: PromotionProvenanceInput): Provenance
         destinations: [...input.destinations],
         manifestPath: input.manifestPath,
         ...(input.gitCommit ? { gitCommit: input.gitCommit } : {}),
+        ...(input.rollout ? { rollout: rolloutOf(input.rollout) } : {}),
       },
       internalParameters: { temporal: { namespace: input.namespace ?? 'default', workflowId: input.workflowId, runId: input.runId } },
       resolvedDependencies: [{ uri: `${input.sourceRepository}@${input.digest}`, name: input.sourceRepository, digest: { sha256: hex } }],

@@ -163,10 +163,14 @@ export class SignatureVerificationError extends Error {
   override name = 'SignatureVerificationError';
 }
 
-/** Source policy: throws a SignatureVerificationError naming the image and why, unless a valid signature exists. */
-export async function requireSignedImage(reader: ArtifactReader, image: string, check: SignatureCheck): Promise<void> {
+/**
+ * Source policy: throws a SignatureVerificationError naming the image and why, unless a valid signature exists;
+ * returns the verdict (the layers that verified: the evidence a VSA names).
+ */
+export async function requireSignedImage(reader: ArtifactReader, image: string, check: SignatureCheck): Promise<ImageVerdict> {
   const v = await verifyImageSignatures(reader, check);
   if (!v.ok) throw new SignatureVerificationError(`source policy: ${image}@${check.digest} is not signed by the trusted key: ${v.reason ?? 'unknown'}`);
+  return v;
 }
 
 /**

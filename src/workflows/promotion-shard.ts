@@ -45,7 +45,7 @@ export async function promotionShard(input: ShardInput): Promise<ShardResult> {
       merge(
         await promoteBatch.executeWithOptions(
           { summary: `batch ${i + 1}/${input.batches} of ${input.phaseName} shard ${input.shard}` },
-          [{ bundle: input.bundle, shards: input.shards, shard: input.shard, batch: i, phaseName: input.phaseName, run: input.run, retryWindowSeconds: t.retryWindowSeconds }],
+          [{ bundle: input.bundle, shards: input.shards, shard: input.shard, batch: i, phaseName: input.phaseName, run: input.run, ...(input.rollout ? { rollout: input.rollout } : {}), retryWindowSeconds: t.retryWindowSeconds }],
         ),
       );
       completed.add(i);

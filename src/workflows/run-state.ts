@@ -4,7 +4,7 @@
 // references, counters and at most FAILURE_SAMPLE failures, whatever the run size.
 import {
   EDGE_OUTCOMES, FAILURE_SAMPLE, addCounts, emptyCounts, phaseTotals, type DecisionRecord, type DestinationCounts, type FailureSample, type OutcomeCounts, type PhaseStatus,
-  type PlanPhaseResult, type RunState, type ShardedRunStatus, type ShardedRunInput, type ShardResult, type StateRefList,
+  type PhaseGates, type PlanPhaseResult, type RolloutPhases, type RunState, type ShardedRunStatus, type ShardedRunInput, type ShardResult, type StateRefList,
 } from '../contract';
 
 export type RunEvent =
@@ -130,4 +130,25 @@ export function runStatus(s: RunState): ShardedRunStatus {
 
 export function doneEdges(s: RunState): number {
   return runTotals(s).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The rollout record up to phase `pi` (which is running), from the run's state only, so every attempt of every
+ * activity of the phase gets the same record: each earlier phase with its start and end, the soak it served, its
+ * verify gate and the approval that released the next phase (who, why, when); phase `pi` with its start.
+ */
+export function rolloutSoFar(s: RunState, gates: readonly PhaseGates[], pi: number): RolloutPhases {
+  return s.phases.slice(0, pi + 1).map((p, k) => {
+    const g = gates[k]!;
+    const done = k < pi;
+    const approval = done && g.approval ? s.decisions.filter((d) => d.kind === 'approve' && d.phase === p.name).at(-1) : undefined;
+    return {
+      name: p.name,
+      startedAt: p.startedAt ?? s.startedOn,
+      ...(done && p.finishedAt ? { finishedAt: p.finishedAt } : {}),
+      ...(done && g.soakSeconds > 0 ? { soakSeconds: g.soakSeconds } : {}),
+      ...(g.verify ? { verifyGate: true } : {}),
+      ...(approval ? { approval: { by: approval.by, ...(approval.reason ? { reason: approval.reason } : {}), at: approval.at } } : {}),
+    };
+  });
 }

@@ -12,7 +12,7 @@ import { abortUpdate, approveUpdate, decisionInput, pauseUpdate, rejectUpdate, r
 import { recordCounts, recordPhase } from './metrics';
 import { promotionShard } from './promotion-shard';
 import { renderRunDetails } from './run-details';
-import { applyEvent, doneEdges, initialRunState, phaseFailed, runStatus, runTotals, type RunEvent } from './run-state';
+import { applyEvent, doneEdges, initialRunState, phaseFailed, rolloutSoFar, runStatus, runTotals, type RunEvent } from './run-state';
 import {
   SA_COMMIT, SA_PHASE, SA_STATUS, type Activities, type DecisionRecord, type PhaseResult, type RunIdentity, type RunState, type ShardedRunStatus, type ShardedRunInput,
   type ShardedRunResult, type StateRef, type StateRefList,
@@ -138,7 +138,7 @@ export async function shardedRun(input: ShardedRunInput): Promise<ShardedRunResu
           try {
             const r = await executeChild(promotionShard, {
               workflowId: `${info.workflowId}/${p.name}/shard-${i}`,
-              args: [{ run, bundle: input.bundle, phase: pi, phaseName: p.name, shards: planned.shards, shard: i, edges, batches, ...(planned.queues?.[i] ? { taskQueue: planned.queues[i] } : {}), ...(input.tuning ? { tuning: input.tuning } : {}) }],
+              args: [{ run, rollout: rolloutSoFar(s, input.phases, pi), bundle: input.bundle, phase: pi, phaseName: p.name, shards: planned.shards, shard: i, edges, batches, ...(planned.queues?.[i] ? { taskQueue: planned.queues[i] } : {}), ...(input.tuning ? { tuning: input.tuning } : {}) }],
             });
             apply({ type: 'shard-done', phase: pi, result: r });
             recordCounts(p.name, r.counts);

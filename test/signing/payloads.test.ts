@@ -7,6 +7,8 @@ import { parseStatement, serializeStatement } from '../../src/signing/intoto';
 import { promotionProvenanceStatement, SLSA_PROVENANCE_V1, PROMOTION_BUILD_TYPE } from '../../src/signing/slsa-provenance';
 import { goJson } from '../../src/signing/encoding';
 import { LocalKeySigner } from '../../src/signing/keys';
+import { attestationStatements } from '../../src/signing/sign-image';
+import { SLSA_VSA_V1 } from '../../src/signing/vsa';
 
 const D = 'sha256:' + 'ab'.repeat(32);
 
@@ -78,5 +80,50 @@ describe('SLSA provenance v1 statement', () => {
   });
   it('strict parse refuses extra top-level fields (as cosign >= 3.0.6 does)', () => {
     assert.throws(() => parseStatement(Buffer.from(goJson({ _type: 'x', subject: [{ digest: { sha256: 'a' } }], predicateType: 'p', predicate: {}, extra: 1 }))), /malformed/);
+  });
+});
+
+describe('rollout record and VSA', () => {
+  const prov = {
+    sourceRepository: 'staging.example/app',
+    destinations: ['prod.example/app'],
+    manifestPath: 'images.yaml',
+    promoflowVersion: '1.2.3',
+    workflowId: 'wf',
+    runId: 'run',
+    startedOn: '2026-11-26T10:00:00Z',
+    finishedOn: '2026-11-26T10:30:00Z',
+    rollout: {
+      tags: ['v1'],
+      phases: [
+        { name: 'canary', startedAt: '2026-11-26T10:00:01Z', finishedAt: '2026-11-26T10:29:00Z', soakSeconds: 600, verifyGate: true, approval: { by: 'alice', reason: 'healthy', at: '2026-11-26T10:29:00Z' } },
+        { name: 'global', startedAt: '2026-11-26T10:30:00Z' },
+      ],
+    },
+    verification: {
+      sourcePolicy: { type: 'key' as const, keyFingerprint: `sha256:${'cd'.repeat(32)}` },
+      signingPolicy: { type: 'key' as const, keyFingerprint: `sha256:${'ef'.repeat(32)}` },
+      inputAttestations: [{ uri: `staging.example/app:sha256-${'ab'.repeat(32)}.sig`, digest: `sha256:${'12'.repeat(32)}` }],
+    },
+  };
+  it('the provenance carries the rollout; the VSA names the policy, the input attestations and the result; the same inputs give the same bytes', () => {
+    const [[pt, p], [vt, v]] = attestationStatements(prov, D) as [[string, Buffer], [string, Buffer]];
+    assert.equal(pt, SLSA_PROVENANCE_V1);
+    assert.equal(vt, SLSA_VSA_V1);
+    const ps = parseStatement(p) as { predicate: { buildDefinition: { externalParameters: { rollout: unknown } } } };
+    assert.deepEqual(ps.predicate.buildDefinition.externalParameters.rollout, prov.rollout);
+    const vs = parseStatement(v) as { subject: unknown; predicate: { verifier: { id: string }; timeVerified: string; resourceUri: string; policy: { digest: { sha256: string }; annotations: unknown }; inputAttestations: unknown; verificationResult: string } };
+    assert.deepEqual(vs.subject, [{ name: 'prod.example/app', digest: { sha256: 'ab'.repeat(32) } }]);
+    assert.equal(vs.predicate.verifier.id, 'https://promoflow.dev/verifier');
+    assert.equal(vs.predicate.timeVerified, prov.finishedOn);
+    assert.equal(vs.predicate.resourceUri, `staging.example/app@${D}`);
+    assert.deepEqual(vs.predicate.policy.annotations, { source: prov.verification.sourcePolicy, signing: prov.verification.signingPolicy });
+    assert.match(vs.predicate.policy.digest.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(vs.predicate.inputAttestations, [{ uri: prov.verification.inputAttestations[0]!.uri, digest: { sha256: '12'.repeat(32) }, mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json' }]);
+    assert.equal(vs.predicate.verificationResult, 'PASSED');
+    assert.deepEqual(attestationStatements(prov, D), attestationStatements(JSON.parse(JSON.stringify(prov)) as typeof prov, D), 'a retry writes identical bytes');
+    assert.throws(() => attestationStatements({ ...prov, rollout: { tags: [], phases: [{ name: 'x', startedAt: 'now' }] } }, D), /rollout phase x startedAt must be an RFC 3339 timestamp/);
+    const { verification: _v, ...noVsa } = prov;
+    assert.deepEqual(attestationStatements(noVsa, D).map(([t]) => t), [SLSA_PROVENANCE_V1], 'no verification inputs: provenance only');
   });
 });

@@ -2,7 +2,7 @@
 // bounded, decisions drive pause/abort, and the status follows from counters, decisions and the phase.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent, initialRunState, runStatus, runTotals, doneEdges } from '../../src/workflows/run-state';
+import { applyEvent, initialRunState, rolloutSoFar, runStatus, runTotals, doneEdges } from '../../src/workflows/run-state';
 import type { FailureSample, ShardedRunInput } from '../../src/contract';
 
 const input: ShardedRunInput = {
@@ -45,4 +45,21 @@ test('status: planning, paused, awaiting approval, then failed/succeeded/aborted
   const f = structuredClone(s);
   applyEvent(f, { type: 'accounted', phase: 1, counts: { us: [0, 0, 0, 0, 1, 0] } });
   assert.equal(runStatus(f), 'failed', 'a skipped edge is not a success');
+});
+
+test('rollout record: earlier phases with start, end, soak served, verify gate and the approval; the running phase with its start; the same state gives the same record', () => {
+  const gates = [{ name: 'canary', soakSeconds: 600, verify: true, approval: true }, { name: 'global', soakSeconds: 0, verify: false, approval: false }];
+  const s = initialRunState({ ...input, phases: gates }, '2026-01-01T00:00:00Z');
+  applyEvent(s, { type: 'phase-status', phase: 0, status: 'running', at: '2026-01-01T00:00:01Z' });
+  assert.deepEqual(rolloutSoFar(s, gates, 0), [{ name: 'canary', startedAt: '2026-01-01T00:00:01Z', verifyGate: true }]);
+  applyEvent(s, { type: 'decision', record: { kind: 'pause', by: 'ops', at: '2026-01-01T00:01:00Z' } });
+  applyEvent(s, { type: 'decision', record: { kind: 'approve', by: 'alice', reason: 'healthy', phase: 'canary', at: '2026-01-01T00:20:00Z' } });
+  applyEvent(s, { type: 'phase-status', phase: 0, status: 'done', at: '2026-01-01T00:20:00Z' });
+  applyEvent(s, { type: 'phase-status', phase: 1, status: 'running', at: '2026-01-01T00:20:01Z' });
+  const expected = [
+    { name: 'canary', startedAt: '2026-01-01T00:00:01Z', finishedAt: '2026-01-01T00:20:00Z', soakSeconds: 600, verifyGate: true, approval: { by: 'alice', reason: 'healthy', at: '2026-01-01T00:20:00Z' } },
+    { name: 'global', startedAt: '2026-01-01T00:20:01Z' },
+  ];
+  assert.deepEqual(rolloutSoFar(s, gates, 1), expected);
+  assert.deepEqual(rolloutSoFar(JSON.parse(JSON.stringify(s)) as typeof s, gates, 1), expected, 'after continue-as-new (the state carried as JSON)');
 });
