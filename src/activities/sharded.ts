@@ -26,6 +26,8 @@ export interface EntryContext {
   verify: boolean;
   run: RunIdentity;
   signal: AbortSignal;
+  /** The batch's heartbeat: steps inside call it to stay alive (their own details would overwrite the batch's cursor). */
+  heartbeat: () => void;
 }
 
 /** An edge outcome, with whether a failure is transient (retried within the retry window). */
@@ -109,7 +111,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
     if (!ref) throw ApplicationFailure.nonRetryable(`shard ${i} is not in the shard list ${shards}`, 'StateCorrupt');
     return cache.get(ref, () => getJson(store, ref as StateRef, shardDoc, 'shard'));
   };
-  const contextFor = (bundle: RunBundle, entry: ShardEntry, phase: string, run: RunIdentity, signal: AbortSignal): EntryContext => {
+  const contextFor = (bundle: RunBundle, entry: ShardEntry, phase: string, run: RunIdentity, signal: AbortSignal, heartbeat: () => void): EntryContext => {
     const project = entry.project ? bundle.projects?.find((p) => p.name === entry.project) : undefined;
     const ph = bundle.phases.find((p) => p.name === phase)!;
     const goesTo = new Set<string>();
@@ -123,6 +125,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       verify: ph.verify,
       run,
       signal,
+      heartbeat,
     };
   };
 
@@ -169,14 +172,15 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
         }
         ctx.heartbeat(details);
       };
-      // A digest may take long (big layers): keep the batch alive, and its progress reference the latest details
-      // (the copy and signing steps inside heartbeat too, with their own details).
-      const pulse = setInterval(() => ctx.heartbeat(details), 10_000);
+      // A digest may take long (big layers): keep the batch alive. Every heartbeat of the batch, and of the copy and
+      // signing steps inside it, carries the batch's latest progress reference, so a retry resumes from it.
+      const alive = () => ctx.heartbeat(details);
+      const pulse = setInterval(alive, 10_000);
       try {
         await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
           const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
           if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
-          const records = await execute({ ...e, dests: todo }, contextFor(bundle, { ...e, dests: todo }, input.phaseName, input.run, ctx.cancellationSignal));
+          const records = await execute({ ...e, dests: todo }, contextFor(bundle, { ...e, dests: todo }, input.phaseName, input.run, ctx.cancellationSignal, alive));
           for (const r of records) {
             const { transient: t, ...rec } = r;
             if (t && windowOpen) transient++;
