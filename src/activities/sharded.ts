@@ -74,6 +74,20 @@ class DocCache {
   }
 }
 
+/**
+ * Run `fn` heartbeating every quarter of the activity's heartbeat timeout: the run's planning and bookkeeping
+ * activities are short, but with a heartbeat timeout a SIGKILLed worker costs them seconds, not their start-to-close.
+ */
+async function pulsing<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const t = setInterval(() => ctx.heartbeat(), Math.min(10_000, Math.max(250, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4)));
+  try {
+    return await fn();
+  } finally {
+    clearInterval(t);
+  }
+}
+
 export function countRecords(records: readonly EdgeRecord[], into: DestinationCounts = {}): DestinationCounts {
   for (const r of records) (into[r.destination] ??= emptyCounts())[EDGE_OUTCOMES.indexOf(r.outcome)]++;
   return into;
@@ -130,7 +144,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
   };
 
   return {
-    async planPhase(input: PlanPhaseInput): Promise<PlanPhaseResult> {
+    planPhase: (input: PlanPhaseInput): Promise<PlanPhaseResult> => pulsing(async () => {
       const bundle = await bundleOf(input.bundle);
       const blocked = new Set<string>();
       for (const r of input.blocked) await readKeys(store, r, blocked);
@@ -149,7 +163,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
         ...(skipped.length ? { skippedAccount: await putJson(store, { edges: skipped } satisfies AccountNode) } : {}),
         failures: sampleFailures(skipped),
       };
-    },
+    }),
 
     async promoteBatch(input: BatchInput): Promise<BatchResult> {
       const ctx = Context.current();
@@ -175,7 +189,8 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       // A digest may take long (big layers): keep the batch alive. Every heartbeat of the batch, and of the copy and
       // signing steps inside it, carries the batch's latest progress reference, so a retry resumes from it.
       const alive = () => ctx.heartbeat(details);
-      const pulse = setInterval(alive, 10_000);
+      // A quarter of the heartbeat timeout: a busy event loop (a loaded machine) delays a pulse without losing the batch.
+      const pulse = setInterval(alive, Math.min(10_000, Math.max(250, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4)));
       try {
         await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
           const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
@@ -211,20 +226,20 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       };
     },
 
-    async abortBatches(input: AbortBatchesInput): Promise<BatchResult> {
+    abortBatches: (input: AbortBatchesInput): Promise<BatchResult> => pulsing(async () => {
       const shard = await shardOf(input.shards, input.shard);
       const records: EdgeRecord[] = [];
       for (const [from, to] of input.ranges) {
         for (const b of shard.batches.slice(from, to)) for (const e of b) for (const d of e.dests) records.push({ image: e.image, digest: e.digest, destination: d, phase: input.phaseName, outcome: 'aborted', errorType: 'Aborted', error: 'not promoted: the run was aborted' });
       }
       return { counts: countRecords(records), failures: [], account: await putJson(store, { edges: records } satisfies AccountNode) };
-    },
+    }),
 
     /**
      * Edges of a phase that will never run (the run was aborted, or rejected at a gate), accounted with `outcome`:
      * the shards in `ranges` of a planned phase, or the whole phase when it was never planned.
      */
-    async accountUnrun(input: UnrunInput): Promise<BatchResult> {
+    accountUnrun: (input: UnrunInput): Promise<BatchResult> => pulsing(async () => {
       const bundle = await bundleOf(input.bundle);
       let shards: ShardDoc[];
       const records: EdgeRecord[] = [];
@@ -241,11 +256,9 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       const phaseName = bundle.phases[input.phase]!.name;
       for (const s of shards) for (const b of s.batches) for (const e of b) for (const d of e.dests) records.push({ image: e.image, digest: e.digest, destination: d, phase: phaseName, outcome: input.outcome, errorType: input.errorType, error: input.error });
       return { counts: countRecords(records), failures: sampleFailures(records), account: await putJson(store, { edges: records } satisfies AccountNode) };
-    },
+    }),
 
     /** Many account (or blocked-list) references → one. */
-    async compactRefs(input: { parts: StateRef[] }): Promise<StateRef> {
-      return putJson(store, { parts: input.parts } satisfies AccountNode);
-    },
+    compactRefs: (input: { parts: StateRef[] }): Promise<StateRef> => pulsing(() => putJson(store, { parts: input.parts } satisfies AccountNode)),
   };
 }
