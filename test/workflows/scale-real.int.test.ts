@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runScaleReal } from '../../src/testing/scale-real';
 
-test('scale-real, short: 3 workers with SIGKILLs, every edge accounted and verified, the second run has nothing to do, no drift', async () => {
+test('scale-real, short: 3 workers with SIGKILLs, every edge accounted and verified, the second run has nothing to do, no drift', { timeout: 600_000 }, async () => {
   const lines: string[] = [];
   const r = await runScaleReal({ images: 40, destinations: 5, workers: 3, killEverySeconds: 5, groups: 4, histories: false, log: (l) => lines.push(l) });
   const why = JSON.stringify({ first: r.first, second: r.second, reconcile: r.reconcile, log: lines });
