@@ -16,7 +16,7 @@ interface Heartbeat {
   bytes?: number;
 }
 
-export function copyActivities(deps: { scopes: RegistryScopes }) {
+export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () => void }) {
   const { scopes } = deps;
   return {
     async checkSource(input: CheckSourceInput): Promise<SourceInfo> {
@@ -60,7 +60,9 @@ export function copyActivities(deps: { scopes: RegistryScopes }) {
             }
           }
         }
-        const prior = (ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? [];
+        // Inside a batch the details are the batch's (its cursor), not this copy's: a retried copy there re-checks
+        // what the destination has (blobs and manifests present are not sent again).
+        const prior = deps.heartbeat ? [] : ((ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? []);
         const done = new Set<string>(prior);
         // Progress events come per blob; a single large blob still needs a pulse, or it would look like a dead worker.
         // The pulse beats only when bytes moved since the last one: a stalled transfer stops heartbeating, so
@@ -69,7 +71,8 @@ export function copyActivities(deps: { scopes: RegistryScopes }) {
         let reported = 0;
         const beat = () => {
           reported = moved;
-          ctx.heartbeat({ done: [...done], bytes: moved } satisfies Heartbeat);
+          if (deps.heartbeat) deps.heartbeat();
+          else ctx.heartbeat({ done: [...done], bytes: moved } satisfies Heartbeat);
         };
         const pulse = setInterval(() => moved !== reported && beat(), Math.min(5000, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3)));
         let result;

@@ -18,6 +18,11 @@ export interface ActivityDeps {
   keys: KeyRing;
   /** The state store every worker and the CLI share (run bundles, shard work sets, accounts). */
   store: StateStore;
+  /**
+   * Inside a batch activity: the batch's heartbeat. The copy, verify and signing steps call it to stay alive instead
+   * of heartbeating details of their own, which would overwrite the batch's progress reference (its resume cursor).
+   */
+  heartbeat?: () => void;
 }
 
 /**

@@ -44,10 +44,12 @@ function provenanceFor(entry: ShardEntry, ctx: EntryContext, evidence: SourceEvi
 }
 
 export function registryExecutor(deps: ActivityDeps): EntryExecutor {
-  const copy = copyActivities(deps);
-  const sign = signingActivities(deps);
-  const verify = verifyActivities(deps);
   return async (entry: ShardEntry, ctx: EntryContext): Promise<ExecutedEdge[]> => {
+    // The steps heartbeat through the batch (keeping its progress reference), not with details of their own.
+    const stepDeps = { ...deps, heartbeat: ctx.heartbeat };
+    const copy = copyActivities(stepDeps);
+    const sign = signingActivities(stepDeps);
+    const verify = verifyActivities(stepDeps);
     const base = (d: string): Pick<EdgeRecord, 'image' | 'digest' | 'destination' | 'phase'> => ({ image: entry.image, digest: entry.digest, destination: d, phase: ctx.phase });
     const failed = (d: string, e: unknown): ExecutedEdge => {
       const f = failureOf(e);

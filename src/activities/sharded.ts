@@ -28,6 +28,8 @@ export interface EntryContext {
   /** The run's rollout up to this phase (from the workflow's state): the provenance's rollout record. */
   rollout?: RolloutPhases;
   signal: AbortSignal;
+  /** The batch's heartbeat: steps inside call it to stay alive (their own details would overwrite the batch's cursor). */
+  heartbeat: () => void;
 }
 
 /** An edge outcome, with whether a failure is transient (retried within the retry window). */
@@ -74,6 +76,20 @@ class DocCache {
   }
 }
 
+/**
+ * Run `fn` heartbeating every quarter of the activity's heartbeat timeout: the run's planning and bookkeeping
+ * activities are short, but with a heartbeat timeout a SIGKILLed worker costs them seconds, not their start-to-close.
+ */
+async function pulsing<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const t = setInterval(() => ctx.heartbeat(), Math.min(10_000, Math.max(250, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4)));
+  try {
+    return await fn();
+  } finally {
+    clearInterval(t);
+  }
+}
+
 export function countRecords(records: readonly EdgeRecord[], into: DestinationCounts = {}): DestinationCounts {
   for (const r of records) (into[r.destination] ??= emptyCounts())[EDGE_OUTCOMES.indexOf(r.outcome)]++;
   return into;
@@ -111,7 +127,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
     if (!ref) throw ApplicationFailure.nonRetryable(`shard ${i} is not in the shard list ${shards}`, 'StateCorrupt');
     return cache.get(ref, () => getJson(store, ref as StateRef, shardDoc, 'shard'));
   };
-  const contextFor = (bundle: RunBundle, entry: ShardEntry, phase: string, run: RunIdentity, rollout: RolloutPhases | undefined, signal: AbortSignal): EntryContext => {
+  const contextFor = (bundle: RunBundle, entry: ShardEntry, phase: string, run: RunIdentity, rollout: RolloutPhases | undefined, signal: AbortSignal, heartbeat: () => void): EntryContext => {
     const project = entry.project ? bundle.projects?.find((p) => p.name === entry.project) : undefined;
     const ph = bundle.phases.find((p) => p.name === phase)!;
     const goesTo = new Set<string>();
@@ -126,11 +142,12 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       run,
       ...(rollout ? { rollout } : {}),
       signal,
+      heartbeat,
     };
   };
 
   return {
-    async planPhase(input: PlanPhaseInput): Promise<PlanPhaseResult> {
+    planPhase: (input: PlanPhaseInput): Promise<PlanPhaseResult> => pulsing(async () => {
       const bundle = await bundleOf(input.bundle);
       const blocked = new Set<string>();
       for (const r of input.blocked) await readKeys(store, r, blocked);
@@ -149,7 +166,7 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
         ...(skipped.length ? { skippedAccount: await putJson(store, { edges: skipped } satisfies AccountNode) } : {}),
         failures: sampleFailures(skipped),
       };
-    },
+    }),
 
     async promoteBatch(input: BatchInput): Promise<BatchResult> {
       const ctx = Context.current();
@@ -172,16 +189,18 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
         }
         ctx.heartbeat(details);
       };
-      // A digest may take long (big layers): keep the batch alive, and its progress reference the latest details
-      // (the copy and signing steps inside heartbeat too, with their own details).
-      const pulse = setInterval(() => ctx.heartbeat(details), 10_000);
+      // A digest may take long (big layers): keep the batch alive. Every heartbeat of the batch, and of the copy and
+      // signing steps inside it, carries the batch's latest progress reference, so a retry resumes from it.
+      const alive = () => ctx.heartbeat(details);
+      // A quarter of the heartbeat timeout: a busy event loop (a loaded machine) delays a pulse without losing the batch.
+      const pulse = setInterval(alive, Math.min(10_000, Math.max(250, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4)));
       try {
         await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
           const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
           if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
           // A shard planned before entries carried `final` attests wherever it signs, as it did then.
           const one: ShardEntry = { ...e, dests: todo, ...(shard.staged ? {} : { final: true as const }) };
-          const records = await execute(one, contextFor(bundle, one, input.phaseName, input.run, input.rollout, ctx.cancellationSignal));
+          const records = await execute(one, contextFor(bundle, one, input.phaseName, input.run, input.rollout, ctx.cancellationSignal, alive));
           for (const r of records) {
             const { transient: t, ...rec } = r;
             if (t && windowOpen) transient++;
@@ -212,20 +231,20 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       };
     },
 
-    async abortBatches(input: AbortBatchesInput): Promise<BatchResult> {
+    abortBatches: (input: AbortBatchesInput): Promise<BatchResult> => pulsing(async () => {
       const shard = await shardOf(input.shards, input.shard);
       const records: EdgeRecord[] = [];
       for (const [from, to] of input.ranges) {
         for (const b of shard.batches.slice(from, to)) for (const e of b) for (const d of e.dests) records.push({ image: e.image, digest: e.digest, destination: d, phase: input.phaseName, outcome: 'aborted', errorType: 'Aborted', error: 'not promoted: the run was aborted' });
       }
       return { counts: countRecords(records), failures: [], account: await putJson(store, { edges: records } satisfies AccountNode) };
-    },
+    }),
 
     /**
      * Edges of a phase that will never run (the run was aborted, or rejected at a gate), accounted with `outcome`:
      * the shards in `ranges` of a planned phase, or the whole phase when it was never planned.
      */
-    async accountUnrun(input: UnrunInput): Promise<BatchResult> {
+    accountUnrun: (input: UnrunInput): Promise<BatchResult> => pulsing(async () => {
       const bundle = await bundleOf(input.bundle);
       let shards: ShardDoc[];
       const records: EdgeRecord[] = [];
@@ -242,11 +261,9 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       const phaseName = bundle.phases[input.phase]!.name;
       for (const s of shards) for (const b of s.batches) for (const e of b) for (const d of e.dests) records.push({ image: e.image, digest: e.digest, destination: d, phase: phaseName, outcome: input.outcome, errorType: input.errorType, error: input.error });
       return { counts: countRecords(records), failures: sampleFailures(records), account: await putJson(store, { edges: records } satisfies AccountNode) };
-    },
+    }),
 
     /** Many account (or blocked-list) references → one. */
-    async compactRefs(input: { parts: StateRef[] }): Promise<StateRef> {
-      return putJson(store, { parts: input.parts } satisfies AccountNode);
-    },
+    compactRefs: (input: { parts: StateRef[] }): Promise<StateRef> => pulsing(() => putJson(store, { parts: input.parts } satisfies AccountNode)),
   };
 }

@@ -65,7 +65,9 @@ function identityToken(policy: KeylessPolicy): string {
 
 const publicKeyOf = async (keys: KeyRing, signing: SigningRef): Promise<string> => (await keys.signer(signing.key)).publicKeyPem();
 
-export function signingActivities({ scopes, keys }: ActivityDeps) {
+export function signingActivities({ scopes, keys, heartbeat }: ActivityDeps) {
+  // Inside a batch, the batch's heartbeat (which keeps its progress reference); else this activity's.
+  const beat = heartbeat ?? (() => Context.current().heartbeat());
   return {
     async signAtHome(input: SignInput): Promise<SignResult> {
       try {
@@ -95,7 +97,7 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
           [...input.children, input.digest],
           input.subjects ?? [],
           { signer, dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, bundles: !!input.signing.bundles, provenance },
-          () => Context.current().heartbeat(),
+          beat,
         );
       } catch (e) {
         throw classify(e);
@@ -112,7 +114,7 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
           to,
           input.digests,
           { attest: input.attest, bundles: !!input.bundles, keyless: !!input.keyless, fromName: input.from.name, image: input.image },
-          () => Context.current().heartbeat(),
+          beat,
         );
       } catch (e) {
         throw classify(e);
@@ -127,7 +129,7 @@ export function signingActivities({ scopes, keys }: ActivityDeps) {
         const publicKey = keyless ? '' : await publicKeyOf(keys, input.signing);
         // Reader faults throw (transient, retried); a problem is a verdict on intact bytes.
         const judge = (digests: string[]): Promise<SignatureProblem[]> => {
-          Context.current().heartbeat();
+          beat();
           return keyless
             ? verifyKeyless(store, digests, keylessVerification(keys, keyless), input.signing.attest, !!input.vsa)
             : verifyWithKey(store, digests, { publicKey, dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, vsa: !!input.vsa, bundles: !!input.signing.bundles });

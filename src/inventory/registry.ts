@@ -1,9 +1,10 @@
 // Reads what registries hold, in the planner's shape (plan/inventory.ts): per repository, the declared tags'
 // digests, which declared digests are present, and which carry a cosign signature or attestation (seen in the
 // tags list as sha256-<hex>.sig / .att, so they cost no extra request). One tags-list walk per repository, then a
-// HEAD per declared tag found and per declared digest not already proven by a tag. With `allTags`, every tag is
+// HEAD per declared tag found and per declared digest not already proven by a tag (none for what the listing's
+// gcr.io-style digest map already names: one request per repository there). With `allTags`, every tag is
 // resolved (reconciliation needs unexpected tags too).
-import { headManifest, listTags, mapLimit, OciError, type RegistryClient } from '../oci';
+import { headManifest, iterateTagPages, mapLimit, OciError, type RegistryClient } from '../oci';
 import { isArtifactTag, parseCosignTag, repositoryKey, splitRepositoryKey, type RepositoryRef } from '../model';
 import type { Spec } from '../manifest';
 import type { Inventory, RepoState } from '../plan';
@@ -40,14 +41,22 @@ export function reposOfSpec(spec: Spec): RepoQuery[] {
   return [...byKey.values()];
 }
 
-async function tagsOf(client: RegistryClient, repo: RepositoryRef): Promise<string[]> {
+/** The tags, and the digest → tags map when the registry's listing carries one (gcr.io, Artifact Registry). */
+async function tagsOf(client: RegistryClient, repo: RepositoryRef): Promise<{ tags: string[]; manifest?: Map<string, string[]> }> {
+  const tags: string[] = [];
+  let manifest: Map<string, string[]> | undefined;
   try {
-    return await listTags(client, repo);
+    for await (const page of iterateTagPages(client, repo)) {
+      // One push per tag: spreading a 130,000-element page into push() overflows the call stack.
+      for (const t of page.tags) tags.push(t);
+      if (page.manifest) for (const [d, ts] of Object.entries(page.manifest)) (manifest ??= new Map()).set(d, ts);
+    }
   } catch (e) {
     // A repository that does not exist yet is simply empty.
-    if (e instanceof OciError && (e.status === 404 || e.code === 'NAME_UNKNOWN')) return [];
+    if (e instanceof OciError && (e.status === 404 || e.code === 'NAME_UNKNOWN')) return { tags: [] };
     throw e;
   }
+  return { tags, ...(manifest ? { manifest } : {}) };
 }
 
 /**
@@ -60,7 +69,7 @@ export async function readRepoState(
   q: Pick<RepoQuery, 'repo' | 'digests' | 'tags'>,
   opts: { allTags?: boolean; concurrency?: number } = {},
 ): Promise<RepoState & { allTags: string[] }> {
-  const listed = await tagsOf(client, q.repo);
+  const { tags: listed, manifest } = await tagsOf(client, q.repo);
   const present = new Set(listed);
   const signatures = new Set<string>();
   const attestations = new Set<string>();
@@ -69,10 +78,18 @@ export async function readRepoState(
     if (artifact) (artifact.kind === 'sig' ? signatures : attestations).add(artifact.subject);
   }
   const n = opts.concurrency ?? 16;
-  const wanted = opts.allTags ? listed.filter((t) => !isArtifactTag(t)) : [...q.tags].filter((t) => present.has(t));
-  const heads = await mapLimit(wanted, n, (t) => headManifest(client, q.repo, t));
   const tags = new Map<string, string>();
   const digests = new Set<string>();
+  // The listing's digest map answers for every tag and digest it names: one request for the whole repository
+  // (kpromo relies on the same). Only what it does not name is resolved by HEAD below.
+  if (manifest) {
+    for (const [d, ts] of manifest) {
+      digests.add(d);
+      for (const t of ts) tags.set(t, d);
+    }
+  }
+  const wanted = (opts.allTags ? listed.filter((t) => !isArtifactTag(t)) : [...q.tags].filter((t) => present.has(t))).filter((t) => !tags.has(t));
+  const heads = await mapLimit(wanted, n, (t) => headManifest(client, q.repo, t));
   wanted.forEach((t, i) => {
     const h = heads[i];
     if (!h) return;
@@ -89,7 +106,8 @@ export async function readRepoState(
 
 export async function readInventory(client: RegistryClient, spec: Spec, opts: { concurrency?: number; allTags?: boolean } = {}): Promise<Inventory> {
   const queries = reposOfSpec(spec);
-  // Repositories 8 at a time, each with its own parallel HEADs: the per-registry limit in the client is the bound.
-  const states = await mapLimit(queries, 8, (q) => readRepoState(client, q, { allTags: opts.allTags, concurrency: opts.concurrency }));
+  // Repositories 32 at a time (most hold one or two declared tags, so their own parallel HEADs add little), each
+  // with its own parallel HEADs: the per-registry limit in the client is the bound.
+  const states = await mapLimit(queries, 32, (q) => readRepoState(client, q, { allTags: opts.allTags, concurrency: opts.concurrency }));
   return { repos: new Map(queries.map((q, i) => [q.key, states[i]!])) };
 }

@@ -80,7 +80,7 @@ function faultRules(rate: number): FaultRule[] {
 }
 
 /** A `promoflow worker` kept running by a supervisor (as systemd or Kubernetes would), SIGKILLed on demand. */
-class Supervisor {
+export class Supervisor {
   private child: ChildProcess | undefined;
   private out = '';
   private stopped = false;
@@ -102,6 +102,11 @@ class Supervisor {
       if (!this.stopped) setTimeout(() => this.start(), 500);
     });
     this.child = child;
+  }
+
+  /** The live worker's process ID (for CPU and memory sampling), if one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   polling(): boolean {

@@ -6,7 +6,7 @@
 import { CancellationScope, continueAsNew, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { FAILURE_SAMPLE, addCounts, type Activities, type BatchResult, type ShardInput, type ShardResult, type ShardState } from '../contract';
 
-export const SHARD_DEFAULTS = { batchWindow: 4, batchesPerRun: 400, retryWindowSeconds: 6 * 3600, heartbeatSeconds: 60 } as const;
+export const SHARD_DEFAULTS = { batchWindow: 4, batchesPerRun: 400, retryWindowSeconds: 6 * 3600, heartbeatSeconds: 30 } as const;
 
 export async function promotionShard(input: ShardInput): Promise<ShardResult> {
   const t = { ...SHARD_DEFAULTS, ...input.tuning };
@@ -21,7 +21,7 @@ export async function promotionShard(input: ShardInput): Promise<ShardResult> {
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['StateCorrupt', 'StateMissingError', 'StateCorruptError'] },
   });
   // Bookkeeping on the run's own queue: small store writes, retried a while (a store outage is transient too).
-  const { abortBatches, compactRefs } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 50, maximumInterval: '1 minute' } });
+  const { abortBatches, compactRefs } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 50, maximumInterval: '1 minute' } });
 
   const merge = (r: BatchResult) => {
     addCounts(st.counts, r.counts);

@@ -22,6 +22,8 @@ export const RUN_DEFAULTS = { window: 16, batchEdges: 512, shardEdges: 16384, sh
 
 const { planPhase, accountUnrun, compactRefs } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
+  // They heartbeat while they work: a worker SIGKILLed under one costs this, not the start-to-close timeout.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['StateCorrupt', 'StateMissingError', 'StateCorruptError'] },
 });
 
