@@ -11,7 +11,7 @@ import { reconcileRunActivities, type InventoryReader } from './reconcile-run';
 
 export { createActivityDeps, type ActivityDeps } from './deps';
 export { readAccount, type EntryExecutor, type EntryContext, type ExecutedEdge } from './sharded';
-export { readFindings, readRepairs, reconcileBundleFromSpec, type InventoryReader } from './reconcile-run';
+export { loadGitHead, readFindings, readRepairs, reconcileBundleFromSpec, reconcilePolicy, type InventoryReader } from './reconcile-run';
 // The worker's credential configuration, loaded by the worker before it starts (a bad file stops it).
 export { CredentialBindings } from '../oci';
 export { artifactStore } from './artifacts';

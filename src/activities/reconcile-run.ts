@@ -105,6 +105,16 @@ export function reconcileBundleFromSpec(spec: Spec, commit?: string): RunBundle 
   };
 }
 
+/** What the manifests ask reconcile to check, and the public key beside a `file://….key` signing key. */
+export function reconcilePolicy(spec: Spec): { policy: DriftPolicy; publicKey?: string } {
+  const cosignTags = spec.signing ? spec.signing.formats.includes('cosign-tag') : false;
+  const key = spec.signing?.key;
+  return {
+    policy: { signatures: cosignTags, attestations: cosignTags && (spec.signing?.attest ?? false) },
+    ...(key?.startsWith('file://') && key.endsWith('.key') ? { publicKey: `${key.slice(0, -'.key'.length)}.pub` } : {}),
+  };
+}
+
 /** `git fetch` of `ref` from `repository` into a worker-local cache: the commit the ref points to now. */
 export async function fetchHead(repository: string, ref: string, cacheRoot = join(tmpdir(), 'promoflow-git')): Promise<{ top: string; commit: string }> {
   const top = join(cacheRoot, createHash('sha256').update(repository).digest('hex').slice(0, 16));
@@ -121,6 +131,18 @@ export async function fetchHead(repository: string, ref: string, cacheRoot = joi
   }
   const commit = (await git(['rev-parse', 'refs/promoflow/head^{commit}'])).stdout.trim();
   return { top, commit };
+}
+
+/** The manifests at the current head of `ref` (path: a manifest file or directory inside the repository). */
+export async function loadGitHead(repository: string, ref: string, manifestPath: string): Promise<{ spec: Spec; commit: string }> {
+  const { top, commit } = await fetchHead(repository, ref);
+  const path = manifestPath.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  // The manifest path names a file or a directory inside the repository; GitSource roots at its directory.
+  const isFile = /\.ya?ml$/.test(path);
+  const dir = isFile ? path.split('/').slice(0, -1).join('/') : path;
+  const rel = isFile ? path.split('/').pop()! : '';
+  const spec = await loadOrFail(() => loadSpecFrom(new GitSource(top, commit, dir, `${repository}@${commit.slice(0, 12)}:${dir || '.'}`), rel));
+  return { spec, commit };
 }
 
 async function loadOrFail(load: () => Promise<{ spec: Spec }>): Promise<Spec> {
@@ -177,20 +199,14 @@ export function reconcileRunActivities(deps: ActivityDeps, inventory: InventoryR
       const s = input.source;
       if (s.kind === 'bundle') {
         const b = await bundleOf(s.bundle);
-        return { bundle: s.bundle, manifestFiles: b.manifestFiles, ...(b.commit ? { commit: b.commit } : {}) };
+        return { bundle: s.bundle, manifestFiles: b.manifestFiles, ...(b.commit ? { commit: b.commit } : {}), ...s.policy };
       }
       if (s.kind === 'dir') {
         const spec = await loadOrFail(() => loadSpec(s.path));
-        return { bundle: await putJson(store, reconcileBundleFromSpec(spec)), manifestFiles: spec.files };
+        return { bundle: await putJson(store, reconcileBundleFromSpec(spec)), manifestFiles: spec.files, ...reconcilePolicy(spec) };
       }
-      const { top, commit } = await fetchHead(s.repository, s.ref);
-      const path = s.path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-      // The manifest path names a file or a directory inside the repository; GitSource roots at its directory.
-      const isFile = /\.ya?ml$/.test(path);
-      const dir = isFile ? path.split('/').slice(0, -1).join('/') : path;
-      const rel = isFile ? path.split('/').pop()! : '';
-      const spec = await loadOrFail(() => loadSpecFrom(new GitSource(top, commit, dir, `${s.repository}@${commit.slice(0, 12)}:${dir || '.'}`), rel));
-      return { bundle: await putJson(store, reconcileBundleFromSpec(spec, commit)), commit, manifestFiles: spec.files };
+      const { spec, commit } = await loadGitHead(s.repository, s.ref, s.path);
+      return { bundle: await putJson(store, reconcileBundleFromSpec(spec, commit)), commit, manifestFiles: spec.files, ...reconcilePolicy(spec) };
     },
 
     /** Shards of the whole desired state (every phase's destinations), a repository never split. */

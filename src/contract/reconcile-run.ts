@@ -16,7 +16,7 @@ export const FINDING_SAMPLE = 20;
  * that commit. `dir`: a directory (or file) every worker can read, re-read by each run.
  */
 export type ReconcileSource =
-  | { kind: 'bundle'; bundle: StateRef; commit?: string }
+  | { kind: 'bundle'; bundle: StateRef; policy: { policy: DriftPolicy; publicKey?: string } }
   | { kind: 'git'; repository: string; ref: string; path: string }
   | { kind: 'dir'; path: string };
 
@@ -36,8 +36,10 @@ export interface ReconcileTuning {
 export interface ReconcileRunInput {
   name: string;
   source: ReconcileSource;
-  policy: DriftPolicy;
-  /** Public key reference (`file://…` / `env://…`) for signature validity and verified peer copies. */
+  /**
+   * Public key reference (`file://…` / `env://…`) for signature validity and verified peer copies; absent: the
+   * `.pub` beside a `file://….key` signing key of the manifests, if any.
+   */
   publicKey?: string;
   repair: boolean;
   tuning?: ReconcileTuning;
@@ -54,6 +56,9 @@ export type ReconcileStatus = 'clean' | 'drift' | 'repaired' | 'partially-repair
 export interface ReconcileState {
   phase: ReconcilePhase;
   bundle?: StateRef;
+  /** What the manifests ask for (signatures, attestations), and the key that checks them: resolved with the bundle. */
+  policy?: DriftPolicy;
+  publicKey?: string;
   commit?: string;
   manifestFiles?: string[];
   /** The inventory plan: shards (by reference) and their [edges, batches]. */
@@ -120,6 +125,8 @@ export interface ResolveSourceResult {
   bundle: StateRef;
   commit?: string;
   manifestFiles: string[];
+  policy: DriftPolicy;
+  publicKey?: string;
 }
 
 export interface PlanInventoryInput {

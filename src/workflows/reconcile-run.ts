@@ -44,7 +44,8 @@ export async function reconcileRun(input: ReconcileRunInput): Promise<ReconcileR
 
   if (s.phase === 'resolving') {
     const r = await resolveReconcileSource({ name: input.name, source: input.source });
-    Object.assign(s, { bundle: r.bundle, manifestFiles: r.manifestFiles, ...(r.commit ? { commit: r.commit } : {}) });
+    const publicKey = input.publicKey ?? r.publicKey;
+    Object.assign(s, { bundle: r.bundle, manifestFiles: r.manifestFiles, policy: r.policy, ...(publicKey ? { publicKey } : {}), ...(r.commit ? { commit: r.commit } : {}) });
     const { repos: _repos, ...planned } = await planInventory({ bundle: r.bundle, batchEdges: t.batchEdges, shardEdges: t.shardEdges });
     s.planned = planned;
     s.batchesTotal = planned.sizes.reduce((n, [, b]) => n + b, 0);
@@ -86,7 +87,7 @@ export async function reconcileRun(input: ReconcileRunInput): Promise<ReconcileR
     const runner = async (): Promise<void> => {
       for (let next = take(); next; next = drain ? undefined : take()) {
         const queue = planned.queues?.[next.shard];
-        const args = { bundle, shards: planned.shards, shard: next.shard, batch: next.batch, policy: input.policy, ...(input.publicKey ? { publicKey: input.publicKey } : {}) };
+        const args = { bundle, shards: planned.shards, shard: next.shard, batch: next.batch, policy: s.policy!, ...(s.publicKey ? { publicKey: s.publicKey } : {}) };
         const opts = { summary: `inventory batch ${next.batch + 1}/${planned.sizes[next.shard]![1]} of shard ${next.shard}`, ...(queue ? { taskQueue: queue } : {}) };
         let r: InventoryShardBatchResult;
         try {
@@ -139,7 +140,7 @@ export async function reconcileRun(input: ReconcileRunInput): Promise<ReconcileR
         promotionError = `${f.type}: ${f.message}`.slice(0, 300);
       }
     }
-    const sig = await repairSignaturesFromPeers({ bundle, findings: findingsRef, ...(input.publicKey ? { publicKey: input.publicKey } : {}) });
+    const sig = await repairSignaturesFromPeers({ bundle, findings: findingsRef, ...(s.publicKey ? { publicKey: s.publicKey } : {}) });
     const settled = await settleRepairs({ findings: findingsRef, ...(promotion ? { promotion } : {}), ...(sig.records ? { signatures: sig.records } : {}), ...(promotionError ? { promotionError } : {}) });
     Object.assign(repair, { repaired: settled.repaired, failed: settled.failed, notRepaired: settled.notRepaired, ...(settled.records ? { records: settled.records } : {}) });
     s.phase = 'done';
