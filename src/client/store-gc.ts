@@ -26,6 +26,18 @@ export function parseAge(s: string): number | undefined {
   return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
 }
 
+/** Every reference in a history's payloads (their bytes are JSON: decoded as text) and strings, walked in place. */
+function collectRefs(v: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 40 || v === null || v === undefined) return;
+  if (typeof v === 'string') {
+    for (const r of refsIn(v)) into.add(r);
+  } else if (v instanceof Uint8Array) {
+    for (const r of refsIn(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8'))) into.add(r);
+  } else if (typeof v === 'object') {
+    for (const x of Array.isArray(v) ? v : Object.values(v)) collectRefs(x, into, depth + 1);
+  }
+}
+
 /** References named by the histories of every open workflow in the namespace. */
 export async function openRunRoots(client: Client): Promise<{ roots: Set<string>; workflows: number }> {
   const roots = new Set<string>();
@@ -33,9 +45,7 @@ export async function openRunRoots(client: Client): Promise<{ roots: Set<string>
   for await (const w of client.workflow.list({ query: `ExecutionStatus = 'Running'` })) {
     workflows++;
     const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
-    // Payload bytes are JSON: decoded as text, every reference in them is found.
-    const text = JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
-    for (const r of refsIn(text)) roots.add(r);
+    collectRefs(history, roots);
   }
   return { roots, workflows };
 }

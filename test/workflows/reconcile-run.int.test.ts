@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createActivities, createActivityDeps, readAccount, readFindings, readRepairs } from '../../src/activities';
@@ -14,7 +14,10 @@ import { startReconcileRun } from '../../src/client/reconcile';
 import { main } from '../../src/client/cli';
 import { CliError, EXIT } from '../../src/client/exit-codes';
 import { EDGE_OUTCOMES, reconcileProgressQuery, type ReconcileRunResult } from '../../src/contract';
-import { FsStateStore, putJson } from '../../src/state';
+import { FsStateStore, StateMissingError, putJson } from '../../src/state';
+import { sendControl } from '../../src/client/control';
+import { startShardedRun, storeRun } from '../../src/client/sharded-start';
+import { runProgressQuery } from '../../src/contract';
 import { eventually, startTestEnvironment, testClient } from '../../src/testing/harness';
 import { measureHistories } from '../../src/testing/history-bounds';
 import { stubExecutor } from '../../src/testing/stub-executor';
@@ -174,4 +177,42 @@ images:
   assert.equal(bad.code, EXIT.INVALID);
   assert.match(bad.stderr, /no-such-branch/);
   assert.equal(bad.stderr.split('\n').length <= 6, true, 'a short message, no stack');
+});
+
+test('store gc keeps every document an open run refers to and removes what ended runs left once old enough', async () => {
+  // An open run: a promotion waiting at an approval gate (its bundle, shard lists and accounts are in use).
+  const gated = syntheticBundle({ projects: 2, digests: 40, destinations: 3, canary: 1 }, 'gc-open');
+  gated.phases[0] = { ...gated.phases[0]!, approval: true };
+  const open = await startShardedRun(client, await storeRun(store, gated, { batchEdges: 8 }));
+  await eventually('the gate', async () => (await open.query(runProgressQuery)).status === 'awaiting-approval', 60_000);
+  const ended = (await client.workflow.getHandle('reconcile/bounds').result()) as ReconcileRunResult;
+  // Everything in the store is made two days old.
+  const old = new Date(Date.now() - 2 * 86_400_000);
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else utimesSync(join(d, e.name), old, old);
+    }
+  };
+  walk(store.location);
+  const addr = ['--temporal-address', env.temporal!.address];
+  const dry = await cliIn(['store', 'gc', '--older-than', '1d', '--dry-run', '--json', ...addr]);
+  assert.equal(dry.code, EXIT.OK, dry.stderr);
+  const d = JSON.parse(dry.stdout) as { removed: number; marked: number; openWorkflows: number };
+  assert.ok(d.openWorkflows >= 1 && d.marked > 0 && d.removed > 0, dry.stdout);
+  await store.get(ended.findingsRef!);
+  const gc = await cliIn(['store', 'gc', '--older-than', '1d', ...addr]);
+  assert.equal(gc.code, EXIT.OK, gc.stderr);
+  await assert.rejects(store.get(ended.findingsRef!), StateMissingError, 'an ended run\'s findings are swept once old');
+  // The open run still finds all it needs: approved, it completes with an exact account.
+  await sendControl(client, open.workflowId, 'approve', { by: 'tester' });
+  const r = await open.result();
+  assert.equal(r.status, 'succeeded');
+  assert.equal(r.totals.reduce((a, b) => a + b, 0), 120);
+  let accounted = 0;
+  for await (const e of readAccount(store, r.account!)) accounted += e.outcome === 'promoted' ? 1 : 0;
+  assert.equal(accounted, 120, 'the account is readable whole');
+  const bad = await cliIn(['store', 'gc', '--older-than', 'soon', ...addr]);
+  assert.equal(bad.code, EXIT.INVALID);
+  assert.match(bad.stderr, /--older-than is an age such as 12h or 7d/);
 });

@@ -6,7 +6,7 @@ import { parseAge, runStoreGc } from '../store-gc';
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const [verb, ...args] = argv;
-  check(z.literal('gc', { error: 'store: expected gc' }), verb, 'store');
+  check(z.literal('gc', { error: 'expected gc' }), verb, 'store');
   const { values } = parse('store gc', args, { 'older-than': { type: 'string', default: '7d' }, 'dry-run': { type: 'boolean', default: false } });
   const age = check(z.string().regex(/^[1-9]\d*[smhd]$/, '--older-than is an age such as 12h or 7d'), values['older-than'], 'store gc');
   return runStoreGc({ olderThanMs: parseAge(age)!, dryRun: values['dry-run'], json: values.json, ...connection(values) }, io);
