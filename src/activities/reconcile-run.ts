@@ -23,7 +23,7 @@ import { GitSource, ManifestLoadError, loadSpec, loadSpecFrom, type RegistryEndp
 import { summarize, type DesiredRepo, type DriftItem, type DriftPolicy } from '../plan';
 import { getJson, putJson, type StateRef, type StateStore } from '../state';
 import { shardPhase, type ShardDoc } from './shards';
-import { readAccount } from './sharded';
+import { DocCache, readAccount } from './sharded';
 import { inventoryRepos, reconcileActivities } from './reconcile';
 import { classify } from './failures';
 import type { ActivityDeps } from './deps';
@@ -186,11 +186,13 @@ export function registryInventory(deps: ActivityDeps): InventoryReader {
 
 export function reconcileRunActivities(deps: ActivityDeps, inventory: InventoryReader = registryInventory(deps)) {
   const { store } = deps;
-  const bundleOf = (ref: StateRef) => getJson(store, ref, runBundle, 'reconcile bundle');
+  // Documents are immutable: every batch of a run reads the same bundle and shard list, parsed once per worker.
+  const cache = new DocCache(64);
+  const bundleOf = (ref: StateRef) => cache.get(ref, () => getJson(store, ref, runBundle, 'reconcile bundle'));
   const shardOf = async (shards: StateRef, i: number): Promise<ShardDoc> => {
-    const ref = (await getJson(store, shards, shardsDoc, 'shard list')).shards[i];
+    const ref = (await cache.get(shards, () => getJson(store, shards, shardsDoc, 'shard list'))).shards[i];
     if (!ref) throw ApplicationFailure.nonRetryable(`shard ${i} is not in the shard list ${shards}`, 'StateCorrupt');
-    return getJson(store, ref, shardDoc, 'shard');
+    return cache.get(ref, () => getJson(store, ref, shardDoc, 'shard'));
   };
   const peers = reconcileActivities(deps);
 
