@@ -58,7 +58,7 @@ export const accountNode = z.object({ parts: z.array(stateRef).optional(), edges
 const partial = z.object({ edges: z.array(edgeRecord) });
 
 /** Documents are immutable (content-addressed): a worker keeps the recent ones parsed. */
-class DocCache {
+export class DocCache {
   private readonly docs = new Map<string, Promise<unknown>>();
   constructor(private readonly max: number) {}
   get<T>(ref: string, load: () => Promise<T>): Promise<T> {

@@ -43,7 +43,11 @@ function repositoryGroup(item: BundleItem): string {
 }
 
 /** Shards for `phaseIndex`; at most `maxShards` (shards grow when a phase would have more), or one per group. */
-export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: ReadonlySet<string>, opts: { batchEdges: number; shardEdges: number; maxShards: number }): PhaseShards {
+/**
+ * `wholeRepos` (inventory): a repository (image) is never split across batches or shards, since its diff needs every
+ * declared tag of it at once (a tag declared in another batch would look unexpected).
+ */
+export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: ReadonlySet<string>, opts: { batchEdges: number; shardEdges: number; maxShards: number; wholeRepos?: boolean }): PhaseShards {
   const phase = bundle.phases[phaseIndex]!;
   const projects = new Map((bundle.projects ?? []).map((p) => [p.name, p]));
   const queueOf = new Map(bundle.destinations.map((d) => [d.name, d.taskQueue ?? '']));
@@ -86,14 +90,24 @@ export function shardPhase(bundle: RunBundle, phaseIndex: number, blocked: Reado
       batch = [];
       batchSize = 0;
     };
-    for (const e of groups.get(key)!) {
-      if (!shard || shardSize + e.dests.length > shardEdges) {
+    const entries = groups.get(key)!;
+    // Stable: bundle order within an image, images in first-seen order.
+    if (opts.wholeRepos) {
+      const first = new Map<string, number>();
+      entries.forEach((e, i) => first.has(e.image) || first.set(e.image, i));
+      entries.sort((a, b) => first.get(a.image)! - first.get(b.image)!);
+    }
+    let prevImage: string | undefined;
+    for (const e of entries) {
+      const cut = !opts.wholeRepos || e.image !== prevImage;
+      prevImage = e.image;
+      if (!shard || (cut && shardSize + e.dests.length > shardEdges)) {
         if (shard) closeBatch();
         shard = { phase: phase.name, group, staged: true, ...(queue ? { taskQueue: queue } : {}), batches: [] };
         shards.push(shard);
         shardSize = 0;
       }
-      if (batchSize + e.dests.length > opts.batchEdges && batch.length) closeBatch();
+      if (cut && batchSize + e.dests.length > opts.batchEdges && batch.length) closeBatch();
       batch.push(e);
       batchSize += e.dests.length;
       shardSize += e.dests.length;

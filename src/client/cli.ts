@@ -25,12 +25,15 @@ Usage:
   promoflow deployment ramp <build-id> --percentage N [--deployment NAME]
   promoflow deployment describe [--deployment NAME]
   promoflow reconcile -f <manifest> [--repair] [--json|--markdown] [--public-key FILE] [--no-wait]
-  promoflow schedule create|update <schedule-id> -f <manifest> (--every 1h | --cron "EXPR") [--repair]
-                    [--catchup-window 5m] [--public-key FILE] [--note TEXT]
+  promoflow schedule create|update <schedule-id> -f <manifest> [--git REPO [--ref REF]] (--every 1h | --cron "EXPR")
+                    [--repair] [--catchup-window 5m] [--public-key FILE] [--note TEXT]
+                    (with --git, -f is the manifest path inside REPO and each run reconciles REF's current head;
+                    without, each run re-reads -f, which every worker must be able to read)
   promoflow schedule pause|unpause|trigger|delete|describe <schedule-id> [--note TEXT] [--json]
   promoflow snapshot <registry/repo-prefix> [--format yaml|csv]
   promoflow trusted-root [--out FILE]   (the sigstore trusted root through TUF, for air-gapped workers and cosign)
   promoflow verify <registry/image@sha256:… | registry/image:tag> --policy FILE [--json]
+  promoflow store gc [--older-than 7d] [--dry-run] [--json]   (state store retention: keeps what open runs use)
   promoflow dev up [--registries staging,prod,...]
   promoflow demo [--keep]
 
@@ -63,6 +66,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   snapshot: () => load(import('./commands/snapshot.js')),
   'trusted-root': () => load(import('./commands/trusted-root.js')),
   verify: () => load(import('./commands/verify.js')),
+  store: () => load(import('./commands/store.js')),
   dev: () => load(import('./commands/dev.js')),
   demo: () => load(import('./commands/demo.js')),
 };

@@ -2,15 +2,20 @@
 // Reconcile workflow on an interval or a cron expression, with overlap policy SKIP (a slow scan is never doubled)
 // and an explicit catch-up window (after an outage, one late run rather than a burst). create and update are
 // idempotent: create on an existing schedule updates it, and re-applying the same definition is not an error.
-// The manifests are read when the command runs and travel in the schedule's action as compact spec-derived data.
+// The schedule stores WHERE the manifests are, never a copy: a git repository (URL or path the workers can reach)
+// + ref + manifest path (`--git`, `--ref`), or a manifest file/directory every worker can read (`-f` alone). Each
+// scheduled run resolves it in an activity (git fetch of the ref → commit → load → bundle in the state store), so
+// it reconciles the manifests at the source's current head. create validates the source once before saving it.
+import { isAbsolute, resolve } from 'node:path';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptionsStartWorkflowAction, type ScheduleSpec } from '@temporalio/client';
 import { z } from 'zod';
-import { TASK_QUEUE } from '../contract';
-import { reconcile } from '../workflows';
+import { TASK_QUEUE, type ReconcileRunInput, type ReconcileSource } from '../contract';
+import { loadGitHead } from '../activities';
+import { reconcileRun } from '../workflows';
 import { connect, resolveTarget } from './connection';
 import { CliError, EXIT } from './exit-codes';
 import { loadSpecOrFail, type Io } from './promote';
-import { reconcileInputFromSpec } from './reconcile';
+import { publicKeyRef } from './reconcile';
 
 export const SCHEDULE_SUBCOMMANDS = ['create', 'update', 'pause', 'unpause', 'trigger', 'delete', 'describe'] as const;
 export type ScheduleSubcommand = (typeof SCHEDULE_SUBCOMMANDS)[number];
@@ -23,6 +28,9 @@ export interface ScheduleOptions {
   sub: ScheduleSubcommand;
   id: string;
   file?: string;
+  /** A git repository (URL, or a path on the workers) holding the manifests at `-f` (a path inside it). */
+  git?: string;
+  ref?: string;
   every?: string;
   cron?: string;
   catchupWindow: string;
@@ -40,18 +48,38 @@ function specOf(o: ScheduleOptions): ScheduleSpec {
   return o.every ? { intervals: [{ every: o.every }] } : { cronExpressions: [o.cron!] };
 }
 
-async function actionOf(o: ScheduleOptions, io: Io): Promise<ScheduleOptionsStartWorkflowAction<typeof reconcile>> {
-  if (!o.file) throw new CliError(`promoflow schedule ${o.sub}: needs -f <manifest>`, EXIT.INVALID);
+/** The schedule's source, checked once now (a bad repository, ref or manifest is exit 2 with nothing saved). */
+async function sourceOf(o: ScheduleOptions, io: Io): Promise<{ name: string; source: ReconcileSource; publicKey?: string }> {
+  if (!o.file) throw new CliError(`promoflow schedule ${o.sub}: needs -f <manifest> (with --git: its path inside the repository)`, EXIT.INVALID);
+  if (o.git) {
+    const ref = o.ref ?? 'HEAD';
+    const repository = /^[a-z][a-z0-9+.-]*:\/\//i.test(o.git) || /^[^/]+@[^:]+:/.test(o.git) ? o.git : resolve(o.git);
+    let spec;
+    try {
+      ({ spec } = await loadGitHead(repository, ref, o.file));
+    } catch (e) {
+      throw new CliError(`promoflow schedule ${o.sub}: --git ${o.git} --ref ${ref} -f ${o.file}: ${(e as Error).message.split('\n').slice(0, 5).join('\n')}`, EXIT.INVALID);
+    }
+    const publicKey = publicKeyRef(spec, o.publicKey);
+    return { name: spec.name, source: { kind: 'git', repository, ref, path: o.file }, ...(publicKey && o.publicKey ? { publicKey } : {}) };
+  }
+  if (o.ref) throw new CliError(`promoflow schedule ${o.sub}: --ref needs --git <repository>`, EXIT.INVALID);
   const spec = await loadSpecOrFail(o.file, io);
-  const input = reconcileInputFromSpec(spec, { repair: o.repair, ...(o.publicKey ? { publicKey: o.publicKey } : {}) });
+  const publicKey = o.publicKey ? publicKeyRef(spec, o.publicKey) : undefined;
+  return { name: spec.name, source: { kind: 'dir', path: isAbsolute(o.file) ? o.file : resolve(o.file) }, ...(publicKey ? { publicKey } : {}) };
+}
+
+async function actionOf(o: ScheduleOptions, io: Io): Promise<ScheduleOptionsStartWorkflowAction<typeof reconcileRun>> {
+  const { name, source, publicKey } = await sourceOf(o, io);
+  const input: ReconcileRunInput = { name, source, ...(publicKey ? { publicKey } : {}), repair: o.repair };
   return {
     type: 'startWorkflow',
-    workflowType: reconcile,
+    workflowType: reconcileRun,
     // Temporal appends the scheduled time to this ID, so every run is distinct and sorts by time.
     workflowId: `reconcile/${o.id}`,
     taskQueue: TASK_QUEUE,
     args: [input],
-    staticSummary: `scheduled reconcile ${input.name}${input.repair ? ' (repair)' : ''}`,
+    staticSummary: `scheduled reconcile ${name}${o.repair ? ' (repair)' : ''}`,
   };
 }
 

@@ -9,6 +9,7 @@ import { CliError, EXIT, exitCodeFor } from './exit-codes';
 import type { Io } from './promote';
 import { renderText } from './summary';
 import { shardedStatus } from './sharded-status';
+import { reconcileStatus } from './reconcile';
 
 export async function runStatus(opts: { workflowId: string; json: boolean; stateDir: string; temporalAddress?: string; namespace?: string }, io: Io): Promise<number> {
   const target = resolveTarget(opts);
@@ -25,6 +26,7 @@ export async function runStatus(opts: { workflowId: string; json: boolean; state
     }
     const uiUrl = workflowUiUrl(target, id);
     const running = desc.status.name === 'RUNNING';
+    if (desc.type === 'reconcileRun') return await reconcileStatus(handle(), { ...opts, running, temporalStatus: desc.status.name, ...(uiUrl ? { uiUrl } : {}) }, io);
     if (desc.type === 'shardedRun') return await shardedStatus(handle(), { ...opts, running, temporalStatus: desc.status.name, uiUrl }, io);
     const state: PromotionRunResult = running ? await session.call('reading', id, () => handle().query(progressQuery)) : await session.result<PromotionRunResult>(id);
     io.stdout(opts.json ? JSON.stringify({ workflowId: id, temporalStatus: desc.status.name, uiUrl, state }, null, 2) : renderText(state, { workflowId: id, uiUrl }));

@@ -7,6 +7,11 @@ import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, 
 import type { DestinationRef, EndpointRef, PromotionItem } from './runs';
 import type { AbortBatchesInput, BatchInput, BatchResult, PlanPhaseInput, PlanPhaseResult, UnrunInput } from './sharded-run';
 import type { StateRef } from '../state';
+import type {
+  InventoryShardBatchInput, InventoryShardBatchResult, PlanInventoryInput, PlanRepairInput, PlanRepairResult, RepairSignaturesFromPeersInput, ResolveSourceInput, ResolveSourceResult,
+  SettleRepairsInput, SettleRepairsResult,
+} from './reconcile-run';
+import type { PlannedPhase } from './sharded-run';
 
 export interface CheckSourceInput {
   image: string;
@@ -161,4 +166,11 @@ export interface Activities {
   abortBatches(input: AbortBatchesInput): Promise<BatchResult>;
   accountUnrun(input: UnrunInput): Promise<BatchResult>;
   compactRefs(input: { parts: StateRef[] }): Promise<StateRef>;
+  // The sharded reconcile (see reconcile-run.ts).
+  resolveReconcileSource(input: ResolveSourceInput): Promise<ResolveSourceResult>;
+  planInventory(input: PlanInventoryInput): Promise<PlannedPhase & { repos: number }>;
+  inventoryShardBatch(input: InventoryShardBatchInput): Promise<InventoryShardBatchResult>;
+  planRepair(input: PlanRepairInput): Promise<PlanRepairResult>;
+  repairSignaturesFromPeers(input: RepairSignaturesFromPeersInput): Promise<{ records?: StateRef }>;
+  settleRepairs(input: SettleRepairsInput): Promise<SettleRepairsResult>;
 }

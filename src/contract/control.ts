@@ -5,6 +5,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { DecisionRecord as Decision, PromotionProgress } from './runs';
 import type { RunProgress } from './sharded-run';
+import type { ReconcileProgress } from './reconcile-run';
 
 export const decisionInput = z.strictObject({
   by: z.string().min(1, 'who decides (by) is required').max(200),
@@ -24,3 +25,6 @@ export const abortUpdate = defineUpdate<Decision, [DecisionInput]>('abort');
 
 /** The sharded run's progress: its whole (bounded) state, status and totals. */
 export const runProgressQuery = defineQuery<RunProgress>('runProgress');
+
+/** The sharded reconcile's progress: its (bounded) state and the repair summary once there is one. */
+export const reconcileProgressQuery = defineQuery<ReconcileProgress>('reconcileProgress');

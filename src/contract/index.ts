@@ -10,3 +10,4 @@ export * from './search-attributes';
 export * from './control';
 export * from './sharded-run';
 export * from './bundle';
+export * from './reconcile-run';

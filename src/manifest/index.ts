@@ -4,4 +4,4 @@ export type * from './spec';
 export { ManifestLoadError, formatError, sortErrors, type ManifestError } from './errors';
 export { fsSourceFor, loadSpec, loadSpecFrom, type LoadOptions, type LoadResult, type ManifestFormat, type Skipped } from './load';
 export { kpromoReference, type KpromoEdge, type KpromoReference } from './kpromo-reference';
-export { loadDiffScoped, type DiffLoadResult } from './git';
+export { GitSource, loadDiffScoped, type DiffLoadResult } from './git';

@@ -5,7 +5,7 @@
 // addressing makes writes idempotent (a retried activity rewrites the same name) and reads verifiable (a
 // truncated or foreign file is refused), and lets workers cache documents forever by reference.
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
@@ -59,7 +59,12 @@ export class FsStateStore implements StateStore {
   async put(bytes: Buffer): Promise<StateRef> {
     const ref = refOf(bytes);
     const path = this.pathOf(ref);
-    if (await access(path).then(() => true, () => false)) return ref;
+    if (await access(path).then(() => true, () => false)) {
+      // Written again (a re-stored bundle): its age restarts, so retention (gc.ts) never takes it from a new run.
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
+      return ref;
+    }
     await mkdir(join(path, '..'), { recursive: true });
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, await gzip(bytes, { level: 1 }));

@@ -7,3 +7,4 @@ export { reconcile, reconcileReportQuery } from './reconcile';
 export { progressQuery, approveUpdate, rejectUpdate, pauseUpdate, resumeUpdate, abortUpdate, runProgressQuery } from '../contract';
 export { shardedRun } from './sharded-run';
 export { promotionShard } from './promotion-shard';
+export { reconcileRun } from './reconcile-run';

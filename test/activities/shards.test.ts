@@ -44,3 +44,20 @@ test('a destination group with its own task queue gets its own shards; the shard
   // Two projects × two queues is the floor; the cap of 4 holds.
   assert.equal(capped.shards.length, 4);
 });
+
+test('wholeRepos (inventory): a repository is never split across batches or shards, and every edge still lands once', () => {
+  // One project, 12 images with 40 digests each (interleaved in bundle order): batches of 30 edges would cut images.
+  const b = syntheticBundle({ projects: 1, digests: 480, destinations: 2 });
+  const { shards } = shardPhase(b, 0, new Set(), { batchEdges: 30, shardEdges: 200, maxShards: 1000, wholeRepos: true });
+  const batchOf = new Map<string, string>();
+  shards.forEach((s, si) =>
+    s.batches.forEach((batch, bi) => {
+      for (const e of batch) {
+        assert.equal(batchOf.get(e.image) ?? `${si}/${bi}`, `${si}/${bi}`, `${e.image} is in one batch`);
+        batchOf.set(e.image, `${si}/${bi}`);
+      }
+    }),
+  );
+  assert.equal(batchOf.size, 12);
+  assert.equal(shards.reduce((n, s) => n + edgesOf(s), 0), 960);
+});

@@ -29,6 +29,9 @@ const cases: Array<[string[], RegExp]> = [
   [['schedule', 'create', 's', '-f', 'm.yaml'], /exactly one of --every DURATION or --cron/],
   [['schedule', 'create', 's', '-f', 'm.yaml', '--every', '1h', '--cron', '* * * * *'], /exactly one of --every/],
   [['schedule', 'update', 's', '--every', '1h'], /needs -f <manifest>/],
+  [['schedule', 'create', 's', '-f', 'm.yaml', '--every', '1h', '--ref', 'main'], /--ref needs --git <repository>/],
+  [['store'], /expected gc/],
+  [['store', 'gc', '--older-than', 'soon'], /--older-than is an age such as 12h or 7d/],
   [['snapshot'], /snapshot needs a registry\/repository prefix/],
   [['snapshot', 'reg.example/p', '--format', 'json'], /--format is yaml or csv/],
 ];

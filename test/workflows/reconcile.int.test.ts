@@ -21,8 +21,11 @@ import { runInputFromSpec } from '../../src/client/run-input';
 import { startPromotion } from '../../src/client/promote';
 import { CliError, EXIT } from '../../src/client/exit-codes';
 import { main } from '../../src/client/cli';
-import { reconcileInputFromSpec, startReconcile } from '../../src/client/reconcile';
-import type { ReconcileResult } from '../../src/contract';
+import { reconcileRunInputFromSpec, startReconcileRun } from '../../src/client/reconcile';
+import { stateStoreFor } from '../../src/client/state-store';
+import { DEFAULT_STATE_DIR } from '../../src/client/state-dir';
+import type { ReconcileRunResult, RepairRecord } from '../../src/contract';
+import type { DriftItem } from '../../src/plan';
 
 const MIRRORS = ['mirror-a', 'mirror-b', 'mirror-c'];
 const PASSWORD = 'reconcile test password';
@@ -48,6 +51,13 @@ async function cliIn(argv: string[]): Promise<{ code: number; stdout: string; st
     if (!(e instanceof CliError)) throw e;
     return { code: e.exitCode, stdout: out.join('\n'), stderr: [...err, e.message].join('\n') };
   }
+}
+
+/** `reconcile --json` output: the result line, then one line per finding and per repair record. */
+function jsonLines(stdout: string): { workflowId: string; result: ReconcileRunResult; findings: DriftItem[]; repairs: RepairRecord[] } {
+  const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const head = lines[0] as { workflowId: string; result: ReconcileRunResult };
+  return { ...head, findings: lines.flatMap((l) => (l.finding ? [l.finding as DriftItem] : [])), repairs: lines.flatMap((l) => (l.repair ? [l.repair as RepairRecord] : [])) };
 }
 
 function skopeoDigest(ref: string): string {
@@ -99,9 +109,10 @@ describe('reconcile', () => {
   it('a clean promotion has no drift', async () => {
     const r = await cliIn(['reconcile', '-f', file, '--json', ...temporal()]);
     assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
-    const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
+    const { result, findings } = jsonLines(r.stdout);
     assert.equal(result.status, 'clean');
-    assert.deepEqual(result.report.items, []);
+    assert.equal(result.findings, 0);
+    assert.deepEqual(findings, []);
   });
 
   it('reports exactly a lost tag, a deleted signature and a tag moved by hand', async () => {
@@ -119,13 +130,14 @@ describe('reconcile', () => {
 
     const r = await runCli(['reconcile', '-f', file, '--json', ...temporal()]);
     assert.equal(r.code, EXIT.CHANGES_PLANNED, r.stdout + r.stderr);
-    const { workflowId, result } = JSON.parse(r.stdout) as { workflowId: string; result: ReconcileResult };
-    const found = result.report.items.map((i) => `${i.kind} ${i.destination} ${i.tag ?? ''}`.trim()).sort();
+    const { workflowId, result, findings } = jsonLines(r.stdout);
+    const found = findings.map((i) => `${i.kind} ${i.destination} ${i.tag ?? ''}`.trim()).sort();
     assert.deepEqual(found, ['missing-signature mirror-b', 'missing-tag mirror-a v1.0.0', 'moved-tag mirror-c v1.0.0']);
-    const moved = result.report.items.find((i) => i.kind === 'moved-tag')!;
+    const moved = findings.find((i) => i.kind === 'moved-tag')!;
     assert.equal(moved.found, intruder.digest);
     assert.equal(moved.repair, 'none');
-    assert.equal(result.report.repairable, 2);
+    assert.equal(result.repairable, 2);
+    assert.deepEqual(result.counts, { 'mirror-a': { 'missing-tag': 1 }, 'mirror-b': { 'missing-signature': 1 }, 'mirror-c': { 'moved-tag': 1 } });
 
     // The latest report is in the Web UI: the drift count search attribute and the Markdown details.
     const d = await client.workflow.getHandle(workflowId).describe();
@@ -138,10 +150,11 @@ describe('reconcile', () => {
   it('--repair restores the tag and the signature (skopeo, cosign) and leaves the moved tag as it is', async () => {
     const r = await runCli(['reconcile', '-f', file, '--repair', '--json', ...temporal()]);
     assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
-    const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
-    assert.equal(result.status, 'repaired', JSON.stringify(result.repairs));
-    assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`).sort(), ['missing-signature mirror-b repaired', 'missing-tag mirror-a repaired']);
+    const { result, repairs } = jsonLines(r.stdout);
+    assert.equal(result.status, 'repaired', JSON.stringify(repairs));
+    assert.deepEqual(repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`).sort(), ['missing-signature mirror-b repaired', 'missing-tag mirror-a repaired']);
     assert.equal(result.remaining, 1);
+    assert.equal(result.repair?.promotionStatus, 'succeeded', 'the repairs went through one sharded promotion');
 
     assert.equal(skopeoDigest(`${env.registries['mirror-a']}/mirror/app:v1.0.0`), image.digest);
     assert.equal(skopeoDigest(`${env.registries['mirror-c']}/mirror/app:v1.0.0`), intruder.digest, 'the moved tag is not reset');
@@ -169,29 +182,30 @@ describe('reconcile', () => {
     // Without a public key nothing can verify a copy: the repair refuses rather than copy an unverified signature.
     const unverified = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', ...temporal()]);
     assert.equal(unverified.code, EXIT.FAILED, unverified.stdout + unverified.stderr);
-    const refused = (JSON.parse(unverified.stdout) as { result: ReconcileResult }).result;
-    assert.deepEqual(refused.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-signature mirror-b failed']);
-    assert.match(refused.repairs[0]!.error ?? '', /no public key to verify a signature before copying it/);
+    const refused = jsonLines(unverified.stdout).repairs;
+    assert.deepEqual(refused.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-signature mirror-b failed']);
+    assert.match(refused[0]!.error ?? '', /no public key to verify a signature before copying it/);
     assert.equal(await headManifest(oci, repo('mirror-b'), signatureTag(image.digest)), undefined, 'nothing was copied');
     const r = await cliIn(['reconcile', '-f', keyless, '--repair', '--json', '--public-key', join(keyDir, 'cosign.pub'), ...temporal()]);
     assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
-    const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
-    assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status} ${x.via}`), ['missing-signature mirror-b repaired copy from prod']);
-    assert.deepEqual(result.promotions, [], 'no promotion was needed');
+    const { result, repairs } = jsonLines(r.stdout);
+    assert.deepEqual(repairs.map((x) => `${x.kind} ${x.destination} ${x.status} ${x.via}`), ['missing-signature mirror-b repaired copy from prod']);
+    assert.equal(result.repair?.workflowId, undefined, 'no promotion was needed');
     const after = await getManifest(oci, repo('mirror-b'), signatureTag(image.digest));
     assert.ok(after.bytes.equals(before.bytes), 'the signature is the same bytes as at prod');
   });
 
-  it('continues as new between inventory waves and reports the same as one run', async () => {
+  it('continues as new between inventory batches and reports the same as one run', async () => {
     const spec = (await loadSpec(file)).spec;
-    const input = reconcileInputFromSpec(spec, { repair: false });
-    const one = await (await startReconcile(client, input, 'reconcile/can-one')).result();
-    const handle = await startReconcile(client, { ...input, batchSize: 1, concurrency: 1, maxWavesPerRun: 1 }, 'reconcile/can-many');
+    const input = await reconcileRunInputFromSpec(stateStoreFor(DEFAULT_STATE_DIR), spec, { repair: false });
+    const one = await (await startReconcileRun(client, input, 'reconcile/can-one')).result();
+    const handle = await startReconcileRun(client, { ...input, tuning: { window: 1, batchEdges: 1, batchesPerRun: 1 } }, 'reconcile/can-many');
     const many = await handle.result();
-    assert.deepEqual(many.report, one.report);
+    assert.deepEqual([many.findings, many.counts, many.repos], [one.findings, one.counts, one.repos]);
     const runs = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowId = 'reconcile/can-many'`, '--output', 'json'], { encoding: 'utf8' });
     const statuses = (JSON.parse(runs) as Array<{ status: string | number }>).map((r) => String(r.status));
-    assert.equal(statuses.length, 4, `one run per destination batch: ${statuses.join(', ')}`);
+    // Two inventory batches (production's repository, then the mirrors' three: one entry's destinations stay together).
+    assert.equal(statuses.length, 2, `one run per inventory batch: ${statuses.join(', ')}`);
   });
 
   it('snapshot dumps a registry as kpromo images.yaml (which loads back as a kpromo manifest) and as CSV', async () => {
@@ -222,7 +236,7 @@ describe('reconcile', () => {
       const listed = await eventually('a scheduled reconcile run listed by the server', async () => {
         const out = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `TemporalScheduledById = 'drift-every-2s'`], { encoding: 'utf8' });
         return out.includes('reconcile/drift-every-2s') && /Completed/.test(out) && out;
-      }, 30_000);
+      }, 120_000);
       assert.match(listed, /reconcile/);
       const d = await cliIn(['schedule', 'describe', 'drift-every-2s', '--json', ...temporal()]);
       assert.equal(d.code, EXIT.OK, d.stderr);
@@ -242,7 +256,7 @@ describe('reconcile', () => {
   });
 
   it('no reconcile history holds a private key or a password (the public key travels as a file reference)', () => {
-    const ids = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowType = 'reconcile'`, '--output', 'json', '--limit', '50'], { encoding: 'utf8' });
+    const ids = execFileSync(env.temporalServer!.binary, ['workflow', 'list', '--address', env.temporal!.address, '--query', `WorkflowType = 'reconcileRun'`, '--output', 'json', '--limit', '50'], { encoding: 'utf8' });
     const runs = JSON.parse(ids) as Array<{ execution: { workflowId: string; runId: string } }>;
     assert.ok(runs.length >= 5, `${runs.length} reconcile runs`);
     let named = 0;

@@ -12,7 +12,7 @@ import { writeKeyPair } from '../../src/signing';
 import { buildImage, pushImage } from '../../src/dev/sample-images';
 import { eventually, runCli, startTestEnvironment, startTestWorker, testClient } from '../../src/testing/harness';
 import { EXIT } from '../../src/client/exit-codes';
-import type { ReconcileResult, ShardedRunResult } from '../../src/contract';
+import type { ReconcileRunResult, RepairRecord, ShardedRunResult } from '../../src/contract';
 
 const PASSWORD = 'repair policy password';
 let env: Awaited<ReturnType<typeof startTestEnvironment>>;
@@ -72,9 +72,10 @@ describe('the source policy holds on every path that promotes', () => {
   it('reconcile --repair refuses it too: the missing image stays missing, the repair says why', async () => {
     const r = await runCli(['reconcile', '-f', file, '--repair', '--json', ...temporal()]);
     assert.equal(r.code, EXIT.FAILED, r.stdout + r.stderr);
-    const { result } = JSON.parse(r.stdout) as { result: ReconcileResult };
-    assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-image prod failed']);
-    assert.match(result.repairs[0]!.error ?? '', /SourceUnsigned/);
+    // JSON lines: the result, then every finding and every repair record.
+    const repairs = r.stdout.split('\n').filter((l) => l.startsWith('{"repair"')).map((l) => (JSON.parse(l) as { repair: RepairRecord }).repair);
+    assert.deepEqual(repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-image prod failed']);
+    assert.match(repairs[0]!.error ?? '', /SourceUnsigned/);
     assert.equal(await atProd(), undefined, 'the repair did not copy an unsigned digest to production');
   });
 
@@ -89,9 +90,9 @@ describe('the source policy holds on every path that promotes', () => {
         for await (const w of client.workflow.list({ query: `TemporalScheduledById = '${id}'` })) return w;
         return undefined;
       });
-      const result = (await client.workflow.getHandle(started.workflowId, started.runId).result()) as ReconcileResult;
-      assert.deepEqual(result.repairs.map((x) => `${x.kind} ${x.destination} ${x.status}`), ['missing-image prod failed']);
-      assert.match(result.repairs[0]!.error ?? '', /SourceUnsigned/);
+      const result = (await client.workflow.getHandle(started.workflowId, started.runId).result()) as ReconcileRunResult;
+      assert.deepEqual([result.repair?.repaired, result.repair?.failed], [0, 1]);
+      assert.deepEqual(result.repair?.failures.map((f) => `${f.destination} ${f.outcome} ${f.errorType}`), ['prod failed SourceUnsigned']);
       assert.equal(await atProd(), undefined);
     } finally {
       await runCli(['schedule', 'delete', id, ...temporal()]);

@@ -9,6 +9,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const sub = check(z.enum(SCHEDULE_SUBCOMMANDS, { error: `expected one of ${SCHEDULE_SUBCOMMANDS.join(', ')}` }), verb, 'schedule');
   const { values, positionals } = parse(`schedule ${sub}`, args, {
     file: { type: 'string', short: 'f' },
+    git: { type: 'string' },
+    ref: { type: 'string' },
     every: { type: 'string' },
     cron: { type: 'string' },
     'catchup-window': { type: 'string', default: '5m' },
@@ -20,5 +22,5 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const id = check(scheduleIdSchema, positionals[0], cmd);
   const every = check(durationFlag('every').optional(), values.every, cmd);
   const catchupWindow = check(durationFlag('catchup-window'), values['catchup-window'], cmd);
-  return runSchedule({ sub, id, file: values.file, every, cron: values.cron, catchupWindow, repair: values.repair, publicKey: values['public-key'], note: values.note, json: values.json, ...connection(values) }, io);
+  return runSchedule({ sub, id, file: values.file, git: values.git, ref: values.ref, every, cron: values.cron, catchupWindow, repair: values.repair, publicKey: values['public-key'], note: values.note, json: values.json, ...connection(values) }, io);
 }
