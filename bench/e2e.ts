@@ -440,7 +440,8 @@ async function main(): Promise<void> {
         const r = await runSide(env, images, side, keys);
         if (!r) continue;
         results.push(r);
-        log(`${side}: ${r.wall.toFixed(1)} s${r.ok ? '' : ' (FAILED)'}; load ${loadavg()[0]!.toFixed(2)}`);
+        // The whole row at once, so a run cut short still tells what it measured.
+        log(`${side}: ${r.wall.toFixed(1)} s${r.ok ? '' : ' (FAILED)'}; CPU s tool/CLI ${r.cpu.tool.toFixed(1)} worker ${r.cpu.worker.toFixed(1)} Temporal ${r.cpu.temporal.toFixed(1)} registries ${r.cpu.registries.toFixed(1)}; source served ${r.srcMB.toFixed(0)} MB, destinations received ${r.destMB.toFixed(0)} MB; load ${loadavg()[0]!.toFixed(2)}`);
       }
     }
     const raw = results.filter((r) => r.side === 'raw');
