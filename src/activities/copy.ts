@@ -1,10 +1,11 @@
 // The copy activities: check that a source digest exists, and copy one image digest to one destination with its
 // tags. Each destination is its own activity, so one slow or broken mirror never holds back the others. Progress
 // (blobs and manifests done) is heartbeated, so a retry after a worker crash resumes instead of starting over.
+// Batch activities copy one digest to many destinations at once (copyToDestinations): one source read for all.
 import { Context } from '@temporalio/activity';
-import { copyImage, headManifest, getManifest, ManifestUnknownError } from '../oci';
+import { copyImage, headManifest, getManifest, ManifestUnknownError, type DestinationResult, type RegistryClient } from '../oci';
 import { ImageIndex, repositoryIn } from '../model';
-import type { CheckSourceInput, CopyActivityInput, CopyActivityResult, SourceInfo } from '../contract';
+import type { CheckSourceInput, CopyActivityInput, CopyActivityResult, DestinationRef, SourceInfo } from '../contract';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
 import type { RegistryScopes } from './credentials';
@@ -14,6 +15,30 @@ interface Heartbeat {
   done: string[];
   /** Blob bytes read from the source by this attempt (progress only; a retry resumes from `done`). */
   bytes?: number;
+}
+
+/** Where a copy went: its outcome or the (classified) failure of that destination alone. */
+export type DestinationCopy = { ok: true; result: CopyActivityResult } | { ok: false; error: unknown };
+
+const resultOf = (d: DestinationResult): CopyActivityResult => ({
+  status: d.blobsCopied + d.blobsMounted + d.manifestsWritten > 0 ? 'promoted' : 'present',
+  bytesCopied: d.bytesCopied,
+  blobsCopied: d.blobsCopied + d.blobsMounted,
+  manifestsWritten: d.manifestsWritten,
+});
+
+/** A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed. */
+async function refuseTagMove(client: RegistryClient, input: Omit<CopyActivityInput, 'destination'>, destination: DestinationRef): Promise<void> {
+  if (input.allowTagMove) return;
+  const dst = repositoryIn(destination.registry, input.image);
+  for (const tag of input.tags) {
+    const cur = await headManifest(client, dst, tag);
+    if (cur && cur.digest !== input.digest) {
+      throw new TagMoveError(
+        `tag move refused: ${dst.registry}/${dst.repository}:${tag} points to ${cur.digest}, the manifest asks for ${input.digest} (destination ${destination.name}); set allowTagMove on the image to allow it`,
+      );
+    }
+  }
 }
 
 export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () => void }) {
@@ -49,17 +74,7 @@ export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () =>
         const client = scopes.clientFor(input.source, input.destination);
         const src = { ...repositoryIn(input.source.registry, input.image), digest: input.digest as `sha256:${string}` };
         const dst = repositoryIn(input.destination.registry, input.image);
-        // A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed.
-        if (!input.allowTagMove) {
-          for (const tag of input.tags) {
-            const cur = await headManifest(client, dst, tag);
-            if (cur && cur.digest !== input.digest) {
-              throw new TagMoveError(
-                `tag move refused: ${dst.registry}/${dst.repository}:${tag} points to ${cur.digest}, the manifest asks for ${input.digest} (destination ${input.destination.name}); set allowTagMove on the image to allow it`,
-              );
-            }
-          }
-        }
+        await refuseTagMove(client, input, input.destination);
         // Inside a batch the details are the batch's (its cursor), not this copy's: a retried copy there re-checks
         // what the destination has (blobs and manifests present are not sent again).
         const prior = deps.heartbeat ? [] : ((ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? []);
@@ -90,9 +105,8 @@ export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () =>
           clearInterval(pulse);
         }
         const d = result.destinations[0]!;
-        const wrote = d.blobsCopied + d.blobsMounted + d.manifestsWritten > 0;
         recordCopy(ctx, input.destination.name, d.bytesCopied, d.blobsCopied + d.blobsMounted);
-        return { status: wrote ? 'promoted' : 'present', bytesCopied: d.bytesCopied, blobsCopied: d.blobsCopied + d.blobsMounted, manifestsWritten: d.manifestsWritten };
+        return resultOf(d);
       } catch (e) {
         // Runs without signing or a source policy skip checkSource: an unknown manifest is then a lost source
         // when the source really lacks the digest (one HEAD, on the error path only).
@@ -105,5 +119,64 @@ export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () =>
         throw classify(e);
       }
     },
+  };
+}
+
+/**
+ * One digest to many destinations inside a batch activity: one copyImage for all of them, so the source tree
+ * is read once, each blob is read once and teed to every destination (mounted within a registry), and nothing
+ * is HEADed per destination twice. A destination refusing a tag move is settled first and left out. If the
+ * shared copy fails, each remaining destination is copied on its own (copyToDestination), so one broken
+ * destination never fails the others; those copies find what the shared one already wrote.
+ */
+export function copyToDestinations(deps: { scopes: RegistryScopes; heartbeat?: () => void }) {
+  const { scopes } = deps;
+  const activities = copyActivities(deps);
+  return async (input: Omit<CopyActivityInput, 'destination'> & { destinations: DestinationRef[]; signal?: AbortSignal }): Promise<DestinationCopy[]> => {
+    const ctx = Context.current();
+    const out: DestinationCopy[] = new Array<DestinationCopy>(input.destinations.length);
+    const single = async (i: number): Promise<void> => {
+      try {
+        out[i] = { ok: true, result: await activities.copyToDestination({ image: input.image, digest: input.digest, tags: input.tags, allowTagMove: input.allowTagMove, source: input.source, destination: input.destinations[i]! }) };
+      } catch (e) {
+        out[i] = { ok: false, error: e };
+      }
+    };
+    if (input.destinations.length < 2) {
+      await Promise.all(input.destinations.map((_, i) => single(i)));
+      return out;
+    }
+    let client: RegistryClient;
+    try {
+      client = scopes.clientFor(input.source, ...input.destinations);
+    } catch (e) {
+      return input.destinations.map(() => ({ ok: false, error: classify(e) }));
+    }
+    const go: number[] = [];
+    await Promise.all(
+      input.destinations.map(async (d, i) => {
+        try {
+          await refuseTagMove(client, input, d);
+          go.push(i);
+        } catch (e) {
+          out[i] = { ok: false, error: classify(e) };
+        }
+      }),
+    );
+    go.sort((a, b) => a - b);
+    try {
+      recordAttempt(ctx);
+      const src = { ...repositoryIn(input.source.registry, input.image), digest: input.digest as `sha256:${string}` };
+      const r = await copyImage(client, src, go.map((i) => ({ repo: repositoryIn(input.destinations[i]!.registry, input.image), tags: input.tags })), { signal: input.signal ?? ctx.cancellationSignal });
+      r.destinations.forEach((d, k) => {
+        recordCopy(ctx, input.destinations[go[k]!]!.name, d.bytesCopied, d.blobsCopied + d.blobsMounted);
+        out[go[k]!] = { ok: true, result: resultOf(d) };
+      });
+    } catch (e) {
+      // Cancelled: every destination of the shared copy is accounted with the cancellation, as its own copy would be.
+      if ((input.signal ?? ctx.cancellationSignal).aborted) for (const i of go) out[i] = { ok: false, error: classify(e) };
+      else await Promise.all(go.map(single));
+    }
+    return out;
   };
 }

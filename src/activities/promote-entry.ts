@@ -1,12 +1,12 @@
 // The registry EntryExecutor: one image digest to some of its destinations inside a batch activity, the same
 // steps as an ImagePromotion child but without a workflow per digest: check the source (when signing or a source
-// policy needs it), copy to each destination in parallel (one failing destination never stops the others), sign
+// policy needs it), copy to all destinations at once (one failing destination never stops the others), sign
 // and attest once at the signing home when it is among them, replicate the signatures to the others, and verify
 // every destination (digest and tags when the phase verifies; signatures when the run signs). Failures become
 // records: transient ones (registry down, 429, resets) are marked so the batch is retried within its window.
 import { ApplicationFailure } from '@temporalio/common';
 import type { ShardEntry } from './shards';
-import { copyActivities } from './copy';
+import { copyActivities, copyToDestinations } from './copy';
 import { signingActivities } from './signing';
 import { verifyActivities } from './verify';
 import type { ActivityDeps } from './deps';
@@ -48,6 +48,7 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
     // The steps heartbeat through the batch (keeping its progress reference), not with details of their own.
     const stepDeps = { ...deps, heartbeat: ctx.heartbeat };
     const copy = copyActivities(stepDeps);
+    const copyAll = copyToDestinations(stepDeps);
     const sign = signingActivities(stepDeps);
     const verify = verifyActivities(stepDeps);
     const base = (d: string): Pick<EdgeRecord, 'image' | 'digest' | 'destination' | 'phase'> => ({ image: entry.image, digest: entry.digest, destination: d, phase: ctx.phase });
@@ -66,16 +67,12 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
         return ctx.destinations.map((d) => failed(d.name, e));
       }
     }
-    const edges: ExecutedEdge[] = await Promise.all(
-      ctx.destinations.map(async (d): Promise<ExecutedEdge> => {
-        try {
-          const r = await copy.copyToDestination({ image: entry.image, digest: entry.digest, tags: entry.tags, allowTagMove: entry.allowTagMove, source: ctx.source, destination: d });
-          return { ...base(d.name), outcome: r.status, ...(r.bytesCopied ? { bytesCopied: r.bytesCopied } : {}) };
-        } catch (e) {
-          return failed(d.name, e);
-        }
-      }),
-    );
+    // One copy to all of this digest's destinations (one source read teed to all); failures stay per destination.
+    const copies = await copyAll({ image: entry.image, digest: entry.digest, tags: entry.tags, allowTagMove: entry.allowTagMove, source: ctx.source, destinations: ctx.destinations, signal: ctx.signal });
+    const edges: ExecutedEdge[] = ctx.destinations.map((d, i): ExecutedEdge => {
+      const c = copies[i]!;
+      return c.ok ? { ...base(d.name), outcome: c.result.status, ...(c.result.bytesCopied ? { bytesCopied: c.result.bytesCopied } : {}) } : failed(d.name, c.error);
+    });
     const ok = (e: ExecutedEdge) => e.outcome === 'promoted' || e.outcome === 'present';
     const fail = (e: ExecutedEdge, type: string, message: string, transient = false) => Object.assign(e, { outcome: 'failed', errorType: type, error: message, ...(transient ? { transient } : {}) });
     const destOf = (name: string) => ctx.destinations.find((d) => d.name === name)!;

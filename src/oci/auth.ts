@@ -72,6 +72,8 @@ interface CachedToken {
 
 interface RegistryAuthState {
   challenge?: Challenge;
+  /** The challenge probe in flight: concurrent streamed uploads share one GET /v2/. */
+  priming?: Promise<void>;
   tokens: Map<string, CachedToken>;
   inflight: Map<string, Promise<CachedToken>>;
   widened: Map<string, string[]>;
@@ -130,7 +132,19 @@ export class AuthTransport implements Transport {
   async prime(registry: string, base: URL, signal?: AbortSignal): Promise<void> {
     const s = this.st(registry);
     if (s.challenge) return;
-    const res = await this.inner.roundTrip({ method: 'GET', url: new URL('/v2/', base), registry, ...(signal ? { signal } : {}) });
+    signal?.throwIfAborted();
+    if (!s.priming) {
+      // Without one caller's signal: that caller giving up must not fail the others waiting on the same probe (the
+      // transport's own timeouts bound it).
+      s.priming = this.probe(s, registry, base);
+      // Settled either way: a failed probe is tried again by the next caller.
+      s.priming.then(() => (s.priming = undefined), () => (s.priming = undefined));
+    }
+    return s.priming;
+  }
+
+  private async probe(s: RegistryAuthState, registry: string, base: URL): Promise<void> {
+    const res = await this.inner.roundTrip({ method: 'GET', url: new URL('/v2/', base), registry });
     const wa = header(res, 'www-authenticate');
     await discard(res);
     if (res.status === 401 && wa) {

@@ -3,6 +3,7 @@
 // and the one place that decides the URL scheme of a registry (HTTPS, plain HTTP only for loopback or insecure).
 import { AuthTransport, type Credential } from './auth';
 import { BlobCache, type BlobCacheOptions } from './cache';
+import { BlobPlacements } from './placements';
 import { OciError } from './errors';
 import { apiHost, isLoopback, resourceLimits, type RegistryLimits, type RepositoryRef, type ResourceLimits } from '../model';
 import { LimitTransport } from './limits';
@@ -57,6 +58,8 @@ export class RegistryClient {
   readonly monolithicMaxBytes: number;
   readonly copyConcurrency: number;
   readonly blobCache: BlobCache | undefined;
+  /** Where this client (this scope's credentials) wrote blobs: later copies mount from there. */
+  readonly placements = new BlobPlacements();
   private readonly http: HttpTransport;
   private readonly auth: AuthTransport;
   /** The stack below auth: for URLs a registry hands us on another origin, which get no credentials. */

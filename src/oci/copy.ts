@@ -1,7 +1,8 @@
 // Copying an image or index by digest to many destinations. The plan: walk the source tree (children before
 // parents), find per destination what is missing (checkpointed keys, HEAD), then move each missing blob with ONE
-// source read teed to every destination registry that needs an upload, mount it everywhere else within a registry,
-// then write manifests (exact bytes, children first) and finally tags.
+// source read teed to every destination registry that needs an upload, mount it everywhere else within a registry
+// (and from the repository an earlier copy wrote it to, see placements.ts), then write manifests (exact bytes,
+// children first) and finally tags.
 import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
@@ -242,8 +243,29 @@ async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor
   const primaries = [...byRegistry.values()].map((l) => l[0]!);
   const secondaries = [...byRegistry.values()].flatMap((l) => l.slice(1).map((d) => ({ d, from: l[0]!.repo })));
 
-  let sessions = [...(await open(sameAsSource, () => src)), ...(await open(primaries, () => undefined))];
-  await teeUpload(c, src, b, sessions, signal, progress, onBytes);
+  // A registry that got this blob from an earlier copy (another repository) mounts it from there; one whose
+  // transfer another copy has in flight waits for it (after ours, holding no claim) and then mounts.
+  const placement = new Map(primaries.map((d) => [d, c.placements.claim(d.repo.registry, b.digest)] as const));
+  const busy = primaries.filter((d) => placement.get(d)!.kind === 'busy');
+  const knownFrom = (d: Dest): RepositoryRef | undefined => {
+    const p = placement.get(d);
+    return p?.kind === 'known' ? p.from : undefined;
+  };
+  let wrote = false;
+  let sessions: Array<{ d: Dest; loc: URL }>;
+  try {
+    sessions = [...(await open(sameAsSource, () => src)), ...(await open(primaries.filter((d) => !busy.includes(d)), knownFrom))];
+    await teeUpload(c, src, b, sessions, signal, progress, onBytes);
+    wrote = true;
+  } finally {
+    for (const [d, p] of placement) if (p.kind === 'claimed') p.release(wrote ? d.repo : undefined);
+  }
+  if (busy.length) {
+    await Promise.all(busy.map((d) => (placement.get(d) as { settled: Promise<void> }).settled));
+    sessions = await open(busy, (d) => c.placements.lookup(d.repo.registry, b.digest));
+    await teeUpload(c, src, b, sessions, signal, progress, onBytes);
+    for (const d of busy) c.placements.record(d.repo, b.digest);
+  }
   // Secondaries mount from their registry's primary, which now has the blob.
   const fromOf = new Map(secondaries.map((s) => [s.d, s.from]));
   sessions = await open(secondaries.map((s) => s.d), (d) => fromOf.get(d));

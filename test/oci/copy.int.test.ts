@@ -160,6 +160,28 @@ test('each source blob is read once, whatever the number of destination registri
   }
 });
 
+test('a blob an earlier or concurrent copy wrote to a registry is mounted from there, not uploaded again (per client)', async () => {
+  const img = buildImage({ seed: 'placements', layers: 3, layerBytes: 256 << 10, uncompressed: true });
+  await pushImage(c, repo(0, 'place/app'), img);
+  const own = new RegistryClient();
+  try {
+    const src = { ...repo(0, 'place/app'), digest: img.digest };
+    // Two copies at once to two repositories of one registry: each blob crosses once, the other copy mounts it.
+    const both = await Promise.all(['place/x', 'place/y'].map((r) => copyImage(own, src, [{ repo: repo(1, r), tags: [] }])));
+    const sum = (k: 'blobsCopied' | 'blobsMounted') => both.reduce((n, r) => n + r.destinations[0]![k], 0);
+    assert.deepEqual([sum('blobsCopied'), sum('blobsMounted')], [img.blobs.length, img.blobs.length]);
+    // Later, a third repository: all mounted.
+    const later = await copyImage(own, src, [{ repo: repo(1, 'place/z'), tags: ['v1'] }]);
+    assert.deepEqual([later.destinations[0]!.blobsCopied, later.destinations[0]!.blobsMounted, later.destinations[0]!.bytesCopied], [0, img.blobs.length, 0]);
+    assert.equal((await getManifest(c, repo(1, 'place/z'), 'v1')).digest, img.digest);
+    // Another client (another scope's credentials) knows nothing of these: it uploads.
+    const other = await copyImage(c, src, [{ repo: repo(1, 'place/w'), tags: [] }]);
+    assert.equal(other.destinations[0]!.blobsCopied, img.blobs.length);
+  } finally {
+    own.close();
+  }
+});
+
 test('with a blob cache, concurrent single-destination copies read each source blob once', async () => {
   const img = buildImage({ seed: 'cache', layers: 3, layerBytes: 1 << 20, uncompressed: true });
   await pushImage(c, repo(0, 'cache/app'), img);
