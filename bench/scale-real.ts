@@ -2,7 +2,9 @@
 // 100,000 edges; one docker-registry process per destination on loopback), copy + sign + attest + replicate +
 // verify through the real CLI on several worker processes, one SIGKILLed every few seconds; then the account via
 // `status --json`, a second run of the same manifest (nothing to do) and a reconcile (no drift). Prints a table.
-// Run: npm run bench:scale-real [-- --images N] [--destinations N] [--workers N] [--kill-every S] [--groups N] [--no-histories]
+// Run: npm run bench:scale-real [-- --images N] [--destinations N] [--workers N] [--kill-every S] [--groups N] [--no-histories] [--tsx]
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCALE_REAL, renderScaleRealReport, runScaleReal } from '../src/testing/scale-real';
 
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
       'kill-every': { type: 'string', default: String(d.killEverySeconds) },
       groups: { type: 'string', default: String(d.groups) },
       'no-histories': { type: 'boolean', default: false },
+      // The product path runs compiled code (the package, the container image); --tsx runs the sources instead.
+      tsx: { type: 'boolean', default: false },
     },
   });
   const num = (k: 'images' | 'destinations' | 'workers' | 'kill-every' | 'groups', min: number): number => {
@@ -23,7 +27,9 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${k} ${JSON.stringify(values[k])}: expected an integer ≥ ${min}`);
     return n;
   };
+  if (!values.tsx) execFileSync('npm', ['run', '-s', 'build'], { cwd: resolve(__dirname, '..'), stdio: 'inherit' });
   const report = await runScaleReal({
+    compiled: !values.tsx,
     images: num('images', 1),
     destinations: num('destinations', 1),
     workers: num('workers', 1),

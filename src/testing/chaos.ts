@@ -15,7 +15,7 @@ import { buildImage, buildIndex, COSIGN_VERSIONS, findCosign, pushImage, runCosi
 import { writeWorkflowBundle } from '../worker';
 import { EDGE_OUTCOMES, type EdgeRecord } from '../contract';
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy, type FaultRule } from './fault-proxy';
-import { CLI, REPO_ROOT, eventually, spawnCli, startTestEnvironment } from './harness';
+import { cliEntry, REPO_ROOT, eventually, spawnCli, startTestEnvironment } from './harness';
 
 export interface ChaosOptions {
   seed: number;
@@ -87,13 +87,18 @@ export class Supervisor {
   starts = 0;
   kills = 0;
 
-  constructor(private readonly address: () => string, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly address: () => string,
+    private readonly env: NodeJS.ProcessEnv,
+    /** Run the compiled CLI (dist/), as a deployed worker does: a restart then costs no TypeScript compilation. */
+    private readonly compiled = false,
+  ) {}
 
   start(): void {
     if (this.stopped) return;
     this.out = '';
     this.starts++;
-    const child = spawn(process.execPath, [CLI, 'worker', '--temporal-address', this.address()], { cwd: REPO_ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry(this.compiled), 'worker', '--temporal-address', this.address()], { cwd: REPO_ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
     child.on('exit', () => {
@@ -348,13 +353,17 @@ async function readAccount(stdout: string, address: string[]): Promise<{ edges: 
 }
 
 function parseReconcile(stdout: string): { findings: number; repaired: number; failures: string[] } {
+  // `reconcile --json` writes JSON lines: the result, then one line per finding and one per repair record.
+  type Line = { result?: { findings: number }; finding?: { kind: string; repair: string; image: string; destination: string }; repair?: { status: string; kind: string; destination: string; image: string; error?: string } };
   try {
-    const j = JSON.parse(stdout) as { result: { report: { items: Array<{ kind: string; repair: string; detail: string }> }; repairs: Array<{ status: string; kind: string; destination: string; image: string; error?: string }> } };
-    const rs = j.result.repairs;
+    const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
+    const result = lines[0]?.result;
+    if (!result) throw new Error('no result line');
+    const rs = lines.flatMap((l) => (l.repair ? [l.repair] : []));
     // Findings reported but not for repair (an unexpected tag, an unreadable repository) are listed too: after
     // the drift this suite makes, any such finding is a fault that became a finding.
-    const reportOnly = j.result.report.items.filter((i) => i.repair === 'none').map((i) => `finding not for repair: ${i.kind}: ${i.detail}`);
-    return { findings: j.result.report.items.length, repaired: rs.filter((x) => x.status === 'repaired').length, failures: [...rs.filter((x) => x.status !== 'repaired').map((x) => `${x.kind} ${x.image} at ${x.destination}: ${x.status}${x.error ? `: ${x.error}` : ''}`), ...reportOnly] };
+    const reportOnly = lines.flatMap((l) => (l.finding && l.finding.repair === 'none' ? [`finding not for repair: ${l.finding.kind}: ${l.finding.image} at ${l.finding.destination}`] : []));
+    return { findings: result.findings, repaired: rs.filter((x) => x.status === 'repaired').length, failures: [...rs.filter((x) => x.status !== 'repaired').map((x) => `${x.kind} ${x.image} at ${x.destination}: ${x.status}${x.error ? `: ${x.error}` : ''}`), ...reportOnly] };
   } catch {
     return { findings: 0, repaired: 0, failures: ['no reconcile result'] };
   }
@@ -376,7 +385,7 @@ async function checkDestinations(
   const skopeo = check('skopeo inspect --raw: exact manifest bytes (not corrupt)');
   const crane = check('crane validate: image and layers intact');
   const tags = check('tag v1 at its digest (none moved)');
-  const sigLayers = check('signature layers: exactly one per signer (.sig and .att, index children too)');
+  const sigLayers = check('signature layers: one .sig, one .att per predicate type (provenance, VSA), index children too');
   const cosign = COSIGN_VERSIONS.map((v) => ({ v, found: findCosign(v), c: check(`cosign ${v} verify + verify-attestation`) }));
   const craneBin = join(toolsBin(), 'crane-v0.22.1');
   for (const n of names) {
@@ -399,9 +408,13 @@ async function checkDestinations(
         for (const [tag, mt] of [[signatureTag(d), SIMPLE_SIGNING], [attestationTag(d), DSSE]] as const) {
           sigLayers.total++;
           const m = await getManifest(oci, repo, tag).catch(() => undefined);
-          const layers = m ? (JSON.parse(m.bytes.toString('utf8')) as { layers: Array<{ mediaType: string }> }).layers.filter((l) => l.mediaType === mt).length : 0;
-          if (layers === 1) sigLayers.ok++;
-          else log(`check: ${host}/k8s/${name} ${tag}: ${layers} layers`);
+          const all = m ? (JSON.parse(m.bytes.toString('utf8')) as { layers: Array<{ mediaType: string; annotations?: Record<string, string> }> }).layers.filter((l) => l.mediaType === mt) : [];
+          // One signature; one attestation per predicate type (cosign's `predicateType` annotation: the SLSA
+          // provenance and the VSA), none twice.
+          const kinds = new Set(all.map((l) => l.annotations?.['predicateType'] ?? ''));
+          const want = mt === SIMPLE_SIGNING ? 1 : 2;
+          if (all.length === want && kinds.size === want) sigLayers.ok++;
+          else log(`check: ${host}/k8s/${name} ${tag}: ${all.length} layers (${[...kinds].join(', ')})`);
         }
       }
       for (const { v, found, c } of cosign) {

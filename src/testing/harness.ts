@@ -13,6 +13,14 @@ import type { PromotionRunInput } from '../contract';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'promoflow.js');
 
+/**
+ * How to start the CLI: the sources through tsx (bin/, what a developer runs), or `compiled`, the build in dist/ (what
+ * the package and the container image run; `npm run build` first). Benchmarks of the product path use the latter.
+ */
+export function cliEntry(compiled = false): string[] {
+  return compiled ? ['-e', `require(${JSON.stringify(join(REPO_ROOT, 'dist', 'client', 'cli.js'))}).run(process.argv.slice(1))`] : [CLI];
+}
+
 /** A temporary directory whose name marks it as promoflow's test state (the leftover-process check looks for it). */
 export function testStateDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `promoflow-test-${label}-`));
@@ -37,8 +45,8 @@ export interface CliResult {
 }
 
 /** `promoflow <args>` as a child process, its output readable while it runs (e.g. to wait for "started"). */
-export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): { output(): string; exited: Promise<CliResult>; pid: number } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; compiled?: boolean } = {}): { output(): string; exited: Promise<CliResult>; pid: number } {
+  const child = spawn(process.execPath, [...cliEntry(opts.compiled), ...args], { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -65,8 +73,7 @@ export function startCliWorker(
   /** `compiled`: run the compiled CLI (dist/, as the Docker image does) instead of the sources through tsx; `env`: extra environment. */
   opts: { compiled?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): { stop(signal?: NodeJS.Signals): Promise<number | null>; ready(timeoutMs?: number): Promise<void>; output(): string; pid: number } {
-  const entry = opts.compiled ? ['-e', `require(${JSON.stringify(join(REPO_ROOT, 'dist', 'client', 'cli.js'))}).run(process.argv.slice(1))`] : [CLI];
-  const child = spawn(process.execPath, [...entry, 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cliEntry(opts.compiled), 'worker', '--temporal-address', env.temporal!.address, ...extraArgs], { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -22,10 +22,16 @@ export interface ScaleRealOptions {
   workers: number;
   /** Seconds between SIGKILLs of one worker (0: none). */
   killEverySeconds: number;
+  /** Stop killing after this many SIGKILLs (default: never stop): a short run proves resumption, then completes. */
+  maxKills?: number;
+  /** Give up after this long: stop every process this run started and exit the process (a test must never hang). */
+  deadlineSeconds?: number;
   /** Repository groups the images are spread over (`team-<k>/app-<i>`), so shards hold many images each. */
   groups: number;
   /** Read back every execution's history for the largest payload and history (slow at full size). */
   histories: boolean;
+  /** Run the CLI and workers from the build in dist/ (as the package does; `npm run build` first), not through tsx. */
+  compiled?: boolean;
   log: (line: string) => void;
 }
 
@@ -107,6 +113,12 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
+  const deadline = o.deadlineSeconds
+    ? setTimeout(() => {
+        o.log(`scale-real: not done after ${o.deadlineSeconds} s: stopping every process it started`);
+        interrupted();
+      }, o.deadlineSeconds * 1000).unref()
+    : undefined;
   try {
     // 1. Images: one small layer each, pushed to staging.
     const t0 = Date.now();
@@ -145,7 +157,7 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
     // 2. Workers: supervised processes on one task queue, the workflow bundle built once (a restart polls in seconds).
     const bundle = join(env.stateDir, 'workflow-bundle.js');
     await writeWorkflowBundle(bundle);
-    for (let i = 0; i < o.workers; i++) supervisors.push(new Supervisor(() => env.temporal!.address, { COSIGN_PASSWORD: PASSWORD, PROMOFLOW_WORKFLOW_BUNDLE: bundle, PROMOFLOW_BLOB_CACHE_DIR: env.stateDir }));
+    for (let i = 0; i < o.workers; i++) supervisors.push(new Supervisor(() => env.temporal!.address, { COSIGN_PASSWORD: PASSWORD, PROMOFLOW_WORKFLOW_BUNDLE: bundle, PROMOFLOW_BLOB_CACHE_DIR: env.stateDir }, o.compiled));
     for (const s of supervisors) s.start();
     await eventually('every worker polling', async () => supervisors.every((s) => s.polling()), 180_000);
 
@@ -165,7 +177,7 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
     // 3. The promotion, through the CLI, one worker SIGKILLed every killEverySeconds (round robin) until it ends.
     o.log(`scale-real: promoting ${o.images} images × ${o.destinations} destinations = ${edges} edges (signed, attested, verified) on ${o.workers} workers`);
     const t1 = Date.now();
-    const promote = spawnCli(['promote', '-f', manifest, '--confirm', ...address], { timeoutMs: 4 * 3600_000 });
+    const promote = spawnCli(['promote', '-f', manifest, '--confirm', ...address], { timeoutMs: 4 * 3600_000, compiled: o.compiled });
     cli = promote.pid;
     let done = false;
     let kills = 0;
@@ -188,7 +200,7 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
     }, 200);
     const killer = (async () => {
       if (!o.killEverySeconds) return;
-      while (!done) {
+      while (!done && kills < (o.maxKills ?? Infinity)) {
         await sleep(o.killEverySeconds * 1000);
         if (done) break;
         const oldest = [...pollingSince.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
@@ -211,19 +223,19 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
     clearInterval(watch);
     o.log(`scale-real: promote exited ${p.code} after ${firstSeconds.toFixed(0)} s`);
     cli = undefined;
-    const first = await readAccount(p.stdout, address);
+    const first = await readAccount(p.stdout, address, o.compiled);
     if (p.code !== 0) o.log(`scale-real: promote stderr: ${p.stderr.split('\n').filter(Boolean).slice(-5).join(' | ')}`);
     await eventually('every worker polling again', async () => supervisors.every((s) => s.polling()), 180_000);
 
     // 4. The same manifest again: nothing to do.
     const t2 = Date.now();
-    const again = await spawnCli(['promote', '-f', manifest, '--confirm', ...address], { timeoutMs: 3600_000 }).exited;
+    const again = await spawnCli(['promote', '-f', manifest, '--confirm', ...address], { timeoutMs: 3600_000, compiled: o.compiled }).exited;
     const second = { exit: again.code, seconds: (Date.now() - t2) / 1000, nothingToDo: /"nothingToDo":\s*true/.test(again.stdout), output: (again.stdout + again.stderr).slice(0, 300) };
     o.log(`scale-real: second run exited ${again.code} after ${second.seconds.toFixed(1)} s`);
 
     // 5. A reconcile of the same manifest: no drift.
     const t3 = Date.now();
-    const rec = await spawnCli(['reconcile', '-f', manifest, ...address], { timeoutMs: 3600_000 }).exited;
+    const rec = await spawnCli(['reconcile', '-f', manifest, ...address], { timeoutMs: 3600_000, compiled: o.compiled }).exited;
     const reconcile = { exit: rec.code, seconds: (Date.now() - t3) / 1000, ...findingsOf(rec.stdout, rec.stderr) };
     o.log(`scale-real: reconcile exited ${rec.code} after ${reconcile.seconds.toFixed(1)} s`);
     clearInterval(sampler);
@@ -253,6 +265,7 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
       pushSeconds,
     };
   } finally {
+    if (deadline) clearTimeout(deadline);
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     for (const s of supervisors) await s.stop();
@@ -262,7 +275,7 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
 }
 
 /** The run's account, every edge paged from the state store by `promoflow status <id> --json`. */
-async function readAccount(stdout: string, address: string[]): Promise<Omit<ScaleRealReport['first'], 'exit' | 'seconds'>> {
+async function readAccount(stdout: string, address: string[], compiled?: boolean): Promise<Omit<ScaleRealReport['first'], 'exit' | 'seconds'>> {
   let id: string;
   let totals: number[];
   try {
@@ -271,7 +284,7 @@ async function readAccount(stdout: string, address: string[]): Promise<Omit<Scal
   } catch {
     return { totals: {}, accounted: 0, unique: 0, verified: 0, failures: [`no promote result: ${stdout.slice(0, 200)}`] };
   }
-  const status = await spawnCli(['status', id, ...address], { timeoutMs: 600_000 }).exited;
+  const status = await spawnCli(['status', id, ...address], { timeoutMs: 600_000, compiled }).exited;
   let accounted = 0;
   let verified = 0;
   const keys = new Set<string>();
@@ -289,9 +302,11 @@ async function readAccount(stdout: string, address: string[]): Promise<Omit<Scal
 }
 
 function findingsOf(stdout: string, stderr: string): { findings: number; note?: string } {
+  // `reconcile --json` writes JSON lines: the result first (with its count of findings), then one line per finding.
   try {
-    const j = JSON.parse(stdout) as { result: { report: { items: unknown[] } } };
-    return { findings: j.result.report.items.length };
+    const j = JSON.parse(stdout.split('\n')[0]!) as { result: { findings: number } };
+    if (!Number.isInteger(j.result.findings)) throw new Error('no count of findings');
+    return { findings: j.result.findings };
   } catch {
     return { findings: -1, note: `no reconcile result: ${(stdout + stderr).split('\n').filter(Boolean).slice(-2).join(' | ').slice(0, 300)}` };
   }

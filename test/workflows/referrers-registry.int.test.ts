@@ -19,7 +19,7 @@ import { startPromotion } from '../../src/client/promote';
 import { runInputFromSpec } from '../../src/client/run-input';
 import { main } from '../../src/client/cli';
 import { loadSpec } from '../../src/manifest';
-import type { PromotionRunResult, ReconcileResult } from '../../src/contract';
+import type { PromotionRunResult, ReconcileRunResult } from '../../src/contract';
 
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const PASSWORD = 'referrers api 1.1';
@@ -122,9 +122,12 @@ images:
   it('reconcile over both registries finds no drift', async () => {
     const out: string[] = [];
     const code = await main(['reconcile', '-f', file, '--json', '--temporal-address', env.temporal!.address], { stdout: (t) => out.push(t), stderr: () => undefined });
-    const { result: r } = JSON.parse(out.join('\n')) as { result: ReconcileResult };
-    assert.equal(code, 0, JSON.stringify(r.report));
+    // JSON lines: the result first, then one line per finding.
+    const lines = out.flatMap((t) => t.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as { result?: ReconcileRunResult; finding?: unknown });
+    const r = lines[0]!.result!;
+    assert.equal(code, 0, JSON.stringify(r.sample));
     assert.equal(r.status, 'clean');
-    assert.deepEqual(r.report.items, []);
+    assert.equal(r.findings, 0);
+    assert.deepEqual(lines.filter((l) => l.finding), []);
   });
 });
