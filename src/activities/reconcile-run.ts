@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import {
-  FINDING_SAMPLE, edgeCount, runBundle, type DestinationRef, type EdgeRecord, type FindingCounts, type InventoryShardBatchInput, type InventoryShardBatchResult,
+  FINDING_SAMPLE, edgeCount, runBundle, runSigningOf, type DestinationRef, type EdgeRecord, type FindingCounts, type InventoryShardBatchInput, type InventoryShardBatchResult,
   type PlanInventoryInput, type PlanRepairInput, type PlanRepairResult, type PlannedPhase, type RepairRecord, type RepairSignaturesFromPeersInput, type ResolveSourceInput,
   type ResolveSourceResult, type RunBundle, type RunSigning, type SettleRepairsInput, type SettleRepairsResult,
 } from '../contract';
@@ -65,22 +65,12 @@ export async function* readRepairs(store: StateStore, ref: StateRef): AsyncGener
 const endpointOf = (e: RegistryEndpoint) => ({ registry: e.registry, ...(e.insecure !== undefined ? { insecure: e.insecure } : {}), ...(e.credentials ? { credentials: e.credentials } : {}), ...(e.limits ? { limits: e.limits } : {}) });
 
 /**
- * The repairs' signing settings: promote's (src/client/run-input.ts runSigning), except that keyless signing
- * without a trusted root cannot verify what it signs, so repairs then leave signing out (signature drift is then
- * repaired only by verified copies from peers).
+ * The repairs' signing settings: promote's, except that keyless signing without a trusted root would sign anew with
+ * the public-good instance unasked, so repairs then leave signing out (signature drift is then repaired only by
+ * verified copies from peers).
  */
 function repairSigning(spec: Spec): RunSigning | undefined {
-  const policy = spec.signing;
-  if (!policy || (policy.keyless && !policy.keyless.trustedRoot)) return undefined;
-  const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
-  return {
-    ...(policy.key ? { key: policy.key } : {}),
-    ...(policy.keyless ? { keyless: policy.keyless } : {}),
-    attest: policy.attest,
-    ...(policy.formats.includes('bundle-referrer') || policy.keyless ? { bundles: true } : {}),
-    dockerReference: policy.dockerReference ?? home.registry,
-    home: { name: home.name, ...endpointOf(home) },
-  };
+  return spec.signing?.keyless && !spec.signing.keyless.trustedRoot ? undefined : runSigningOf(spec);
 }
 
 /** The reconcile bundle: every declared digest at every destination it goes to (no `work` filter), the repair policy. */

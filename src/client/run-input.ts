@@ -7,7 +7,7 @@ import type { RegistryEndpoint, Spec } from '../manifest';
 import type { Plan } from '../plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
-import type { RunBundle } from '../contract';
+import { runSigningOf, type RunBundle } from '../contract';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures']);
 /** With strictLost the run also carries lost digests, so that its account reports them and it ends failed. */
@@ -66,16 +66,7 @@ export function runSigning(spec: Spec): RunSigning {
   if (!policy.formats.includes('cosign-tag') && policy.key) {
     throw new CliError(`${spec.files[0] ?? 'manifest'}: signing.formats: [${policy.formats.join(', ')}] — key-based signing always writes cosign-tag signatures; list cosign-tag, optionally with bundle-referrer`, EXIT.INVALID);
   }
-  const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
-  return {
-    ...(policy.key ? { key: policy.key } : {}),
-    // Keyless writes sigstore bundles only (cosign v3's format), as keyless cosign does.
-    ...(policy.keyless ? { keyless: policy.keyless } : {}),
-    attest: policy.attest,
-    ...(policy.formats.includes('bundle-referrer') || policy.keyless ? { bundles: true } : {}),
-    dockerReference: policy.dockerReference ?? home.registry,
-    home: { name: home.name, registry: home.registry, insecure: home.insecure, credentials: home.credentials },
-  };
+  return runSigningOf(spec)!;
 }
 
 export function workflowIdFor(input: PromotionRunInput): string {

@@ -1,7 +1,7 @@
 // Inputs, results and progress of promoflow's workflows (PromotionRun, ImagePromotion) and the endpoint refs
 // every run carries. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
-import type { KeylessPolicy, RegistryEndpoint } from '../manifest';
+import type { KeylessPolicy, RegistryEndpoint, Spec } from '../manifest';
 
 /**
  * A registry location as workflows and activities see it: the manifest's endpoint as is (a repository prefix, plain
@@ -115,6 +115,25 @@ export interface RunSigning {
   home: DestinationRef;
   /** Also write sigstore bundle v0.3 referrers (cosign v3's format), signed with the same key. */
   bundles?: boolean;
+}
+
+/**
+ * The signing settings a manifest asks for: its key reference as written (never the key) or keyless policy, and the
+ * signing home, the canonical destination (else the first phase's first destination). Keyless writes sigstore
+ * bundles only (cosign v3's format), as keyless cosign does. Promote and reconcile's repairs both sign this way.
+ */
+export function runSigningOf(spec: Spec): RunSigning | undefined {
+  const policy = spec.signing;
+  if (!policy) return undefined;
+  const home = spec.destinations.find((d) => d.canonical) ?? spec.destinations.find((d) => d.name === spec.phases[0]?.destinations[0]) ?? spec.destinations[0]!;
+  return {
+    ...(policy.key ? { key: policy.key } : {}),
+    ...(policy.keyless ? { keyless: policy.keyless } : {}),
+    attest: policy.attest,
+    ...(policy.formats.includes('bundle-referrer') || policy.keyless ? { bundles: true } : {}),
+    dockerReference: policy.dockerReference ?? home.registry,
+    home: { name: home.name, registry: home.registry, insecure: home.insecure, credentials: home.credentials },
+  };
 }
 
 export interface ImagePromotionResult {
