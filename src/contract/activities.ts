@@ -4,7 +4,7 @@
 import type { KeylessPolicy } from '../manifest';
 import type { SubjectDescriptor } from '../model';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
-import type { DestinationRef, EndpointRef, PromotionItem } from './runs';
+import type { DestinationRef, EndpointRef, PromotionItem, RolloutRecord } from './runs';
 import type { AbortBatchesInput, BatchInput, BatchResult, PlanPhaseInput, PlanPhaseResult, UnrunInput } from './sharded-run';
 import type { StateRef } from '../state';
 import type {
@@ -94,12 +94,6 @@ export interface ProvenanceRef {
     signingPolicy?: { type: 'key'; keyFingerprint: string } | { type: 'keyless'; issuer: string; subject?: string; subjectRegExp?: string };
     inputAttestations: Array<{ uri: string; digest: string }>;
   };
-}
-
-/** How a digest rolled out up to the phase its attestations are written in (built from the run's state). */
-export interface RolloutRecord {
-  tags: string[];
-  phases: Array<{ name: string; startedAt: string; finishedAt?: string; soakSeconds?: number; verifyGate?: boolean; approval?: { by: string; reason?: string; at: string } }>;
 }
 
 export interface SignInput {

@@ -102,6 +102,12 @@ export interface ImagePromotionInput {
   signing?: RunSigning & { run: { workflowId: string; runId: string; namespace: string; startedOn: string; manifestPath: string; commit?: string; allDestinations: string[] } };
 }
 
+/** How a digest rolled out up to the phase its attestations are written in (built from the run's state). */
+export interface RolloutRecord {
+  tags: string[];
+  phases: Array<{ name: string; startedAt: string; finishedAt?: string; soakSeconds?: number; verifyGate?: boolean; approval?: { by: string; reason?: string; at: string } }>;
+}
+
 /** How a run signs: a key reference (never the key), attestation on/off, and where signatures are first written. */
 export interface RunSigning {
   /** `file://PATH` or `env://VAR`, resolved on the worker (password from COSIGN_PASSWORD there). Absent: keyless. */

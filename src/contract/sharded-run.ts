@@ -6,8 +6,7 @@
 import type { StateRef } from '../state';
 
 export type { StateRef };
-import type { DecisionRecord } from './runs';
-import type { RolloutRecord } from './activities';
+import type { DecisionRecord, RolloutRecord } from './runs';
 
 /** The rollout of the run up to the current phase, from the run's state: what a digest's provenance records. */
 export type RolloutPhases = RolloutRecord['phases'];
