@@ -2,11 +2,15 @@
 // repository reads as null; bytes are digest-checked and re-read when they arrive wrong or cut off, so a verifier
 // only ever judges the stored content; pushes write blobs first, referrers go through the referrers API or tag schema.
 import { type RepositoryRef } from '../model';
-import { blobExists, getManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, readBlob, rereading, type RegistryClient } from '../oci';
+import { getManifest, headManifest, listReferrers, OciError, pushBlob, pushReferrer, putManifest, readBlob, rereading, type RegistryClient } from '../oci';
 import type { Artifact, ArtifactStore } from '../signing';
 
+/**
+ * Signature blobs are small: each is pushed with a mount from its own repository first, which checks and opens the
+ * upload in one request (201: already there; 202: the session to upload into) instead of a HEAD and then a POST.
+ */
 async function pushBlobs(client: RegistryClient, repo: RepositoryRef, a: Artifact): Promise<void> {
-  for (const b of a.blobs) if (!(await blobExists(client, repo, b.digest))) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes);
+  for (const b of a.blobs) await pushBlob(client, repo, b.digest, b.bytes.length, b.bytes, { mountFrom: repo });
 }
 
 export function artifactStore(client: RegistryClient, repo: RepositoryRef): ArtifactStore {
@@ -22,6 +26,7 @@ export function artifactStore(client: RegistryClient, repo: RepositoryRef): Arti
     // Bounded by the registry's maxArtifactBytes (a hostile registry's endless .sig layer is cut off, not read whole),
     // and re-read when the bytes arrive wrong or cut off: a verifier only ever judges the stored content.
     blob: (digest, size) => rereading(() => readBlob(client, repo, digest, size === undefined ? {} : { size }), client.retry),
+    digest: async (tag) => (await headManifest(client, repo, tag))?.digest ?? null,
     push: async (tag, a) => {
       await pushBlobs(client, repo, a);
       await putManifest(client, repo, tag, { bytes: a.manifest.bytes, mediaType: a.manifest.mediaType });

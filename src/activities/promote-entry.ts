@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ShardEntry } from './shards';
 import { copyActivities, copyToDestinations } from './copy';
-import { signingActivities } from './signing';
+import { replicateToMirrors, signingActivities, type MirrorOutcome } from './signing';
 import { verifyActivities } from './verify';
 import type { ActivityDeps } from './deps';
 import type { EntryContext, EntryExecutor, ExecutedEdge } from './sharded';
@@ -50,6 +50,7 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
     const copy = copyActivities(stepDeps);
     const copyAll = copyToDestinations(stepDeps);
     const sign = signingActivities(stepDeps);
+    const replicate = replicateToMirrors(stepDeps);
     const verify = verifyActivities(stepDeps);
     const base = (d: string): Pick<EdgeRecord, 'image' | 'digest' | 'destination' | 'phase'> => ({ image: entry.image, digest: entry.digest, destination: d, phase: ctx.phase });
     const failed = (d: string, e: unknown): ExecutedEdge => {
@@ -121,18 +122,53 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
     }
     const vsa = attest;
     // The attestations reach the destinations of the digest's earlier phases now (they hold its signature already).
-    if (attest) {
-      const inBatch = new Set(ctx.destinations.map((d) => d.name));
-      for (const d of ctx.bundle.destinations.filter((x) => entry.earlier?.includes(x.name) && x.name !== signing.home.name && !inBatch.has(x.name))) {
-        try {
-          await sign.replicateSignatures({ image: entry.image, digests, attest: true, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: d });
-          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: d, signing: ref, vsa });
-          if (problems.length) throw new Error(problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
-        } catch (err) {
-          const f = failureOf(err);
-          for (const x of edges.filter(ok)) fail(x, 'ReplicateFailed', `attestations not in place at ${d.name} (an earlier phase's destination): ${f.message}`, f.transient);
-          return edges;
-        }
+    const inBatch = new Set(ctx.destinations.map((d) => d.name));
+    const earlier = attest ? ctx.bundle.destinations.filter((x) => entry.earlier?.includes(x.name) && x.name !== signing.home.name && !inBatch.has(x.name)) : [];
+    const earlierFailed = (d: DestinationRef, message: string, transient?: boolean) => {
+      for (const x of edges.filter(ok)) fail(x, 'ReplicateFailed', `attestations not in place at ${d.name} (an earlier phase's destination): ${message}`, transient);
+      return edges;
+    };
+    const problemsText = (ps: Array<{ digest: string; problem: string }>) => ps.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; ');
+    if (!signing.keyless && !signing.bundles) {
+      // Key-based .sig/.att images: read and verified at the home once, replicated to every mirror, proven there by digest.
+      const mirrors = edges.filter((e) => ok(e) && e.destination !== signing.home.name).map((e) => destOf(e.destination));
+      let r: Awaited<ReturnType<typeof replicate>>;
+      try {
+        r = await replicate({ image: entry.image, digests, signing: ref, vsa, from: signing.home, to: [...earlier, ...mirrors] });
+      } catch (err) {
+        const f = failureOf(err);
+        for (const x of edges.filter(ok)) fail(x, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', `signatures at the signing home ${signing.home.name}: ${f.message}`, f.transient);
+        return edges;
+      }
+      if (r.home.length) {
+        for (const x of edges.filter(ok)) fail(x, 'SignatureInvalid', `at the signing home ${signing.home.name}: ${problemsText(r.home)}`);
+        return edges;
+      }
+      for (const [i, d] of earlier.entries()) {
+        const o = r.mirrors[i]!;
+        if (o.ok) continue;
+        if ('error' in o) return earlierFailed(d, failureOf(o.error).message, failureOf(o.error).transient);
+        return earlierFailed(d, problemsText(o.problems));
+      }
+      for (const e of edges.filter(ok)) {
+        const k = mirrors.findIndex((d) => d.name === e.destination);
+        const o: MirrorOutcome = k < 0 ? { ok: true } : r.mirrors[earlier.length + k]!;
+        if (o.ok) e.signature = 'verified';
+        else if ('error' in o) {
+          const f = failureOf(o.error);
+          fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.message, f.transient);
+        } else fail(e, 'SignatureInvalid', problemsText(o.problems));
+      }
+      return edges;
+    }
+    for (const d of earlier) {
+      try {
+        await sign.replicateSignatures({ image: entry.image, digests, attest: true, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: d });
+        const problems = await sign.verifySignatures({ image: entry.image, digests, destination: d, signing: ref, vsa });
+        if (problems.length) throw new Error(problemsText(problems));
+      } catch (err) {
+        const f = failureOf(err);
+        return earlierFailed(d, f.message, f.transient);
       }
     }
     await Promise.all(
@@ -143,7 +179,7 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
             await sign.replicateSignatures({ image: entry.image, digests, attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest });
           }
           const problems = await sign.verifySignatures({ image: entry.image, digests, destination: dest, signing: ref, vsa });
-          if (problems.length) fail(e, 'SignatureInvalid', problems.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; '));
+          if (problems.length) fail(e, 'SignatureInvalid', problemsText(problems));
           else e.signature = 'verified';
         } catch (err) {
           const f = failureOf(err);

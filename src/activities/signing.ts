@@ -4,6 +4,7 @@
 // Nothing secret enters a workflow payload, result or log.
 import { Context } from '@temporalio/activity';
 import {
+  type DestinationRef,
   type ReplicateInput,
   type ReplicateResult,
   type SignatureProblem,
@@ -15,6 +16,9 @@ import {
 import type { KeylessPolicy } from '../manifest';
 import { repositoryIn } from '../model';
 import {
+  imagesReader,
+  readCosignImages,
+  replicateImages,
   replicateSignatures,
   requireSigstoreURL,
   signKeyless,
@@ -144,5 +148,46 @@ export function signingActivities({ scopes, keys, heartbeat }: ActivityDeps) {
         throw classify(e);
       }
     },
+  };
+}
+
+/** Where a digest's verified cosign images stand at one mirror: verified there, its problems, or the error that stopped it. */
+export type MirrorOutcome = { ok: true } | { ok: false; problems: SignatureProblem[] } | { ok: false; error: Error };
+
+/**
+ * The batch path for key-based signatures (no bundles): a digest's .sig/.att images are read at the signing home once
+ * and verified there (in memory: the bytes read are the bytes judged, and a problem stands only if it stands on a
+ * second read), then replicated to every mirror and proven there by content address (replicateImages): about two
+ * requests per tag and mirror instead of a read of every blob at the home and at the mirror. `home` holds the
+ * problems at the home; when there are any, nothing is replicated.
+ */
+export function replicateToMirrors(deps: ActivityDeps) {
+  const sign = signingActivities(deps);
+  const beat = deps.heartbeat ?? (() => Context.current().heartbeat());
+  return async (input: { image: string; digests: string[]; signing: SigningRef; vsa: boolean; from: DestinationRef; to: DestinationRef[] }): Promise<{ home: SignatureProblem[]; mirrors: MirrorOutcome[] }> => {
+    const client = deps.scopes.clientFor(input.from, ...input.to);
+    const home = artifactStore(client, repositoryIn(input.from.registry, input.image));
+    const expect = { publicKey: await publicKeyOf(deps.keys, input.signing), dockerReference: `${input.signing.dockerReference}/${input.image}`, attest: input.signing.attest, vsa: input.vsa };
+    const read = () => readCosignImages(home, input.digests, { attest: input.signing.attest, fromName: input.from.name, image: input.image });
+    let images = await read();
+    let problems = await verifyWithKey(imagesReader(images), input.digests, expect);
+    if (problems.length) {
+      images = await read();
+      problems = await verifyWithKey(imagesReader(images), input.digests, expect);
+    }
+    if (problems.length) return { home: problems, mirrors: [] };
+    const mirrors = await Promise.all(
+      input.to.map(async (d): Promise<MirrorOutcome> => {
+        try {
+          const r = await replicateImages(images, artifactStore(client, repositoryIn(d.registry, input.image)), beat);
+          // A merge (the mirror held other layers under the tag) is not the home's bytes: judged by reading it.
+          const found = r.merged.length ? await sign.verifySignatures({ image: input.image, digests: input.digests, destination: d, signing: input.signing, vsa: input.vsa }) : [];
+          return found.length ? { ok: false, problems: found } : { ok: true };
+        } catch (e) {
+          return { ok: false, error: classify(e) };
+        }
+      }),
+    );
+    return { home: [], mirrors };
   };
 }

@@ -3,6 +3,7 @@
 // what a destination holds. Idempotent on what exists and verifies, so a retry never signs twice. Temporal-free:
 // src/activities adapts these to activities (credentials, heartbeats, failure types).
 import type { TrustMaterial } from '@sigstore/verify';
+import { sha256 as sha256Digest } from '../oci';
 import { attestationTag, signatureTag, type SubjectDescriptor } from '../model';
 import { mergeCosignImage, parseImageManifest, type Artifact } from './artifacts';
 import { BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
@@ -13,7 +14,7 @@ import type { Signer } from './signer';
 import { SLSA_PROVENANCE_V1 } from './slsa-provenance';
 import { SLSA_VSA_V1 } from './vsa';
 import type { ArtifactStore } from './store';
-import { verifyImageAttestations, verifyImageBundles, verifyImageSignatures, type PublicKeyInput } from './verify';
+import { verifyImageAttestations, verifyImageBundles, verifyImageSignatures, type ArtifactReader, type PublicKeyInput } from './verify';
 
 /** The signature or bundle a mirror should receive is not at the source: signing was skipped or lost. */
 export class SignatureMissingError extends Error {
@@ -41,6 +42,9 @@ export interface KeySigning {
 export function attestationPredicates(attest: boolean, vsa: boolean): string[] {
   return attest ? [SLSA_PROVENANCE_V1, ...(vsa ? [SLSA_VSA_V1] : [])] : [];
 }
+
+/** The tags a digest's cosign images live under: the signature, and the attestations when the run attests. */
+const cosignTags = (digest: string, attest: boolean): string[] => (attest ? [signatureTag(digest), attestationTag(digest)] : [signatureTag(digest)]);
 
 /** The statements bundles carry: cosign's plain "sign" statement, then each attestation. */
 const bundlePredicates = (attestations: string[]): string[] => [COSIGN_SIGN_PREDICATE, ...attestations];
@@ -157,7 +161,7 @@ export async function replicateSignatures(from: ArtifactStore, to: ArtifactStore
   let pushed = 0;
   let upToDate = 0;
   for (const digest of digests) {
-    for (const tag of o.keyless ? [] : o.attest ? [signatureTag(digest), attestationTag(digest)] : [signatureTag(digest)]) {
+    for (const tag of o.keyless ? [] : cosignTags(digest, o.attest)) {
       const src = await readCosignImage(from, tag);
       if (!src) throw new SignatureMissingError(`${o.fromName} has no ${tag} for ${o.image}: nothing to replicate (was signing skipped?)`);
       const plan = await planMirrorPush(src, to, tag);
@@ -186,6 +190,78 @@ export async function replicateSignatures(from: ArtifactStore, to: ArtifactStore
   return { pushed, upToDate };
 }
 
+/** A run's .sig/.att images (tag → image), read once from the signing home with every blob digest-checked. */
+export type CosignImages = Map<string, Artifact>;
+
+/** Read the digests' .sig (and .att) images from the signing home, once for all of a digest's mirrors. */
+export async function readCosignImages(from: ArtifactReader, digests: string[], o: { attest: boolean; fromName: string; image: string }): Promise<CosignImages> {
+  const images: CosignImages = new Map();
+  for (const digest of digests) {
+    for (const tag of cosignTags(digest, o.attest)) {
+      const a = await readCosignImage(from, tag);
+      if (!a) throw new SignatureMissingError(`${o.fromName} has no ${tag} for ${o.image}: nothing to replicate (was signing skipped?)`);
+      images.set(tag, a);
+    }
+  }
+  return images;
+}
+
+/** The images as an ArtifactReader: verifying what was read costs no request. */
+export function imagesReader(images: CosignImages): ArtifactReader {
+  const blobs = new Map<string, Buffer>();
+  const manifests = new Map<string, Buffer>();
+  for (const [tag, a] of images) {
+    manifests.set(tag, a.manifest.bytes);
+    for (const b of a.blobs) blobs.set(b.digest, b.bytes);
+  }
+  return {
+    manifest: async (tag) => manifests.get(tag) ?? null,
+    blob: async (digest) => {
+      const b = blobs.get(digest);
+      if (!b) throw new Error(`blob ${digest} was not read with the images`);
+      return b;
+    },
+  };
+}
+
+/** A mirror's read-back does not show what was just written there: transient (a lagging or racing registry). */
+export class ReadBackError extends Error {
+  override name = 'ReadBackError';
+}
+
+/**
+ * Replicate images read and verified at the home to one mirror, and prove them there by content address: a tag that
+ * resolves to the digest of the verified manifest holds the verified bytes (its blobs are addressed by digest from
+ * it, and a registry commits a blob only under its digest and a manifest only with its blobs present), so nothing is
+ * read back but that digest (one GET before, one HEAD after a push). A mirror holding other layers under the tag
+ * gets the merge, which is not the home's bytes: those tags are returned, for the caller to verify by reading.
+ */
+export async function replicateImages(images: CosignImages, to: ArtifactStore, progress: () => void = () => undefined): Promise<{ pushed: number; upToDate: number; merged: string[] }> {
+  let pushed = 0;
+  let upToDate = 0;
+  const merged: string[] = [];
+  for (const [tag, src] of images) {
+    const existing = await to.manifest(tag);
+    if (existing !== null && sha256Digest(existing) === src.manifest.digest) {
+      upToDate++;
+      continue;
+    }
+    const plan = existing === null ? src : mergeCosignImage(existing, src).artifact;
+    if (plan) {
+      await to.push(tag, plan);
+      pushed++;
+    }
+    if (existing !== null) {
+      merged.push(tag);
+      continue;
+    }
+    const there = await to.digest(tag);
+    if (there !== src.manifest.digest) throw new ReadBackError(`${tag} reads back as ${there ?? 'missing'} after writing ${src.manifest.digest}`);
+    progress();
+  }
+  return { pushed, upToDate, merged };
+}
+
 /** One digest whose signature material does not verify at a destination, and why. */
 type SignatureProblem = { digest: string; problem: string };
 
@@ -199,7 +275,7 @@ export interface SignatureExpectation {
 }
 
 /** Key-based: every digest's signature (and attestations, and bundles when written) verifies at this destination. */
-export async function verifyWithKey(store: ArtifactStore, digests: string[], c: SignatureExpectation): Promise<SignatureProblem[]> {
+export async function verifyWithKey(store: ArtifactReader & Partial<Pick<ArtifactStore, 'referrers'>>, digests: string[], c: SignatureExpectation): Promise<SignatureProblem[]> {
   const problems: SignatureProblem[] = [];
   const attestations = attestationPredicates(c.attest, !!c.vsa);
   for (const digest of digests) {
@@ -210,8 +286,10 @@ export async function verifyWithKey(store: ArtifactStore, digests: string[], c: 
       if (!att.ok) problems.push({ digest, problem: `${predicateType} attestation does not verify: ${att.reason ?? 'no valid layer'}` });
     }
     if (c.bundles) {
+      const lister = store.referrers ? (store as ArtifactReader & Pick<ArtifactStore, 'referrers'>) : undefined;
+      if (!lister) throw new Error('verifying bundles needs a store that lists referrers');
       for (const predicateType of bundlePredicates(attestations)) {
-        const b = await verifyImageBundles(store, { publicKey: c.publicKey, digest, predicateType });
+        const b = await verifyImageBundles(lister, { publicKey: c.publicKey, digest, predicateType });
         if (!b.ok) problems.push({ digest, problem: `sigstore bundle (${predicateType}) does not verify: ${b.reason ?? 'none valid'}` });
       }
     }

@@ -6,6 +6,8 @@ import type { Artifact } from './artifacts';
 import type { ArtifactReader } from './verify';
 
 export interface ArtifactStore extends ArtifactReader {
+  /** The digest a tag resolves to (a HEAD), or null when the tag does not exist. */
+  digest(tag: string): Promise<string | null>;
   /** Push a .sig/.att image under its tag: blobs first, then the manifest. */
   push(tag: string, artifact: Artifact): Promise<void>;
   /** Push a referrer (blobs, the manifest by digest) and list it for its subject. */

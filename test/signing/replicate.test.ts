@@ -8,6 +8,9 @@ import { signatureTag } from '../../src/model';
 import { planMirrorPush, readCosignImage, signingNeeds } from '../../src/signing/replicate';
 import { SLSA_PROVENANCE_V1 } from '../../src/signing/slsa-provenance';
 import { verifyImageSignatures, type ArtifactReader } from '../../src/signing/verify';
+import { imagesReader, readCosignImages, ReadBackError, replicateImages, SignatureMissingError, verifyWithKey } from '../../src/signing/promotion';
+import type { ArtifactStore } from '../../src/signing/store';
+import { sha256 } from '../../src/oci';
 
 function memRegistry(): { reader: ArtifactReader; push(tag: string, a: Artifact): void } {
   const manifests = new Map<string, Buffer>();
@@ -68,5 +71,64 @@ describe('replication and idempotency', () => {
     assert.deepEqual(await signingNeeds(reg.reader, check), { signature: false, attestation: false });
     const [again] = (await signImage({ digest: D, signer, dockerReference: 'p.example/a', provenance })).digests;
     assert.notEqual(again?.signature.manifest.digest, s.signature.manifest.digest, 'a second signing is a different layer');
+  });
+});
+
+/** A store over maps that counts requests and can lose a write (a registry that acknowledges and then lags). */
+function countingStore(o: { loseWrites?: boolean } = {}) {
+  const manifests = new Map<string, Buffer>();
+  const blobs = new Map<string, Buffer>();
+  const requests = { get: 0, head: 0, push: 0 };
+  const store: ArtifactStore = {
+    manifest: async (t) => (requests.get++, manifests.get(t) ?? null),
+    blob: async (d) => blobs.get(d) ?? Promise.reject(new Error('missing')),
+    digest: async (t) => {
+      requests.head++;
+      const m = manifests.get(t);
+      return m ? sha256(m) : null;
+    },
+    push: async (tag, a) => {
+      requests.push++;
+      if (o.loseWrites) return;
+      for (const b of a.blobs) blobs.set(b.digest, b.bytes);
+      manifests.set(tag, a.manifest.bytes);
+    },
+    pushReferrer: async () => undefined,
+    referrers: async () => [],
+  };
+  return { store, requests, manifests };
+}
+
+describe('replicateImages: verified at the home once, proven at each mirror by digest', () => {
+  it('pushes to an empty mirror and proves it with one read before and one HEAD after; a second run reads once and pushes nothing', async () => {
+    const signer = new LocalKeySigner(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+    const [s] = (await signImage({ digest: D, signer, dockerReference: 'p.example/a', provenance })).digests;
+    const home = memRegistry();
+    home.push(s!.signature.tag, s!.signature);
+    const images = await readCosignImages(home.reader, [D], { attest: false, fromName: 'prod', image: 'a' });
+    assert.deepEqual(await verifyWithKey(imagesReader(images), [D], { publicKey: await signer.publicKeyPem(), dockerReference: 'p.example/a', attest: false }), []);
+
+    const m = countingStore();
+    assert.deepEqual(await replicateImages(images, m.store), { pushed: 1, upToDate: 0, merged: [] });
+    assert.deepEqual(m.requests, { get: 1, head: 1, push: 1 });
+    assert.equal(sha256(m.manifests.get(signatureTag(D))!), s!.signature.manifest.digest, 'byte-for-byte');
+    assert.deepEqual(await replicateImages(images, m.store), { pushed: 0, upToDate: 1, merged: [] });
+    assert.deepEqual(m.requests, { get: 2, head: 1, push: 1 });
+  });
+
+  it('a mirror holding other layers gets the merge, returned for verification by reading; a write that does not read back is an error', async () => {
+    const signer = new LocalKeySigner(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+    const [s] = (await signImage({ digest: D, signer, dockerReference: 'p.example/a', provenance })).digests;
+    const home = memRegistry();
+    home.push(s!.signature.tag, s!.signature);
+    const images = await readCosignImages(home.reader, [D], { attest: false, fromName: 'prod', image: 'a' });
+    const foreign = countingStore();
+    const other = buildCosignImage([signatureLayer(Buffer.from('{"other":1}'), Buffer.from('x'))]);
+    foreign.manifests.set(signatureTag(D), other.manifest.bytes);
+    assert.deepEqual(await replicateImages(images, foreign.store), { pushed: 1, upToDate: 0, merged: [signatureTag(D)] });
+    assert.equal(parseImageManifest(foreign.manifests.get(signatureTag(D))!).layers.length, 2);
+
+    await assert.rejects(replicateImages(images, countingStore({ loseWrites: true }).store), ReadBackError);
+    await assert.rejects(readCosignImages(memRegistry().reader, [D], { attest: false, fromName: 'prod', image: 'a' }), SignatureMissingError);
   });
 });
