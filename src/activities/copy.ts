@@ -4,7 +4,7 @@
 // Batch activities copy one digest to many destinations at once (copyToDestinations): one source read for all.
 import { Context } from '@temporalio/activity';
 import { copyImage, headManifest, getManifest, ManifestUnknownError, type DestinationResult, type RegistryClient } from '../oci';
-import { ImageIndex, repositoryIn } from '../model';
+import { formatRepository, ImageIndex, repositoryIn, type RepositoryRef } from '../model';
 import type { CheckSourceInput, CopyActivityInput, CopyActivityResult, DestinationRef, SourceInfo } from '../contract';
 import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
@@ -27,10 +27,15 @@ const resultOf = (d: DestinationResult): CopyActivityResult => ({
   manifestsWritten: d.manifestsWritten,
 });
 
-/** A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed. */
-async function refuseTagMove(client: RegistryClient, input: Omit<CopyActivityInput, 'destination'>, destination: DestinationRef): Promise<void> {
-  if (input.allowTagMove) return;
+/**
+ * A tag already pointing elsewhere is a tag move: refused before anything is written, unless allowed. Returns what
+ * the HEADs found in place (the tags already pointing at the digest), so the copy neither HEADs the digest again
+ * when every tag proves it nor rewrites those tags.
+ */
+async function refuseTagMove(client: RegistryClient, input: Omit<CopyActivityInput, 'destination'>, destination: DestinationRef): Promise<Placed> {
   const dst = repositoryIn(destination.registry, input.image);
+  if (input.allowTagMove) return { repo: dst, tags: input.tags, done: [] };
+  const have = new Set<string>();
   for (const tag of input.tags) {
     const cur = await headManifest(client, dst, tag);
     if (cur && cur.digest !== input.digest) {
@@ -38,7 +43,16 @@ async function refuseTagMove(client: RegistryClient, input: Omit<CopyActivityInp
         `tag move refused: ${dst.registry}/${dst.repository}:${tag} points to ${cur.digest}, the manifest asks for ${input.digest} (destination ${destination.name}); set allowTagMove on the image to allow it`,
       );
     }
+    if (cur) have.add(tag);
   }
+  return { repo: dst, tags: input.tags.filter((t) => !have.has(t)), done: have.size > 0 ? [`${formatRepository(dst)}|${input.digest}`] : [] };
+}
+
+/** One destination as the copy sees it after the tag check: the tags still to write, and copy keys proven done. */
+interface Placed {
+  repo: RepositoryRef;
+  tags: string[];
+  done: string[];
 }
 
 export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () => void }) {
@@ -73,12 +87,11 @@ export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () =>
       try {
         const client = scopes.clientFor(input.source, input.destination);
         const src = { ...repositoryIn(input.source.registry, input.image), digest: input.digest as `sha256:${string}` };
-        const dst = repositoryIn(input.destination.registry, input.image);
-        await refuseTagMove(client, input, input.destination);
+        const placed = await refuseTagMove(client, input, input.destination);
         // Inside a batch the details are the batch's (its cursor), not this copy's: a retried copy there re-checks
         // what the destination has (blobs and manifests present are not sent again).
         const prior = deps.heartbeat ? [] : ((ctx.info.heartbeatDetails as Heartbeat | undefined)?.done ?? []);
-        const done = new Set<string>(prior);
+        const done = new Set<string>([...prior, ...placed.done]);
         // Progress events come per blob; a single large blob still needs a pulse, or it would look like a dead worker.
         // The pulse beats only when bytes moved since the last one: a stalled transfer stops heartbeating, so
         // Temporal's heartbeat timeout ends the attempt instead of a timer keeping a dead transfer alive.
@@ -92,7 +105,7 @@ export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () =>
         const pulse = setInterval(() => moved !== reported && beat(), Math.min(5000, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3)));
         let result;
         try {
-          result = await copyImage(client, src, [{ repo: dst, tags: input.tags }], {
+          result = await copyImage(client, src, [{ repo: placed.repo, tags: placed.tags }], {
             done,
             signal: ctx.cancellationSignal,
             onBytes: (n) => (moved += n),
@@ -153,10 +166,11 @@ export function copyToDestinations(deps: { scopes: RegistryScopes; heartbeat?: (
       return input.destinations.map(() => ({ ok: false, error: classify(e) }));
     }
     const go: number[] = [];
+    const placed = new Map<number, Placed>();
     await Promise.all(
       input.destinations.map(async (d, i) => {
         try {
-          await refuseTagMove(client, input, d);
+          placed.set(i, await refuseTagMove(client, input, d));
           go.push(i);
         } catch (e) {
           out[i] = { ok: false, error: classify(e) };
@@ -167,7 +181,8 @@ export function copyToDestinations(deps: { scopes: RegistryScopes; heartbeat?: (
     try {
       recordAttempt(ctx);
       const src = { ...repositoryIn(input.source.registry, input.image), digest: input.digest as `sha256:${string}` };
-      const r = await copyImage(client, src, go.map((i) => ({ repo: repositoryIn(input.destinations[i]!.registry, input.image), tags: input.tags })), { signal: input.signal ?? ctx.cancellationSignal });
+      const dsts = go.map((i) => placed.get(i)!);
+      const r = await copyImage(client, src, dsts.map((p) => ({ repo: p.repo, tags: p.tags })), { signal: input.signal ?? ctx.cancellationSignal, done: new Set(dsts.flatMap((p) => p.done)) });
       r.destinations.forEach((d, k) => {
         recordCopy(ctx, input.destinations[go[k]!]!.name, d.bytesCopied, d.blobsCopied + d.blobsMounted);
         out[go[k]!] = { ok: true, result: resultOf(d) };

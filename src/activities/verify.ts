@@ -16,16 +16,21 @@ export function verifyActivities({ scopes, heartbeat }: Pick<ActivityDeps, 'scop
         const problems: VerifyProblem[] = [];
         for (const it of input.items) {
           const repo = repositoryIn(input.destination.registry, it.image);
-          const byDigest = await headManifest(client, repo, it.digest);
-          if (!byDigest) {
+          // A tag that resolves to the digest proves the digest there too: one HEAD per tag, and one for the digest
+          // only when no tag does (an untagged edge, or a problem to tell apart).
+          const found: VerifyProblem[] = [];
+          let proven = false;
+          for (const tag of it.tags) {
+            const t = await headManifest(client, repo, tag);
+            if (!t) found.push({ image: it.image, digest: it.digest, problem: `tag ${tag} is missing` });
+            else if (t.digest !== it.digest) found.push({ image: it.image, digest: it.digest, problem: `tag ${tag} points to ${t.digest}` });
+            else proven = true;
+          }
+          if (!proven && !(await headManifest(client, repo, it.digest))) {
             problems.push({ image: it.image, digest: it.digest, problem: `${repo.registry}/${repo.repository}@${it.digest} is missing` });
             continue;
           }
-          for (const tag of it.tags) {
-            const t = await headManifest(client, repo, tag);
-            if (!t) problems.push({ image: it.image, digest: it.digest, problem: `tag ${tag} is missing` });
-            else if (t.digest !== it.digest) problems.push({ image: it.image, digest: it.digest, problem: `tag ${tag} points to ${t.digest}` });
-          }
+          problems.push(...found);
           if (heartbeat) heartbeat();
           else ctx.heartbeat();
         }

@@ -1,8 +1,8 @@
 // Reads what registries hold, in the planner's shape (plan/inventory.ts): per repository, the declared tags'
 // digests, which declared digests are present, and which carry a cosign signature or attestation (seen in the
 // tags list as sha256-<hex>.sig / .att, so they cost no extra request). One tags-list walk per repository, then a
-// HEAD per declared tag found and per declared digest not already proven by a tag (none for what the listing's
-// gcr.io-style digest map already names: one request per repository there). With `allTags`, every tag is
+// HEAD per declared tag found and per declared untagged digest not already proven by a tag (none for what the
+// listing's gcr.io-style digest map already names: one request per repository there). With `allTags`, every tag is
 // resolved (reconciliation needs unexpected tags too).
 import { headManifest, iterateTagPages, mapLimit, OciError, type RegistryClient } from '../oci';
 import { isArtifactTag, parseCosignTag, repositoryKey, splitRepositoryKey, type RepositoryRef } from '../model';
@@ -15,6 +15,11 @@ export interface RepoQuery {
   repo: RepositoryRef;
   digests: Set<string>;
   tags: Set<string>;
+  /**
+   * Declared digests with a declared tag here. Such an edge has work whenever one of its tags is missing, whether its
+   * digest is there untagged or not (the worker checks that when it promotes), so no HEAD is spent on it at plan time.
+   */
+  tagged?: Set<string>;
 }
 
 /** Every repository a spec touches (sources and destinations), with the digests and tags declared for it. */
@@ -25,9 +30,10 @@ export function reposOfSpec(spec: Spec): RepoQuery[] {
   const add = (registry: string, image: string, digest: string, tags: string[]) => {
     const key = repositoryKey(registry, image);
     let q = byKey.get(key);
-    if (!q) byKey.set(key, (q = { key, repo: splitRepositoryKey(key), digests: new Set(), tags: new Set() }));
+    if (!q) byKey.set(key, (q = { key, repo: splitRepositoryKey(key), digests: new Set(), tags: new Set(), tagged: new Set() }));
     q.digests.add(digest);
     for (const t of tags) q.tags.add(t);
+    if (tags.length) q.tagged!.add(digest);
   };
   for (const img of spec.images) {
     const project = img.project ? projects.get(img.project) : undefined;
@@ -66,7 +72,7 @@ async function tagsOf(client: RegistryClient, repo: RepositoryRef): Promise<{ ta
  */
 export async function readRepoState(
   client: RegistryClient,
-  q: Pick<RepoQuery, 'repo' | 'digests' | 'tags'>,
+  q: Pick<RepoQuery, 'repo' | 'digests' | 'tags' | 'tagged'>,
   opts: { allTags?: boolean; concurrency?: number } = {},
 ): Promise<RepoState & { allTags: string[] }> {
   const { tags: listed, manifest } = await tagsOf(client, q.repo);
@@ -96,7 +102,7 @@ export async function readRepoState(
     tags.set(t, h.digest);
     digests.add(h.digest);
   });
-  const unproven = [...q.digests].filter((d) => !digests.has(d));
+  const unproven = [...q.digests].filter((d) => !digests.has(d) && !q.tagged?.has(d));
   const found = await mapLimit(unproven, n, (d) => headManifest(client, q.repo, d));
   unproven.forEach((d, i) => {
     if (found[i]) digests.add(d);
