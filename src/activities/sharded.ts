@@ -13,7 +13,7 @@ import {
 } from '../contract';
 import { itemKey, shardPhase, type ShardDoc, type ShardEntry } from './shards';
 import { getJson, putJson, type StateRef, type StateStore } from '../state';
-import { mapLimit } from '../oci';
+import { mapLimit, Semaphore } from '../oci';
 
 /** What an executor needs to promote one digest to some of its destinations. */
 export interface EntryContext {
@@ -44,7 +44,30 @@ export const blocksLaterPhases = (r: EdgeRecord) => r.outcome === 'lost' || (r.o
 const MAX_SHARDS = 1000;
 /** Digests promoted at once inside one batch activity (the OCI client's per-registry limits apply below this). */
 const ENTRY_CONCURRENCY = 8;
+/**
+ * Digests promoted at once by one worker process, across all its batch activities (PROMOFLOW_WORKER_DIGESTS). The
+ * slots are served first come, first served, so a worker finishes digests one after another and its batches
+ * checkpoint as it goes: with 32 batches × 8 digests all sharing the CPU at once, none finished before a SIGKILL and
+ * every attempt started over.
+ */
+export const WORKER_DIGESTS = 16;
 const HEARTBEAT_MS = 2000;
+/** Backoff of a batch retried for transient registry failures (a worker crash is retried at once: its own policy). */
+const TRANSIENT_BACKOFF = { initialSeconds: 1, maxSeconds: 300 } as const;
+
+/** Heartbeat details of a batch: its progress (by reference) and how many attempts in a row ended on transient failures. */
+interface BatchBeat {
+  partial?: StateRef;
+  transient?: number;
+}
+
+export function workerDigests(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.PROMOFLOW_WORKER_DIGESTS;
+  if (v === undefined || v === '') return WORKER_DIGESTS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new Error(`PROMOFLOW_WORKER_DIGESTS=${JSON.stringify(v)}: expected an integer from 1 to 1024 (digests one worker promotes at once; default ${WORKER_DIGESTS})`);
+  return n;
+}
 
 const shardsDoc = z.object({ shards: z.array(z.string().regex(/^sha256:[0-9a-f]{64}$/)) });
 const entry = z.object({ image: z.string(), digest: z.string(), tags: z.array(z.string()), allowTagMove: z.boolean().optional(), project: z.string().optional(), dests: z.array(z.string()), final: z.literal(true).optional(), earlier: z.array(z.string()).optional() });
@@ -117,8 +140,9 @@ async function readKeys(store: StateStore, ref: StateRef, into: Set<string>): Pr
   for (const p of node.parts ?? []) await readKeys(store, p, into);
 }
 
-export function shardedActivities(deps: { store: StateStore; execute: EntryExecutor }) {
+export function shardedActivities(deps: { store: StateStore; execute: EntryExecutor; digests?: number }) {
   const { store, execute } = deps;
+  const slots = new Semaphore(deps.digests ?? workerDigests());
   const cache = new DocCache(512);
   const bundleOf = (ref: StateRef) => cache.get(ref, () => getJson(store, ref, runBundle, 'run bundle'));
   const shardOf = async (shards: StateRef, i: number): Promise<ShardDoc> => {
@@ -175,17 +199,20 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       const entries = shard.batches[input.batch];
       if (!entries) throw ApplicationFailure.nonRetryable(`batch ${input.batch} is not in shard ${input.shard}`, 'StateCorrupt');
       // Resume: the edges a previous attempt finished (heartbeated by reference) are not done again.
-      const prior = (ctx.info.heartbeatDetails as { partial?: StateRef } | undefined)?.partial;
+      const last = ctx.info.heartbeatDetails as BatchBeat | undefined;
+      const prior = last?.partial;
       const done: EdgeRecord[] = prior ? (await getJson(store, prior, partial, 'batch progress')).edges : [];
       const doneKeys = new Set(done.map((r) => `${itemKey(r)}|${r.destination}`));
       const windowOpen = Date.now() < ctx.info.scheduledTimestampMs + input.retryWindowSeconds * 1000;
       let transient = 0;
       let lastBeat = 0;
-      let details: { partial?: StateRef } = prior ? { partial: prior } : {};
+      // Carried over from the last attempt until this one ends: a crash in between must not reset the backoff.
+      const transientRuns = last?.transient ?? 0;
+      let details: BatchBeat = { ...(prior ? { partial: prior } : {}), ...(transientRuns ? { transient: transientRuns } : {}) };
       const beat = async (force: boolean) => {
         if (force || Date.now() - lastBeat >= HEARTBEAT_MS) {
           lastBeat = Date.now();
-          details = { partial: await putJson(store, { edges: done }) };
+          details = { ...details, partial: await putJson(store, { edges: done }) };
         }
         ctx.heartbeat(details);
       };
@@ -194,20 +221,22 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
       const alive = () => ctx.heartbeat(details);
       // A quarter of the heartbeat timeout: a busy event loop (a loaded machine) delays a pulse without losing the batch.
       const pulse = setInterval(alive, Math.min(10_000, Math.max(250, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4)));
+      // One digest's edges still to do, in one of the worker's digest slots.
+      const promoteEntry = async (e: ShardEntry): Promise<void> => {
+        const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
+        if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
+        // A shard planned before entries carried `final` attests wherever it signs, as it did then.
+        const one: ShardEntry = { ...e, dests: todo, ...(shard.staged ? {} : { final: true as const }) };
+        const records = await execute(one, contextFor(bundle, one, input.phaseName, input.run, input.rollout, ctx.cancellationSignal, alive));
+        for (const r of records) {
+          const { transient: t, ...rec } = r;
+          if (t && windowOpen) transient++;
+          else done.push(rec);
+        }
+        await beat(false);
+      };
       try {
-        await mapLimit(entries, ENTRY_CONCURRENCY, async (e) => {
-          const todo = e.dests.filter((d) => !doneKeys.has(`${itemKey(e)}|${d}`));
-          if (todo.length === 0 || ctx.cancellationSignal.aborted) return;
-          // A shard planned before entries carried `final` attests wherever it signs, as it did then.
-          const one: ShardEntry = { ...e, dests: todo, ...(shard.staged ? {} : { final: true as const }) };
-          const records = await execute(one, contextFor(bundle, one, input.phaseName, input.run, input.rollout, ctx.cancellationSignal, alive));
-          for (const r of records) {
-            const { transient: t, ...rec } = r;
-            if (t && windowOpen) transient++;
-            else done.push(rec);
-          }
-          await beat(false);
-        });
+        await mapLimit(entries, ENTRY_CONCURRENCY, (e) => slots.run(() => promoteEntry(e)));
       } finally {
         clearInterval(pulse);
       }
@@ -216,11 +245,15 @@ export function shardedActivities(deps: { store: StateStore; execute: EntryExecu
         throw new CancelledFailure('batch cancelled: the run was aborted');
       }
       if (transient > 0) {
+        details = { ...details, transient: transientRuns + 1 };
         await beat(true);
-        throw ApplicationFailure.retryable(
-          `${transient} edge(s) hit transient registry failures (retried until ${new Date(ctx.info.scheduledTimestampMs + input.retryWindowSeconds * 1000).toISOString()}, then accounted as failed)`,
-          'BatchIncomplete',
-        );
+        // A registry outage backs off (to 5 minutes) by this count, not by the attempt number, which crashes raise too.
+        const delay = Math.min(TRANSIENT_BACKOFF.maxSeconds, TRANSIENT_BACKOFF.initialSeconds * 2 ** transientRuns);
+        throw ApplicationFailure.create({
+          message: `${transient} edge(s) hit transient registry failures (retried until ${new Date(ctx.info.scheduledTimestampMs + input.retryWindowSeconds * 1000).toISOString()}, then accounted as failed)`,
+          type: 'BatchIncomplete',
+          nextRetryDelay: `${delay}s`,
+        });
       }
       const blockedKeys = [...new Set(done.filter(blocksLaterPhases).map(itemKey))];
       return {

@@ -16,4 +16,4 @@ export { cancelUpload, completeUpload, startUpload, type StartResult } from './u
 export { mergeScopes, parseChallenge, type Credential, type CredentialSource } from './auth';
 export { parseRetryAfter } from './response';
 export { rereading, withRetry, type RetryPolicy } from './retry';
-export { mapLimit } from './limits';
+export { mapLimit, Semaphore } from './limits';

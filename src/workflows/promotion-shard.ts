@@ -15,10 +15,12 @@ export async function promotionShard(input: ShardInput): Promise<ShardResult> {
     ...(input.taskQueue ? { taskQueue: input.taskQueue } : {}),
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: t.heartbeatSeconds * 1000,
-    // The retry window: transient registry failures are retried (backing off to 5 minutes) until it closes; then
-    // the batch accounts what still fails as failed (it knows the window from its input). A margin covers that last attempt.
+    // The retry window: transient registry failures are retried until it closes; then the batch accounts what still
+    // fails as failed (it knows the window from its input). A margin covers that last attempt. Those retries back off
+    // to 5 minutes by the batch's own count (nextRetryDelay); a lost worker (heartbeat timeout) is retried within 10 s
+    // however often it happened: with workers SIGKILLed every few seconds, the attempt number grows with the kills.
     scheduleToCloseTimeout: (t.retryWindowSeconds + 3600) * 1000,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['StateCorrupt', 'StateMissingError', 'StateCorruptError'] },
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: ['StateCorrupt', 'StateMissingError', 'StateCorruptError'] },
   });
   // Bookkeeping on the run's own queue: small store writes, retried a while (a store outage is transient too).
   const { abortBatches, compactRefs } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 50, maximumInterval: '1 minute' } });
