@@ -27,5 +27,5 @@ export { signStatementKeyless, signImageKeyless, keylessMaterial, requireSigstor
 export type { ArtifactStore } from './store';
 export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
 export { TufTrustRoot, trustRootConfigFromEnv, trustMaterialFromText, TrustRootConfigError, TrustRootUnavailableError, PUBLIC_GOOD_TUF_MIRROR, TRUST_ROOT_ENV, type TrustRootConfig, type TrustRootSource } from './trust-root';
-export { signWithKey, signKeyless, attestationPredicates, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions, type SignatureExpectation } from './promotion';
+export { signWithKey, signKeyless, attestationPredicates, replicateSignatures, verifyWithKey, verifyKeyless, verifyKeylessAt, keylessStatementsAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions, type SignatureExpectation } from './promotion';
 export { checkPromotion, isRegistryFault, type PromotionPolicy, type PromotionReport, type CheckResult, type TrustedSigner } from './check-promotion';

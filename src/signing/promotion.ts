@@ -103,9 +103,16 @@ export interface KeylessVerification {
  * signed by the expected identity, and why each other referrer was rejected. A malformed referrer (anyone may push
  * one next to the image) is a rejection, never a throw that would hide a good one; reader faults still throw.
  */
-export async function keylessStatementsAt(store: Pick<ArtifactStore, 'referrers' | 'manifest' | 'blob'>, digest: string, v: KeylessVerification, predicateType: string): Promise<{ statements: ParsedStatement[]; rejected: string[] }> {
+export async function keylessStatementsAt(
+  store: Pick<ArtifactStore, 'referrers' | 'manifest' | 'blob'>,
+  digest: string,
+  v: KeylessVerification,
+  predicateType: string,
+): Promise<{ statements: ParsedStatement[]; rejected: string[]; verified: SubjectDescriptor[] }> {
   const statements: ParsedStatement[] = [];
   const rejected: string[] = [];
+  /** The referrers (manifests) whose bundles verified: the evidence a VSA names. */
+  const verified: SubjectDescriptor[] = [];
   for (const d of await store.referrers(digest, BUNDLE_V03)) {
     const bytes = await store.manifest(d.digest);
     if (bytes === null) continue;
@@ -125,9 +132,12 @@ export async function keylessStatementsAt(store: Pick<ArtifactStore, 'referrers'
     }
     // Verified above, so the bundle parses and holds a DSSE in-toto statement.
     const b = parseBundle(blob);
-    if (isBundleWithDsseEnvelope(b)) statements.push(parseStatement(b.content.dsseEnvelope.payload));
+    if (isBundleWithDsseEnvelope(b)) {
+      statements.push(parseStatement(b.content.dsseEnvelope.payload));
+      verified.push(d);
+    }
   }
-  return { statements, rejected };
+  return { statements, rejected, verified };
 }
 
 /** Does a keyless bundle referrer for `digest`, by the expected identity, verify against the trusted root? */
