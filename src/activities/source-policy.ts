@@ -5,7 +5,7 @@
 import type { RegistryClient } from '../oci';
 import { type RepositoryRef } from '../model';
 import { signatureTag } from '../model';
-import { COSIGN_SIGN_PREDICATE, keylessStatementsAt, loadPublicKey, publicKeyFingerprint, requireSignedImage, SignatureVerificationError, type KeyRing } from '../signing';
+import { COSIGN_SIGN_PREDICATE, describeIdentity, keylessStatementsAt, loadPublicKey, publicKeyFingerprint, requireSignedImage, SignatureVerificationError, type KeyRing } from '../signing';
 import type { SourceEvidence, SourceSignedBy } from '../contract';
 import { artifactStore } from './artifacts';
 import { readKeyRef } from './key-refs';
@@ -24,8 +24,7 @@ export async function requireSourceSignature(client: RegistryClient, repo: Repos
   const identity = identityOf(policy);
   if (!keys) throw new Error('source policy: a keyless source policy needs the worker’s trust roots (KeyRing)');
   const r = await keylessStatementsAt(store, digest, { trust: () => keys.trustedRoot(policy.trustedRoot), identity }, COSIGN_SIGN_PREDICATE);
-  const who = `${identity.subject ?? `/${identity.subjectRegExp}/`} (issuer ${identity.issuer})`;
-  if (r.verified.length === 0) throw new SignatureVerificationError(`source policy: ${name}@${digest} is not signed by ${who}: ${r.rejected.length ? r.rejected.join('; ') : 'no sigstore bundle referrer'}`);
+  if (r.verified.length === 0) throw new SignatureVerificationError(`source policy: ${name}@${digest} is not signed by ${describeIdentity(identity)}: ${r.rejected.length ? r.rejected.join('; ') : 'no sigstore bundle referrer'}`);
   return {
     policy: { type: 'keyless', ...identity },
     signatures: r.verified.map((d) => ({ uri: `${name}@${d.digest}`, digest: d.digest, mediaType: d.mediaType })),

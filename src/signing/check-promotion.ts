@@ -7,7 +7,7 @@
 import { attestationTag, digestHex } from '../model';
 import { BlobUnknownError, DigestMismatchError, LimitExceededError, ManifestTooLargeError, ManifestUnknownError, OciError, sha256 as sha256Digest } from '../oci';
 import { DSSE_LAYER, PREDICATE_TYPE_ANNOTATION, parseImageManifest } from './artifacts';
-import { COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
+import { COSIGN_SIGN_PREDICATE, describeIdentity, type IdentityPolicy } from './bundle';
 import { parseEnvelope } from './dsse';
 import { parseStatement } from './intoto';
 import { loadPublicKey } from './keys';
@@ -32,7 +32,7 @@ export interface PromotionPolicy {
   /** The VSA's source policy must name this key fingerprint (sha256:<hex> of the DER public key). */
   sourceKeyFingerprint?: string;
   /** The VSA's source policy must be keyless with exactly this issuer and subject (or subjectRegExp). */
-  sourceIdentity?: IdentityPolicy;
+  sourceIdentity?: IdentityPolicy & { issuer: string };
 }
 
 export type CheckName = 'signature' | 'provenance' | 'vsa';
@@ -120,12 +120,10 @@ function describeProvenance(p: ProvenanceV1): string {
   return [`builder ${p.runDetails?.builder?.id}`, `run ${p.runDetails?.metadata?.invocationId}`, phases.length ? `phases ${phases.map((ph) => ph.name).join(' → ')}` : 'no rollout record', ...approvals].join('; ');
 }
 
-const describeIdentity = (i: { issuer?: unknown; subject?: unknown; subjectRegExp?: unknown }): string => (i.subject !== undefined ? `${String(i.subject)}` : `/${String(i.subjectRegExp)}/`) + ` (issuer ${String(i.issuer)})`;
-
-/** The VSA's source policy, in one phrase. */
+/** The VSA's source policy, in one phrase (read field by field: signed, yet untyped JSON). */
 function describeSource(source: Partial<Record<string, unknown>>): string {
   if (source['type'] === 'key') return `key ${String(source['keyFingerprint'])}`;
-  if (source['type'] === 'keyless') return `keyless ${describeIdentity(source)}`;
+  if (source['type'] === 'keyless') return `keyless ${source['subject'] !== undefined ? String(source['subject']) : `/${String(source['subjectRegExp'])}/`} (issuer ${String(source['issuer'])})`;
   return 'none';
 }
 

@@ -19,7 +19,7 @@ export {
   type BuiltManifest,
   type MergeResult,
 } from './artifacts';
-export { bundleReferrer, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
+export { bundleReferrer, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, describeIdentity, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
 export { signImage, signDigest, attestationStatements, type SignImageInput, type SignImageOutput, type SignedDigest, type ProvenanceInputs } from './sign-image';
 export { verifyImageSignatures, verifyImageAttestations, verifyImageBundles, requireSignedImage, verifySignatureLayer, verifyAttestationEnvelope, SignatureVerificationError, type ArtifactReader, type ImageVerdict, type Verdict } from './verify';
 export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from './replicate';

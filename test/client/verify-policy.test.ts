@@ -46,8 +46,8 @@ describe('verify policy file', () => {
     assert.deepEqual(exact.signer.type === 'keyless' && exact.signer.identity, { issuer: 'https://ci.example', subject: 'ci@example.com' });
     assert.ok(exact.signer.type === 'keyless' && (await exact.signer.trust()));
     assert.deepEqual(exact.sourceIdentity, { issuer: 'https://b.example', subjectRegExp: 'b@.*' });
-    const re = await loadVerifyPolicy(write('k2.yaml', 'keyless: {issuer: "https://ci.example", subjectRegExp: "ci@example\\\\.(com|org)", trustedRoot: trusted_root.json}\n'));
-    assert.deepEqual(re.signer.type === 'keyless' && re.signer.identity, { issuer: 'https://ci.example', subjectRegExp: 'ci@example\\.(com|org)' });
+    const re = await loadVerifyPolicy(write('k2.yaml', 'keyless: {issuerRegExp: "https://ci\\\\.example(/.*)?", subjectRegExp: "ci@example\\\\.(com|org)", trustedRoot: trusted_root.json}\n'));
+    assert.deepEqual(re.signer.type === 'keyless' && re.signer.identity, { issuerRegExp: 'https://ci\\.example(/.*)?', subjectRegExp: 'ci@example\\.(com|org)' });
     const key = await loadVerifyPolicy(write('key.yaml', 'key: keys/cosign.pub\n'));
     assert.equal(key.signer.type, 'key');
   });
@@ -58,8 +58,12 @@ describe('verify policy file', () => {
     ['keyless without a subject', 'keyless: {issuer: "https://ci.example"}\n', /nosubject\.yaml: keyless: \{"issuer":"https:\/\/ci\.example"\}: names no identity: give subject .* or subjectRegExp/],
     ['keyless with subject and subjectRegExp', 'keyless: {issuer: "https://ci.example", subject: a, subjectRegExp: a}\n', /twosubjects\.yaml: keyless: .*: has both subject and subjectRegExp: give one/],
     ['a subjectRegExp that does not compile', 'keyless: {issuer: "https://ci.example", subjectRegExp: "(unclosed"}\n', /badre\.yaml: keyless\.subjectRegExp: "\(unclosed": not a regular expression/],
-    ['keyless without an issuer', 'keyless: {subject: a@b}\n', /noissuer\.yaml: keyless\.issuer: undefined: give the OIDC issuer of the signing certificate, e\.g\. https:\/\/token\.actions\.githubusercontent\.com$/],
-    ['an unknown field in keyless', 'keyless: {issuer: "https://ci.example", subject: a@b, identity: x}\n', /typo\.yaml: keyless: \["identity"\]: unknown field\(s\) identity: the fields are issuer, subject, subjectRegExp, trustedRoot/],
+    ['keyless without an issuer', 'keyless: {subject: a@b}\n', /noissuer\.yaml: keyless: \{"subject":"a@b"\}: names no issuer: give the OIDC issuer of the signing certificate, e\.g\. https:\/\/token\.actions\.githubusercontent\.com \(issuer, matched exactly\), or issuerRegExp$/],
+    ['keyless with issuer and issuerRegExp', 'keyless: {issuer: "https://ci.example", issuerRegExp: "https://.*", subject: a@b}\n', /twoissuers\.yaml: keyless: .*: has both issuer and issuerRegExp: give one/],
+    ['an issuerRegExp that does not compile', 'keyless: {issuerRegExp: "[", subject: a@b}\n', /badissuerre\.yaml: keyless\.issuerRegExp: "\[": not a regular expression: give one for the whole value/],
+    ['a source identity without an issuer', 'key: keys/cosign.pub\nsourceIdentity: {subject: b@c}\n', /srcnoissuer\.yaml: sourceIdentity\.issuer: undefined: give the OIDC issuer of the signing certificate/],
+    ['an issuer pattern in sourceIdentity (the VSA records an exact issuer)', 'key: keys/cosign.pub\nsourceIdentity: {issuerRegExp: ".*", subject: b@c}\n', /srcissuerre\.yaml: sourceIdentity: \["issuerRegExp"\]: unknown field\(s\) issuerRegExp: the fields are issuer, subject, subjectRegExp$/],
+    ['an unknown field in keyless', 'keyless: {issuer: "https://ci.example", subject: a@b, identity: x}\n', /typo\.yaml: keyless: \["identity"\]: unknown field\(s\) identity: the fields are issuer, issuerRegExp, subject, subjectRegExp, trustedRoot/],
     ['an unreadable trusted root', 'keyless: {issuer: "https://ci.example", subject: a@b, trustedRoot: missing.json}\n', /noroot\.yaml: keyless\.trustedRoot: "missing\.json": cannot read it \(ENOENT\): give the sigstore trusted_root\.json, relative to the policy file/],
     ['a trusted root that is not one', 'keyless: {issuer: "https://ci.example", subject: a@b, trustedRoot: keys/cosign.pub}\n', /notroot\.yaml: keyless\.trustedRoot: "keys\/cosign\.pub": not a sigstore trusted_root\.json \(.*not JSON.*\)/],
     ['both source requirements', `key: keys/cosign.pub\nsourceKeyFingerprint: sha256:${'a'.repeat(64)}\nsourceIdentity: {issuer: "https://b.example", subject: b@c}\n`, /bothsources\.yaml: sourceIdentity: .*: the policy has both sourceKeyFingerprint and sourceIdentity/],
@@ -67,7 +71,7 @@ describe('verify policy file', () => {
     ['an unknown field in sourceIdentity', 'key: keys/cosign.pub\nsourceIdentity: {issuer: "https://b.example", subject: b, trustedRoot: x}\n', /srctypo\.yaml: sourceIdentity: \["trustedRoot"\]: unknown field\(s\) trustedRoot: the fields are issuer, subject, subjectRegExp$/],
     ['an unknown top-level field', 'key: keys/cosign.pub\nsourceIdentities: []\n', /toptypo\.yaml: \(top\): \["sourceIdentities"\]: unknown field\(s\) sourceIdentities: the fields are key, keyless, builder, requirePhases, requireApprovals, sourceKeyFingerprint, sourceIdentity/],
   ];
-  const names = ['both', 'neither', 'nosubject', 'twosubjects', 'badre', 'noissuer', 'typo', 'noroot', 'notroot', 'bothsources', 'srcnosubject', 'srctypo', 'toptypo'];
+  const names = ['both', 'neither', 'nosubject', 'twosubjects', 'badre', 'noissuer', 'twoissuers', 'badissuerre', 'srcnoissuer', 'srcissuerre', 'typo', 'noroot', 'notroot', 'bothsources', 'srcnosubject', 'srctypo', 'toptypo'];
   cases.forEach(([what, text, line], i) => {
     it(`${what}: exit 2, one line naming file, field, value and fix`, async () => {
       const r = await refusal(write(`${names[i]}.yaml`, text));

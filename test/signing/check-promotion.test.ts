@@ -180,7 +180,7 @@ describe('checkPromotion: keyless (mock Fulcio + Rekor on loopback)', () => {
   });
 
   it('passes for the identity and issuer (exact subject, or a subjectRegExp), naming the keyless source policy', async () => {
-    for (const id of [identity, { issuer: identity.issuer, subjectRegExp: 'ci@example\\.(com|org)' }]) {
+    for (const id of [identity, { issuer: identity.issuer, subjectRegExp: 'ci@example\\.(com|org)' }, { issuerRegExp: 'https://ci\\.(example|test)', subject: identity.subject }]) {
       const r = await checkPromotion(store, D, { signer: keyless(id), requireApprovals: [{ phase: 'canary' }], sourceIdentity: { issuer: 'https://builder.example', subject: 'builder@example.com' } });
       assert.deepEqual(r.checks.map((c) => [c.check, c.ok]), [['signature', true], ['provenance', true], ['vsa', true]], JSON.stringify(r.checks));
       assert.match(r.checks[0]!.detail, /sigstore bundle\(s\) signed by .* verify against the trust root/);
@@ -193,6 +193,7 @@ describe('checkPromotion: keyless (mock Fulcio + Rekor on loopback)', () => {
       [{ ...identity, subject: 'someone@else.com' }, /not signed by someone@else\.com \(issuer https:\/\/ci\.example\): bundle does not verify/],
       [{ ...identity, issuer: 'https://other.example' }, /not signed by ci@example\.com \(issuer https:\/\/other\.example\): bundle does not verify/],
       [{ issuer: identity.issuer, subjectRegExp: 'ci@example' }, /not signed by \/ci@example\/ \(issuer https:\/\/ci\.example\)/],
+      [{ issuerRegExp: 'https://ci', subject: identity.subject }, /not signed by ci@example\.com \(issuer \/https:\/\/ci\/\): bundle does not verify: certificate issuer https:\/\/ci\.example does not match \/https:\/\/ci\//],
     ];
     for (const [id, line] of cases) {
       const r = await checkPromotion(store, D, { signer: keyless(id) });

@@ -37,22 +37,32 @@ exit codes: 0 verified · 1 a check failed · 2 invalid input · 3 registry or T
 
 const fingerprint = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a key fingerprint is sha256:<64 hex> (SHA-256 of the DER public key)');
 
-/** A keyless identity as cosign's --certificate-identity[-regexp] / --certificate-oidc-issuer take it. */
+const ISSUER_HINT = 'give the OIDC issuer of the signing certificate, e.g. https://token.actions.githubusercontent.com';
+
+/** A keyless identity as a VSA's source policy records it: the issuer exactly, the subject or its pattern. */
 const identity = {
   /** The OIDC issuer of the signing certificate, matched exactly. */
-  issuer: z.string({ error: 'give the OIDC issuer of the signing certificate, e.g. https://token.actions.githubusercontent.com' }).min(1, 'give the OIDC issuer of the signing certificate, e.g. https://token.actions.githubusercontent.com'),
+  issuer: z.string({ error: ISSUER_HINT }).min(1, ISSUER_HINT),
   /** The certificate SAN, matched exactly. */
   subject: z.string().min(1).optional(),
   /** A regular expression the whole certificate SAN must match (promoflow anchors it). */
   subjectRegExp: z.string().min(1).optional(),
 };
 
+/** The promoter's identity, as cosign's --certificate-identity[-regexp] / --certificate-oidc-issuer[-regexp]. */
+const signerIdentity = {
+  ...identity,
+  issuer: z.string().min(1, ISSUER_HINT).optional(),
+  /** Instead of issuer: a regular expression the whole issuer must match (promoflow anchors it). */
+  issuerRegExp: z.string().min(1).optional(),
+};
+
 /** The policy file: what a consumer trusts and requires. Unknown fields are refused (a typo must not loosen it). */
 export const verifyPolicySchema = z.strictObject({
   /** The promoter's public key (cosign.pub), relative to the policy file. */
   key: z.string().min(1).optional(),
-  /** Or: the promoter's keyless identity; trustedRoot (relative to the policy file) or, without it, TUF's. */
-  keyless: z.strictObject({ ...identity, trustedRoot: z.string().min(1).optional() }).optional(),
+  /** Or: the promoter's keyless identity (issuer | issuerRegExp, subject | subjectRegExp); trustedRoot (relative to the policy file) or, without it, TUF's. */
+  keyless: z.strictObject({ ...signerIdentity, trustedRoot: z.string().min(1).optional() }).optional(),
   builder: z.string().url().optional(),
   requirePhases: z.array(z.string().min(1)).optional(),
   requireApprovals: z.array(z.union([z.string().min(1).transform((phase) => ({ phase })), z.strictObject({ phase: z.string().min(1), by: z.array(z.string().min(1)).min(1).optional() })])).optional(),
@@ -64,24 +74,40 @@ export const verifyPolicySchema = z.strictObject({
 /** The fields of the file and of its objects, for the "unknown field" hint. */
 const FIELDS: Record<string, string> = {
   '': 'key, keyless, builder, requirePhases, requireApprovals, sourceKeyFingerprint, sourceIdentity',
-  keyless: 'issuer, subject, subjectRegExp, trustedRoot',
+  keyless: 'issuer, issuerRegExp, subject, subjectRegExp, trustedRoot',
   sourceIdentity: 'issuer, subject, subjectRegExp',
   requireApprovals: 'phase, by',
 };
 
 const fail = (file: string, field: string, value: unknown, fix: string) => new CliError(`${file}: ${field}: ${JSON.stringify(value)}: ${fix}`, EXIT.INVALID);
 
-/** An identity from the file: exactly one of subject or subjectRegExp, and a regular expression that compiles. */
-function identityOf(file: string, field: string, i: { issuer: string; subject?: string | undefined; subjectRegExp?: string | undefined }): IdentityPolicy {
-  if (i.subject !== undefined && i.subjectRegExp === undefined) return { issuer: i.issuer, subject: i.subject };
+type Opt<T> = T | undefined;
+
+/** A regular expression from the file, or one line naming it. */
+function compiles(file: string, field: string, re: string, example: string): string {
+  try {
+    new RegExp(re);
+  } catch {
+    throw fail(file, field, re, `not a regular expression: give one for the whole value, e.g. ${example}`);
+  }
+  return re;
+}
+
+/** The subject of an identity from the file: exactly one of subject or subjectRegExp (a regular expression that compiles). */
+function subjectOf(file: string, field: string, i: { subject?: Opt<string>; subjectRegExp?: Opt<string> }): { subject: string } | { subjectRegExp: string } {
+  if (i.subject !== undefined && i.subjectRegExp === undefined) return { subject: i.subject };
   if (i.subjectRegExp === undefined) throw fail(file, field, i, 'names no identity: give subject (the certificate SAN, matched exactly) or subjectRegExp (a regular expression for the whole SAN)');
   if (i.subject !== undefined) throw fail(file, field, i, 'has both subject and subjectRegExp: give one');
-  try {
-    new RegExp(i.subjectRegExp);
-  } catch {
-    throw fail(file, `${field}.subjectRegExp`, i.subjectRegExp, 'not a regular expression: give one for the whole certificate SAN, e.g. ^https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*$');
-  }
-  return { issuer: i.issuer, subjectRegExp: i.subjectRegExp };
+  return { subjectRegExp: compiles(file, `${field}.subjectRegExp`, i.subjectRegExp, '^https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*$') };
+}
+
+/** The promoter's identity: its subject, and exactly one of issuer or issuerRegExp. */
+function signerIdentityOf(file: string, field: string, i: { issuer?: Opt<string>; issuerRegExp?: Opt<string>; subject?: Opt<string>; subjectRegExp?: Opt<string> }): IdentityPolicy {
+  const subject = subjectOf(file, field, i);
+  if (i.issuer !== undefined && i.issuerRegExp === undefined) return { issuer: i.issuer, ...subject };
+  if (i.issuerRegExp === undefined) throw fail(file, field, i, `names no issuer: ${ISSUER_HINT} (issuer, matched exactly), or issuerRegExp`);
+  if (i.issuer !== undefined) throw fail(file, field, i, 'has both issuer and issuerRegExp: give one');
+  return { issuerRegExp: compiles(file, `${field}.issuerRegExp`, i.issuerRegExp, '^https://oidc\\.example\\.com/.*$'), ...subject };
 }
 
 export interface VerifyPolicyOptions {
@@ -135,7 +161,8 @@ export async function loadVerifyPolicy(file: string, o: VerifyPolicyOptions = {}
   }
   const r = verifyPolicySchema.safeParse(doc);
   if (!r.success) {
-    const i = r.error.issues[0]!;
+    // An unknown field first: a misspelt field is usually why a required one reads as missing.
+    const i = r.error.issues.find((x) => x.code === 'unrecognized_keys') ?? r.error.issues[0]!;
     const field = i.path.join('.') || '(top)';
     let value: unknown = doc;
     for (const k of i.path) value = (value as Record<string | number, unknown> | undefined)?.[k as string];
@@ -147,10 +174,10 @@ export async function loadVerifyPolicy(file: string, o: VerifyPolicyOptions = {}
     throw p.key ? fail(file, 'keyless', p.keyless, 'the policy has both key and keyless: keep the one the promoter signs with') : fail(file, '(top)', Object.keys(p), 'the policy names no signer: give key (the promoter\'s cosign.pub) or keyless {issuer, subject | subjectRegExp}');
   }
   if (p.sourceKeyFingerprint && p.sourceIdentity) throw fail(file, 'sourceIdentity', p.sourceIdentity, 'the policy has both sourceKeyFingerprint and sourceIdentity: a VSA names one source policy, keep the one the source is signed with');
-  const sourceIdentity = p.sourceIdentity ? identityOf(file, 'sourceIdentity', p.sourceIdentity) : undefined;
+  const sourceIdentity = p.sourceIdentity ? { issuer: p.sourceIdentity.issuer, ...subjectOf(file, 'sourceIdentity', p.sourceIdentity) } : undefined;
   let signer: PromotionPolicy['signer'];
   if (p.keyless) {
-    const id = identityOf(file, 'keyless', p.keyless);
+    const id = signerIdentityOf(file, 'keyless', p.keyless);
     const trust = await keylessTrust(file, p.keyless.trustedRoot, o);
     signer = { type: 'keyless', identity: id, trust: () => Promise.resolve(trust) };
   } else {
