@@ -6,7 +6,7 @@ import { isBundleWithDsseEnvelope } from '@sigstore/bundle';
 import type { TrustMaterial } from '@sigstore/verify';
 import { attestationTag, signatureTag, type SubjectDescriptor } from '../model';
 import { mergeCosignImage, parseImageManifest, type Artifact } from './artifacts';
-import { BUNDLE_V03, COSIGN_SIGN_PREDICATE, parseBundle, type IdentityPolicy } from './bundle';
+import { BUNDLE_PREDICATE_ANNOTATION, BUNDLE_V03, COSIGN_SIGN_PREDICATE, parseBundle, type IdentityPolicy } from './bundle';
 import { parseStatement, type ParsedStatement } from './intoto';
 import { signImageKeyless, verifyKeylessBundle, type KeylessOptions } from './keyless';
 import { planMirrorPush, readCosignImage } from './replicate';
@@ -116,13 +116,18 @@ export async function keylessStatementsAt(
   for (const d of await store.referrers(digest, BUNDLE_V03)) {
     const bytes = await store.manifest(d.digest);
     if (bytes === null) continue;
-    let layer;
+    let m;
     try {
-      layer = parseImageManifest(bytes).layers.find((l) => l.mediaType === BUNDLE_V03);
+      m = parseImageManifest(bytes);
     } catch (e) {
       rejected.push(`referrer ${d.digest.slice(0, 19)}: ${(e as Error).message}`);
       continue;
     }
+    // A bundle of another statement (cosign's referrers name it) is not read: the verdict would be "wrong predicate
+    // type" anyway. Unannotated bundles are read and judged by their signed statement.
+    const annotated = m.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
+    if (annotated !== undefined && annotated !== predicateType) continue;
+    const layer = m.layers.find((l) => l.mediaType === BUNDLE_V03);
     if (!layer) continue;
     const blob = await store.blob(layer.digest, layer.size);
     const r = verifyKeylessBundle(blob, await v.trust(), { digest, predicateType, identity: v.identity });
