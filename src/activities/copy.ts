@@ -10,6 +10,7 @@ import { classify, SourceLostError, TagMoveError } from './failures';
 import { requireSourceSignature } from './source-policy';
 import type { RegistryScopes } from './credentials';
 import { recordAttempt, recordCopy } from './metrics';
+import type { KeyRing } from '../signing';
 
 interface Heartbeat {
   done: string[];
@@ -55,7 +56,7 @@ interface Placed {
   done: string[];
 }
 
-export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () => void }) {
+export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () => void; keys?: KeyRing }) {
   const { scopes } = deps;
   return {
     async checkSource(input: CheckSourceInput): Promise<SourceInfo> {
@@ -65,7 +66,7 @@ export function copyActivities(deps: { scopes: RegistryScopes; heartbeat?: () =>
         const repo = repositoryIn(input.source.registry, input.image);
         const head = await headManifest(client, repo, input.digest);
         if (!head) throw new SourceLostError(`${repo.registry}/${repo.repository}@${input.digest} is not in the source registry`);
-        const evidence = input.requireSignedBy ? await requireSourceSignature(client, repo, input.digest, input.requireSignedBy) : undefined;
+        const evidence = input.requireSignedBy ? await requireSourceSignature(client, repo, input.digest, input.requireSignedBy, deps.keys) : undefined;
         const m = await getManifest(client, repo, input.digest);
         // The children of an index (an image manifest has none); copyImage rejects a malformed manifest itself.
         const index = ImageIndex.safeParse(JSON.parse(m.bytes.toString('utf8')));

@@ -37,7 +37,7 @@ function provenanceFor(entry: ShardEntry, ctx: EntryContext, evidence: SourceEvi
     finishedOn: rollout.at(-1)?.startedAt ?? ctx.run.startedOn,
     ...(ctx.rollout ? { rollout: { tags: [...entry.tags], phases } } : {}),
     verification: {
-      sourcePolicy: evidence ? { type: 'key', keyFingerprint: evidence.keyFingerprint } : { type: 'none' },
+      sourcePolicy: evidence ? evidence.policy : { type: 'none' },
       inputAttestations: evidence?.signatures ?? [],
     },
   };

@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import {
-  FINDING_SAMPLE, edgeCount, runBundle, runSigningOf, type DestinationRef, type EdgeRecord, type FindingCounts, type InventoryShardBatchInput, type InventoryShardBatchResult,
+  FINDING_SAMPLE, edgeCount, runBundle, runSigningOf, sourceSignedByOf, type DestinationRef, type EdgeRecord, type FindingCounts, type InventoryShardBatchInput, type InventoryShardBatchResult,
   type PlanInventoryInput, type PlanRepairInput, type PlanRepairResult, type PlannedPhase, type RepairRecord, type RepairSignaturesFromPeersInput, type ResolveSourceInput,
   type ResolveSourceResult, type RunBundle, type RunSigning, type SettleRepairsInput, type SettleRepairsResult,
 } from '../contract';
@@ -90,7 +90,7 @@ export function reconcileBundleFromSpec(spec: Spec, commit?: string): RunBundle 
     phases: spec.phases.map((p) => ({ name: p.name, destinations: p.destinations, soakSeconds: p.soakSeconds, verify: p.gates.verify, approval: p.gates.approval })),
     ...(spec.projects?.length ? { projects: spec.projects.map((p) => ({ name: p.name, source: endpointOf(p.source), destinations: p.destinations })) } : {}),
     ...(signing ? { signing } : {}),
-    ...(spec.sourcePolicy ? { sourceSignedBy: spec.sourcePolicy.signedBy.key } : {}),
+    ...(spec.sourcePolicy ? { sourceSignedBy: sourceSignedByOf(spec)! } : {}),
     items,
   };
 }

@@ -39,7 +39,7 @@ import { classify } from './failures';
 import { KeyRefError } from './key-refs';
 
 /** The identity a keyless policy demands; a policy without one (an old run's input) is refused, never matched loosely. */
-function identityOf(policy: KeylessPolicy): IdentityPolicy {
+export function identityOf(policy: Pick<KeylessPolicy, 'issuer' | 'subject' | 'subjectRegExp'>): IdentityPolicy & { issuer: string } {
   if (policy.subject !== undefined && policy.subjectRegExp === undefined) return { subject: policy.subject, issuer: policy.issuer };
   if (policy.subjectRegExp !== undefined && policy.subject === undefined) return { subjectRegExp: policy.subjectRegExp, issuer: policy.issuer };
   throw new KeyRefError('keyless: exactly one of subject or subjectRegExp is required');

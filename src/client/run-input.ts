@@ -7,7 +7,7 @@ import type { RegistryEndpoint, Spec } from '../manifest';
 import type { Plan } from '../plan';
 import type { PromotionItem, PromotionRunInput, RunSigning } from '../contract';
 import { CliError, EXIT } from './exit-codes';
-import { runSigningOf, type RunBundle } from '../contract';
+import { runSigningOf, sourceSignedByOf, type RunBundle } from '../contract';
 
 const ACTIONABLE = new Set(['copy', 'tag-only', 'signatures']);
 /** With strictLost the run also carries lost digests, so that its account reports them and it ends failed. */
@@ -56,7 +56,7 @@ export function promotionPolicy(spec: Spec, opts: { forRepair?: boolean } = {}):
   const signing = spec.signing && !(opts.forRepair && spec.signing.keyless && !spec.signing.keyless.trustedRoot) ? runSigning(spec) : undefined;
   return {
     ...(signing ? { signing } : {}),
-    ...(spec.sourcePolicy ? { sourceSignedBy: spec.sourcePolicy.signedBy.key } : {}),
+    ...(spec.sourcePolicy ? { sourceSignedBy: sourceSignedByOf(spec)! } : {}),
   };
 }
 

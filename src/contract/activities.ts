@@ -4,7 +4,7 @@
 import type { KeylessPolicy } from '../manifest';
 import type { SubjectDescriptor } from '../model';
 import type { InventoryBatchInput, InventoryBatchResult, RepairSignaturesInput, RepairSignaturesResult } from './reconcile';
-import type { DestinationRef, EndpointRef, PromotionItem, RolloutRecord } from './runs';
+import type { DestinationRef, EndpointRef, PromotionItem, RolloutRecord, SourceSignedBy } from './runs';
 import type { AbortBatchesInput, BatchInput, BatchResult, PlanPhaseInput, PlanPhaseResult, UnrunInput } from './sharded-run';
 import type { StateRef } from '../state';
 import type {
@@ -17,14 +17,20 @@ export interface CheckSourceInput {
   image: string;
   digest: string;
   source: EndpointRef;
-  /** Public key reference (file:// or env://): the source digest must carry a valid signature by it. */
-  requireSignedBy?: string;
+  /** The source digest must carry a valid signature by this signer (a public key reference, or a keyless identity). */
+  requireSignedBy?: SourceSignedBy;
 }
 
-/** What the source policy verified: the trusted key (by fingerprint) and the signature layers that verified. */
+/** The source policy as the VSA names it: the key (by fingerprint) or the keyless identity and issuer. */
+export type VerifiedSourcePolicy = { type: 'key'; keyFingerprint: string } | { type: 'keyless'; issuer: string; subject?: string; subjectRegExp?: string };
+
+/**
+ * What the source policy verified: the policy, and the signatures that verified (.sig layers of a key-signed
+ * source; bundle referrer manifests of a keyless one, with their media type).
+ */
 export interface SourceEvidence {
-  keyFingerprint: string;
-  signatures: Array<{ uri: string; digest: string }>;
+  policy: VerifiedSourcePolicy;
+  signatures: Array<{ uri: string; digest: string; mediaType?: string }>;
 }
 
 export interface SourceInfo {
@@ -89,10 +95,10 @@ export interface ProvenanceRef {
   rollout?: RolloutRecord;
   /** What was verified before promoting; with it, a VSA is written beside the provenance. */
   verification?: {
-    sourcePolicy: { type: 'key'; keyFingerprint: string } | { type: 'none' };
+    sourcePolicy: VerifiedSourcePolicy | { type: 'none' };
     /** Filled by the signing activity from the key it signs with (or the keyless identity). */
     signingPolicy?: { type: 'key'; keyFingerprint: string } | { type: 'keyless'; issuer: string; subject?: string; subjectRegExp?: string };
-    inputAttestations: Array<{ uri: string; digest: string }>;
+    inputAttestations: Array<{ uri: string; digest: string; mediaType?: string }>;
   };
 }
 

@@ -2,12 +2,14 @@
 // shardedRun workflow to refer to by `sha256:` reference (so the run input stays a few hundred bytes whatever the
 // manifests hold). It is read by planning and batch activities on any worker, so it is validated with zod there.
 import { z } from 'zod';
-import type { KeylessPolicy } from '../manifest';
+import type { KeylessPolicy, SourceSigner } from '../manifest';
 import type { RegistryLimits } from '../model';
 import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
 
 const limits = z.custom<RegistryLimits>((v) => typeof v === 'object' && v !== null, 'registry limits');
 const keyless = z.custom<KeylessPolicy>((v) => typeof v === 'object' && v !== null, 'a keyless policy');
+/** A key reference, or a keyless identity (checked where it is used: the source-policy activity). */
+const sourceSignedBy = z.union([z.string(), z.strictObject({ keyless: z.custom<NonNullable<SourceSigner['keyless']>>((v) => typeof v === 'object' && v !== null && typeof (v as { issuer?: unknown }).issuer === 'string', 'a keyless identity {issuer, subject | subjectRegExp}') })]);
 
 const endpoint = z.object({
   registry: z.string().min(1),
@@ -59,7 +61,7 @@ export const runBundle = z.object({
   phases: z.array(phase).min(1),
   projects: z.array(project).optional(),
   signing: signing.optional(),
-  sourceSignedBy: z.string().optional(),
+  sourceSignedBy: sourceSignedBy.optional(),
   items: z.array(bundleItem),
 });
 export type RunBundle = z.infer<typeof runBundle>;

@@ -2,7 +2,7 @@
 // and findings travel: the manifests as compact spec-derived data, a public key as a reference (`file://…` or
 // `env://…`, read on the worker), never key material or credentials.
 import type { DesiredImage, DesiredRepo, DriftPolicy, DriftReport, RepairLine } from '../plan';
-import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning } from './runs';
+import type { DestinationRef, EndpointRef, PhaseRef, ProjectRef, RunSigning, SourceSignedBy } from './runs';
 
 /** A destination with its manifest `limits` (EndpointRef.limits), which the inventory honours. */
 export type ReconcileDestination = DestinationRef;
@@ -24,8 +24,8 @@ export interface ReconcileInput {
    * the repair promotions (sign at the home if needed, replicate, verify); otherwise by copying a verified peer copy.
    */
   signing?: RunSigning;
-  /** The source policy's public key reference: repair promotions refuse an unsigned source as promote does. */
-  sourceSignedBy?: string;
+  /** The source policy's signer: repair promotions refuse an unsigned source as promote does. */
+  sourceSignedBy?: SourceSignedBy;
   /** Start promotions (and signature replication) for what is safe to repair. */
   repair: boolean;
   /** Repositories per inventory activity (default 50). */

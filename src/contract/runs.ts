@@ -1,7 +1,7 @@
 // Inputs, results and progress of promoflow's workflows (PromotionRun, ImagePromotion) and the endpoint refs
 // every run carries. Only references, digests, names and small counts travel
 // through Temporal: never blob bytes, credentials, tokens or keys (payload limit 2 MB, history 50 MB).
-import type { KeylessPolicy, RegistryEndpoint, Spec } from '../manifest';
+import type { KeylessPolicy, RegistryEndpoint, SourceSigner, Spec } from '../manifest';
 
 /**
  * A registry location as workflows and activities see it: the manifest's endpoint as is (a repository prefix, plain
@@ -51,8 +51,8 @@ export interface PromotionRunInput {
   items: PromotionItem[];
   projects?: ProjectRef[];
   signing?: RunSigning;
-  /** Refuse source digests without a valid cosign signature by this public key reference (file:// or env://). */
-  sourceSignedBy?: string;
+  /** Refuse source digests without a valid signature by this signer (see SourceSignedBy). */
+  sourceSignedBy?: SourceSignedBy;
   /** Maximum ImagePromotion children running at once (bounded well under Temporal's 2,000 pending). */
   concurrency?: number;
   /** Image digests per ImagePromotion child (default: 1 below 100 items, else 8: fewer workflows per edge). */
@@ -98,8 +98,22 @@ export interface ImagePromotionInput {
   /** Large runs: several image digests in one child, each promoted as if it were its own (orchestration cost). */
   batch?: Array<{ item: PromotionItem; source: EndpointRef; destinations: DestinationRef[] }>;
   tuning?: ActivityTuning;
-  sourceSignedBy?: string;
+  sourceSignedBy?: SourceSignedBy;
   signing?: RunSigning & { run: { workflowId: string; runId: string; namespace: string; startedOn: string; manifestPath: string; commit?: string; allDestinations: string[] } };
+}
+
+/**
+ * The source policy's signer as runs carry it: a public key reference (`file://` or `env://`, resolved on the worker;
+ * a plain string, as runs have always carried it), or a keyless identity (issuer, subject or subjectRegExp, and an
+ * optional `file://` trusted root; without one the worker's TUF trust root).
+ */
+export type SourceSignedBy = string | { keyless: NonNullable<SourceSigner['keyless']> };
+
+/** The manifest's source policy as a run carries it. */
+export function sourceSignedByOf(spec: Spec): SourceSignedBy | undefined {
+  const by = spec.sourcePolicy?.signedBy;
+  if (!by) return undefined;
+  return by.key !== undefined ? by.key : { keyless: by.keyless };
 }
 
 /** How a digest rolled out up to the phase its attestations are written in (built from the run's state). */

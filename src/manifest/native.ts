@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, DIGEST_RE, TAG_RE } from '../model';
 import type { ManifestError } from './errors';
 import { readImages, type Skipped } from './images';
 import { durationSchema, findInlineSecrets, parseDuration, registrySchema, says, zodErrors } from './rules';
-import type { Destination, Phase, RegistryEndpoint, SigningPolicy, Spec } from './spec';
+import type { Destination, Phase, RegistryEndpoint, SigningPolicy, SourceSigner, Spec } from './spec';
 import { pathString, type YamlFile } from './yamldoc';
 
 export const API_VERSION = 'promoflow.dev/v1alpha1';
@@ -88,8 +88,23 @@ export const signingSchema = z.strictObject({
   dockerReference: z.string().optional(),
 });
 const sourcePolicy = z.strictObject({
-  signedBy: z.strictObject({ key: keyRef.describe('public key (PEM) of the trusted builder: file://path or env://VAR') }),
-}).describe('refuse to promote a source image unless its cosign signature verifies');
+  signedBy: z.strictObject({
+    key: keyRef.optional().describe('public key (PEM) of the trusted builder: file://path or env://VAR'),
+    keyless: z
+      .strictObject({
+        issuer: z.url().describe('OIDC issuer of the builder’s signing certificate, matched exactly'),
+        subject: z.string().min(1).optional().describe('the builder’s identity (certificate SAN), matched exactly, e.g. its CI workflow'),
+        subjectRegExp: z.string().min(1).optional().describe('instead of subject: a regular expression the whole certificate SAN must match (anchored)'),
+        trustedRoot: z
+          .string()
+          .regex(/^file:\/\/.+$/, says('is not a file reference', 'file://path to a sigstore trusted_root.json'))
+          .optional()
+          .describe('trusted root for verification: file://trusted_root.json on the worker (default: the instance’s trust root through TUF)'),
+      })
+      .optional()
+      .describe('instead of key: the builder signed keylessly (a sigstore bundle referrer, as cosign v3 writes by default)'),
+  }),
+}).describe('refuse to promote a source image unless its cosign signature (by the key) or sigstore bundle (by the keyless identity) verifies');
 const imageEntry = z.strictObject({
   name: z.string(),
   dmap: z.record(z.string().regex(DIGEST_RE), z.array(z.string().regex(TAG_RE))),
@@ -148,22 +163,41 @@ function toEndpoint(e: { registry: string; insecure?: boolean | undefined; crede
 /** A manifest's signing block → the policy; `err` reports the cross-field problems (located by the caller). */
 export function signingPolicyOf(s: z.infer<typeof signingSchema>, hasCanonical: boolean, err: (message: string, expected: string, sub?: Array<string | number>, value?: unknown) => void): SigningPolicy {
   if (!!s.key === !!s.keyless) err(s.key ? 'has both key and keyless' : 'has neither key nor keyless', 'exactly one of key (a reference) or keyless {issuer, subject}');
-  if (s.keyless && (s.keyless.subject === undefined) === (s.keyless.subjectRegExp === undefined)) {
-    err(s.keyless.subject === undefined ? 'names no identity' : 'has both subject and subjectRegExp', 'subject (the certificate SAN, matched exactly) or subjectRegExp (a regular expression for the whole SAN)', ['keyless']);
-  }
-  if (s.keyless?.subjectRegExp !== undefined) {
-    try {
-      new RegExp(s.keyless.subjectRegExp);
-    } catch {
-      err('is not a regular expression', 'a JavaScript regular expression for the whole certificate SAN, e.g. ^https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*$', ['keyless', 'subjectRegExp'], s.keyless.subjectRegExp);
-    }
-  }
+  if (s.keyless) checkIdentity(s.keyless, err);
   if (!s.dockerReference && !hasCanonical) err('needs a docker-reference for signatures', 'canonical: true on one destination, or signing.dockerReference');
   const policy: SigningPolicy = { attest: s.attest ?? true, formats: [...new Set(s.formats ?? (['cosign-tag'] as const))] };
   if (s.key) policy.key = s.key;
   if (s.keyless) policy.keyless = s.keyless;
   if (s.dockerReference) policy.dockerReference = s.dockerReference;
   return policy;
+}
+
+/** A keyless identity's cross-field rules: exactly one of subject or subjectRegExp, and a regular expression that compiles. */
+function checkIdentity(k: { subject?: string | undefined; subjectRegExp?: string | undefined }, err: (message: string, expected: string, sub?: Array<string | number>, value?: unknown) => void): void {
+  if ((k.subject === undefined) === (k.subjectRegExp === undefined)) {
+    err(k.subject === undefined ? 'names no identity' : 'has both subject and subjectRegExp', 'subject (the certificate SAN, matched exactly) or subjectRegExp (a regular expression for the whole SAN)', ['keyless']);
+  }
+  if (k.subjectRegExp !== undefined) {
+    try {
+      new RegExp(k.subjectRegExp);
+    } catch {
+      err('is not a regular expression', 'a JavaScript regular expression for the whole certificate SAN, e.g. ^https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*$', ['keyless', 'subjectRegExp'], k.subjectRegExp);
+    }
+  }
+}
+
+/** A source policy's signedBy → the spec's: exactly one of key or keyless (undefined when it reported an error). */
+export function sourceSignerOf(s: z.infer<typeof sourcePolicy>['signedBy'], err: (message: string, expected: string, sub?: Array<string | number>, value?: unknown) => void): SourceSigner | undefined {
+  if (!!s.key === !!s.keyless) {
+    err(s.key ? 'has both key and keyless' : 'has neither key nor keyless', 'exactly one of key (the builder’s public key reference) or keyless {issuer, subject}');
+    return undefined;
+  }
+  if (s.key) return { key: s.key };
+  const k = s.keyless!;
+  let bad = false;
+  checkIdentity(k, (...a) => ((bad = true), err(...a)));
+  if (bad) return undefined;
+  return { keyless: { issuer: k.issuer, ...(k.subject !== undefined ? { subject: k.subject } : {}), ...(k.subjectRegExp !== undefined ? { subjectRegExp: k.subjectRegExp } : {}), ...(k.trustedRoot !== undefined ? { trustedRoot: k.trustedRoot } : {}) } };
 }
 
 export function readNative(y: YamlFile): ReadResult {
@@ -236,7 +270,10 @@ export function readNative(y: YamlFile): ReadResult {
   res.skipped.push(...imgs.skipped);
   const spec: Spec = { name: m.metadata.name, source: toEndpoint(m.source), destinations, phases, images: imgs.images, files: [y.file] };
   if (signingPolicy) spec.signing = signingPolicy;
-  if (m.sourcePolicy) spec.sourcePolicy = { signedBy: { key: m.sourcePolicy.signedBy.key } };
+  if (m.sourcePolicy) {
+    const by = sourceSignerOf(m.sourcePolicy.signedBy, (message, expected, sub = [], value) => err(['sourcePolicy', 'signedBy', ...sub], value, message, expected));
+    if (by) spec.sourcePolicy = { signedBy: by };
+  }
   // Frame errors (anything outside the image entries) leave no trustworthy spec, even when isolating.
   const frameErrors = res.errors.length - imgs.errors.length;
   if (frameErrors === 0) res.spec = spec;

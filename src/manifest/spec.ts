@@ -56,6 +56,12 @@ export interface KeylessPolicy {
   trustedRoot?: string;
 }
 
+/**
+ * Who must have signed a source digest: the builder's public key (a reference), or its keyless identity (a sigstore
+ * bundle by that issuer and subject, verified against `trustedRoot` or the instance's trust root through TUF).
+ */
+export type SourceSigner = { key: string; keyless?: undefined } | { keyless: Pick<KeylessPolicy, 'issuer' | 'subject' | 'subjectRegExp' | 'trustedRoot'>; key?: undefined };
+
 export interface SigningPolicy {
   /** Key reference (`env://VAR`, `file://path`, or a KMS URI) or keyless. */
   key?: string;
@@ -107,8 +113,8 @@ export interface Spec {
   phases: Phase[];
   images: ImageSpec[];
   signing?: SigningPolicy;
-  /** Source policy: every source digest must carry a cosign signature by this key before anything is copied. */
-  sourcePolicy?: { signedBy: { key: string } };
+  /** Source policy: every source digest must carry a valid signature by this signer before anything is copied. */
+  sourcePolicy?: { signedBy: SourceSigner };
   /** Several sources in one spec (kpromo thin layout). When present, `source` is the first project's source. */
   projects?: Project[];
   /** The manifest files the spec was read from (repo-relative when possible). */

@@ -96,9 +96,16 @@ export function verifyBundleWithKey(bundleBytes: Buffer, publicKey: KeyObject | 
 
 /**
  * Who must have signed, for keyless bundles: the certificate SAN, exactly (`subject`) or as a whole-string match of
- * a regular expression (`subjectRegExp`), and the OIDC issuer (Fulcio extension), exactly.
+ * a regular expression (`subjectRegExp`), and the OIDC issuer (Fulcio extension), exactly (`issuer`) or, for a
+ * consumer's check only (`promoflow verify`, as cosign's --certificate-oidc-issuer-regexp), as a whole-string match
+ * (`issuerRegExp`).
  */
-export type IdentityPolicy = { issuer: string } & ({ subject: string; subjectRegExp?: undefined } | { subjectRegExp: string; subject?: undefined });
+export type IdentityPolicy = ({ issuer: string; issuerRegExp?: undefined } | { issuerRegExp: string; issuer?: undefined }) & ({ subject: string; subjectRegExp?: undefined } | { subjectRegExp: string; subject?: undefined });
+
+/** An identity in one phrase, for verdict lines: `ci@example.com (issuer https://ci.example)`, patterns in slashes. */
+export function describeIdentity(i: IdentityPolicy): string {
+  return `${i.subject ?? `/${i.subjectRegExp}/`} (issuer ${i.issuer ?? `/${i.issuerRegExp}/`})`;
+}
 
 /**
  * The SAN pattern handed to sigstore-js, which matches it as an unanchored regular expression (String.match): an
@@ -114,7 +121,12 @@ export function verifyBundle(bundleBytes: Buffer, trust: TrustMaterial, opts: Co
   let bundle: Bundle;
   try {
     bundle = parseBundle(bundleBytes);
-    new Verifier(trust, opts).verify(toSignedEntity(bundle), identity ? { subjectAlternativeName: sanPattern(identity), extensions: { issuer: identity.issuer } } : undefined);
+    const signer = new Verifier(trust, opts).verify(toSignedEntity(bundle), identity ? { subjectAlternativeName: sanPattern(identity), ...(identity.issuer !== undefined ? { extensions: { issuer: identity.issuer } } : {}) } : undefined);
+    // sigstore-js compares extensions exactly; an issuer pattern is matched here, anchored like the SAN's.
+    if (identity?.issuerRegExp !== undefined) {
+      const got = signer.identity?.extensions?.issuer;
+      if (got === undefined || !new RegExp(`^(?:${identity.issuerRegExp})$`).test(got)) return { ok: false, reason: `bundle does not verify: certificate issuer ${got ?? '(none)'} does not match /${identity.issuerRegExp}/` };
+    }
   } catch (e) {
     return { ok: false, reason: `bundle does not verify: ${(e as Error).message}` };
   }

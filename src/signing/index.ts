@@ -19,7 +19,7 @@ export {
   type BuiltManifest,
   type MergeResult,
 } from './artifacts';
-export { bundleReferrer, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
+export { bundleReferrer, signStatementBundle, serializeBundle, parseBundle, toSigstoreSigner, verifyBundleWithKey, cosignSignStatement, describeIdentity, BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
 export { signImage, signDigest, attestationStatements, type SignImageInput, type SignImageOutput, type SignedDigest, type ProvenanceInputs } from './sign-image';
 export { verifyImageSignatures, verifyImageAttestations, verifyImageBundles, requireSignedImage, verifySignatureLayer, verifyAttestationEnvelope, SignatureVerificationError, type ArtifactReader, type ImageVerdict, type Verdict } from './verify';
 export { readCosignImage, planMirrorPush, signingNeeds, type SigningNeeds } from './replicate';
@@ -27,5 +27,5 @@ export { signStatementKeyless, signImageKeyless, keylessMaterial, requireSigstor
 export type { ArtifactStore } from './store';
 export { KeyRing, KeyReferenceError, type ReferenceReader } from './key-ring';
 export { TufTrustRoot, trustRootConfigFromEnv, trustMaterialFromText, TrustRootConfigError, TrustRootUnavailableError, PUBLIC_GOOD_TUF_MIRROR, TRUST_ROOT_ENV, type TrustRootConfig, type TrustRootSource } from './trust-root';
-export { signWithKey, signKeyless, attestationPredicates, replicateSignatures, readCosignImages, imagesReader, replicateImages, ReadBackError, type CosignImages, verifyWithKey, verifyKeyless, verifyKeylessAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions, type SignatureExpectation } from './promotion';
-export { checkPromotion, type PromotionPolicy, type PromotionReport, type CheckResult } from './check-promotion';
+export { signWithKey, signKeyless, attestationPredicates, replicateSignatures, readCosignImages, imagesReader, replicateImages, ReadBackError, type CosignImages, verifyWithKey, verifyKeyless, verifyKeylessAt, keylessStatementsAt, repairFromPeers, SignatureMissingError, type NamedStore, type RepairOutcome, type SignCounts, type KeySigning, type KeylessSigning, type KeylessVerification, type ReplicateOptions, type SignatureExpectation } from './promotion';
+export { checkPromotion, isRegistryFault, type PromotionPolicy, type PromotionReport, type CheckResult, type TrustedSigner } from './check-promotion';

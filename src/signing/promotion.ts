@@ -2,11 +2,13 @@
 // digest once at its signing home, replicate the .sig/.att images and bundle referrers to a mirror, and verify
 // what a destination holds. Idempotent on what exists and verifies, so a retry never signs twice. Temporal-free:
 // src/activities adapts these to activities (credentials, heartbeats, failure types).
+import { isBundleWithDsseEnvelope } from '@sigstore/bundle';
 import type { TrustMaterial } from '@sigstore/verify';
 import { sha256 as sha256Digest } from '../oci';
 import { attestationTag, signatureTag, type SubjectDescriptor } from '../model';
 import { mergeCosignImage, parseImageManifest, type Artifact } from './artifacts';
-import { BUNDLE_V03, COSIGN_SIGN_PREDICATE, type IdentityPolicy } from './bundle';
+import { BUNDLE_PREDICATE_ANNOTATION, BUNDLE_V03, COSIGN_SIGN_PREDICATE, parseBundle, type IdentityPolicy } from './bundle';
+import { parseStatement, type ParsedStatement } from './intoto';
 import { signImageKeyless, verifyKeylessBundle, type KeylessOptions } from './keyless';
 import { planMirrorPush, readCosignImage } from './replicate';
 import { signDigest, type ProvenanceInputs } from './sign-image';
@@ -100,18 +102,58 @@ export interface KeylessVerification {
   identity: IdentityPolicy;
 }
 
-/** Does a keyless bundle referrer for `digest`, by the expected identity, verify against the trusted root? */
-export async function verifyKeylessAt(store: ArtifactStore, digest: string, v: KeylessVerification, predicateType: string): Promise<{ ok: boolean; reason: string }> {
-  const reasons: string[] = [];
+/**
+ * The statements of `predicateType` about `digest` in bundle referrers that verify against the trusted root and were
+ * signed by the expected identity, and why each other referrer was rejected. A malformed referrer (anyone may push
+ * one next to the image) is a rejection, never a throw that would hide a good one; reader faults still throw.
+ */
+export async function keylessStatementsAt(
+  store: Pick<ArtifactStore, 'referrers' | 'manifest' | 'blob'>,
+  digest: string,
+  v: KeylessVerification,
+  predicateType: string,
+): Promise<{ statements: ParsedStatement[]; rejected: string[]; verified: SubjectDescriptor[] }> {
+  const statements: ParsedStatement[] = [];
+  const rejected: string[] = [];
+  /** The referrers (manifests) whose bundles verified: the evidence a VSA names. */
+  const verified: SubjectDescriptor[] = [];
   for (const d of await store.referrers(digest, BUNDLE_V03)) {
     const bytes = await store.manifest(d.digest);
-    const layer = bytes && parseImageManifest(bytes).layers.find((l) => l.mediaType === BUNDLE_V03);
+    if (bytes === null) continue;
+    let m;
+    try {
+      m = parseImageManifest(bytes);
+    } catch (e) {
+      rejected.push(`referrer ${d.digest.slice(0, 19)}: ${(e as Error).message}`);
+      continue;
+    }
+    // A bundle of another statement (cosign's referrers name it) is not read: the verdict would be "wrong predicate
+    // type" anyway. Unannotated bundles are read and judged by their signed statement.
+    const annotated = m.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
+    if (annotated !== undefined && annotated !== predicateType) continue;
+    const layer = m.layers.find((l) => l.mediaType === BUNDLE_V03);
     if (!layer) continue;
-    const r = verifyKeylessBundle(await store.blob(layer.digest, layer.size), await v.trust(), { digest, predicateType, identity: v.identity });
-    if (r.ok) return { ok: true, reason: '' };
-    reasons.push(r.reason);
+    const blob = await store.blob(layer.digest, layer.size);
+    const r = verifyKeylessBundle(blob, await v.trust(), { digest, predicateType, identity: v.identity });
+    if (!r.ok) {
+      rejected.push(r.reason);
+      continue;
+    }
+    // Verified above, so the bundle parses and holds a DSSE in-toto statement.
+    const b = parseBundle(blob);
+    if (isBundleWithDsseEnvelope(b)) {
+      statements.push(parseStatement(b.content.dsseEnvelope.payload));
+      verified.push(d);
+    }
   }
-  return { ok: false, reason: reasons.length ? reasons.join('; ') : 'no sigstore bundle referrer' };
+  return { statements, rejected, verified };
+}
+
+/** Does a keyless bundle referrer for `digest`, by the expected identity, verify against the trusted root? */
+export async function verifyKeylessAt(store: ArtifactStore, digest: string, v: KeylessVerification, predicateType: string): Promise<{ ok: boolean; reason: string }> {
+  const { statements, rejected } = await keylessStatementsAt(store, digest, v, predicateType);
+  if (statements.length > 0) return { ok: true, reason: '' };
+  return { ok: false, reason: rejected.length ? rejected.join('; ') : 'no sigstore bundle referrer' };
 }
 
 export interface KeylessSigning extends KeylessVerification {

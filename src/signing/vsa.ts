@@ -1,5 +1,5 @@
 // SLSA Verification Summary (VSA v1) of a promotion: what promoflow checked before it promoted a digest (the source
-// policy: whose signature, which key; the input attestations it verified, by digest), under which signing policy it
+// policy: whose signature, which key or keyless identity and issuer; the input attestations it verified, by digest), under which signing policy it
 // signed, and the result. One per digest, written beside the provenance. Pure: times and IDs come from the caller.
 import { createHash } from 'node:crypto';
 import { assertDigest } from '../model';
@@ -10,8 +10,14 @@ export const SLSA_VSA_V1 = 'https://slsa.dev/verification_summary/v1';
 export const VERIFIER_ID = 'https://promoflow.dev/verifier';
 export const PROMOTION_POLICY_URI = 'https://promoflow.dev/policy/promotion/v1';
 
-/** Who must have signed the source: a trusted key (by fingerprint), or nobody (no source policy configured). */
-export type SourcePolicy = { type: 'key'; keyFingerprint: string } | { type: 'none' };
+/**
+ * Who must have signed the source: a trusted key (by fingerprint), a keyless identity (the OIDC issuer and the
+ * certificate SAN, exactly or as a regular expression), or nobody (no source policy configured).
+ */
+export type SourcePolicy = { type: 'key'; keyFingerprint: string } | { type: 'keyless'; issuer: string; subject?: string; subjectRegExp?: string } | { type: 'none' };
+
+/** cosign's signature layer (a key-signed source) and a sigstore bundle (a keyless one): what an input attestation is. */
+export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 
 /** How promoflow signs what it promotes: a key (by fingerprint) or a keyless identity and issuer. */
 export type SigningPolicy = { type: 'key'; keyFingerprint: string } | { type: 'keyless'; issuer: string; subject?: string; subjectRegExp?: string };
@@ -20,8 +26,11 @@ export type SigningPolicy = { type: 'key'; keyFingerprint: string } | { type: 'k
 export interface VerificationInputs {
   sourcePolicy: SourcePolicy;
   signingPolicy: SigningPolicy;
-  /** The source signatures that verified under the source policy: where, and the layer digest. */
-  inputAttestations: Array<{ uri: string; digest: string }>;
+  /**
+   * The source signatures that verified under the source policy: where, and the digest of the .sig layer (media
+   * type simple signing, the default) or of the bundle referrer's manifest (a keyless source).
+   */
+  inputAttestations: Array<{ uri: string; digest: string; mediaType?: string }>;
 }
 
 export interface ResourceDescriptorV1 {
@@ -70,7 +79,7 @@ export function promotionVsa(input: PromotionVsaInput): VsaV1 {
     policy: policyDescriptor(input.verification),
     inputAttestations: input.verification.inputAttestations.map((a) => {
       assertDigest(a.digest, 'input attestation digest');
-      return { uri: a.uri, digest: { sha256: a.digest.slice('sha256:'.length) }, mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json' };
+      return { uri: a.uri, digest: { sha256: a.digest.slice('sha256:'.length) }, mediaType: a.mediaType ?? SIMPLE_SIGNING_MEDIA_TYPE };
     }),
     verificationResult: 'PASSED',
     verifiedLevels: [],

@@ -156,3 +156,18 @@ test('missing files and non-manifests are errors, not stack traces', async () =>
   await assert.rejects(loadSpec(write('just: a mapping\n')), (e: unknown) => e instanceof ManifestLoadError && /is not a manifest/.test(e.format()));
   await assert.rejects(loadSpec(write('a: [\n')), (e: unknown) => e instanceof ManifestLoadError && /invalid YAML/.test(e.format()));
 });
+
+test('source policy: signedBy a key or a keyless identity (issuer + subject | subjectRegExp, optional file:// trusted root), exactly one', async () => {
+  const by = (k: string) => SAMPLE.replace('images:', `sourcePolicy: {signedBy: ${k}}\nimages:`);
+  assert.deepEqual((await loadSpec(write(by('{key: "file://builder.pub"}')))).spec.sourcePolicy, { signedBy: { key: 'file://builder.pub' } });
+  const keyless = await loadSpec(write(by('{keyless: {issuer: "https://ci.example", subject: builder@example.com, trustedRoot: "file://root.json"}}')));
+  assert.deepEqual(keyless.errors, []);
+  assert.deepEqual(keyless.spec.sourcePolicy, { signedBy: { keyless: { issuer: 'https://ci.example', subject: 'builder@example.com', trustedRoot: 'file://root.json' } } });
+  assert.equal((await loadSpec(write(by('{keyless: {issuer: "https://ci.example", subjectRegExp: "b-[0-9]+@example\\\\.com"}}')))).spec.sourcePolicy?.signedBy.keyless?.subjectRegExp, 'b-[0-9]+@example\\.com');
+  assert.match((await errorsOf(by('{key: "file://b.pub", keyless: {issuer: "https://ci.example", subject: b}}')))[0]!, /sourcePolicy\.signedBy: has both key and keyless: expected exactly one of key .* or keyless \{issuer, subject\}/);
+  assert.match((await errorsOf(by('{}')))[0]!, /sourcePolicy\.signedBy: has neither key nor keyless/);
+  assert.match((await errorsOf(by('{keyless: {issuer: "https://ci.example"}}')))[0]!, /sourcePolicy\.signedBy\.keyless: names no identity/);
+  assert.match((await errorsOf(by('{keyless: {issuer: "https://ci.example", subject: a, subjectRegExp: a}}')))[0]!, /sourcePolicy\.signedBy\.keyless: has both subject and subjectRegExp/);
+  assert.match((await errorsOf(by('{keyless: {issuer: "https://ci.example", subjectRegExp: "(x"}}')))[0]!, /sourcePolicy\.signedBy\.keyless\.subjectRegExp: "\(x" is not a regular expression/);
+  assert.match((await errorsOf(by('{keyless: {issuer: "https://ci.example", subject: a, trustedRoot: root.json}}')))[0]!, /sourcePolicy\.signedBy\.keyless\.trustedRoot: "root\.json" is not a file reference/);
+});
