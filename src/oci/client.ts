@@ -24,8 +24,6 @@ export interface RegistryClientOptions {
 export interface RegistryClientTuning {
   retry?: Partial<RetryPolicy>;
   http?: HttpTransportOptions;
-  /** Blobs up to this size that are in memory are uploaded in one PUT. */
-  monolithicMaxBytes?: number;
   /** Blob transfers in flight per copy. */
   copyConcurrency?: number;
   /** Share source reads between copies through a bounded local disk cache (see BlobCache). */
@@ -55,7 +53,6 @@ interface SharedParts {
 export class RegistryClient {
   readonly options: RegistryClientOptions;
   readonly retry: RetryPolicy;
-  readonly monolithicMaxBytes: number;
   readonly copyConcurrency: number;
   readonly blobCache: BlobCache | undefined;
   /** Where this client (this scope's credentials) wrote blobs: later copies mount from there. */
@@ -72,7 +69,6 @@ export class RegistryClient {
     this.options = opts;
     this.tuning = tuning;
     this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
-    this.monolithicMaxBytes = tuning.monolithicMaxBytes ?? 4 << 20;
     this.copyConcurrency = tuning.copyConcurrency ?? 8;
     this.blobCache = shared ? shared.blobCache : tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
     this.http = shared?.http ?? new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
