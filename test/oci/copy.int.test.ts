@@ -209,3 +209,41 @@ test('with a blob cache, concurrent single-destination copies read each source b
     await proxy.stop();
   }
 });
+
+test('blobs above headFirstBytes are HEADed first; smaller ones are not', async () => {
+  const img = buildImage({ seed: 'head-first', layers: 2, layerBytes: 100_000, uncompressed: true });
+  await pushImage(c, repo(0, 'headfirst/app'), img);
+  const limit = 10_000;
+  const own = new RegistryClient({}, { headFirstBytes: limit });
+  const proxy = await startFaultProxy(regs[1]!.host);
+  try {
+    await copyImage(own, { ...repo(0, 'headfirst/app'), digest: img.digest }, [{ repo: { registry: proxy.host, repository: 'headfirst/app' }, tags: ['v1'] }]);
+    const heads = proxy.requests.filter((r) => r.method === 'HEAD' && r.path.includes('/blobs/')).map((r) => r.path.slice(r.path.lastIndexOf('/') + 1));
+    assert.deepEqual(heads.sort(), img.blobs.filter((b) => b.size > limit).map((b) => b.digest).sort());
+    assert.ok(heads.length > 0 && heads.length < img.blobs.length);
+    assert.equal((await getManifest(c, repo(1, 'headfirst/app'), 'v1')).digest, img.digest);
+  } finally {
+    own.close();
+    await proxy.stop();
+  }
+});
+
+test('a failed POST at one destination cancels the sessions the others opened', async () => {
+  const img = buildImage({ seed: 'cancel-open', layers: 1, layerBytes: 100_000, uncompressed: true });
+  await pushImage(c, repo(0, 'cancel/app'), img);
+  const own = new RegistryClient({}, { copyConcurrency: 1 });
+  const [pa, pb] = await Promise.all([startFaultProxy(regs[1]!.host), startFaultProxy(regs[2]!.host)]);
+  try {
+    pb.rules = [{ method: 'POST', path: /\/blobs\/uploads\//, fault: { kind: 'status', status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected' }] }) } }];
+    const dsts = [pa, pb].map((p) => ({ repo: { registry: p.host, repository: 'cancel/app' }, tags: [] }));
+    await assert.rejects(copyImage(own, { ...repo(0, 'cancel/app'), digest: img.digest }, dsts));
+    const opened = pa.requests.filter((r) => r.method === 'POST' && r.status === 202);
+    const cancelled = pa.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/blobs/uploads/'));
+    assert.ok(opened.length >= 1);
+    assert.equal(cancelled.length, opened.length, 'every session opened was cancelled');
+    assert.ok(!pa.requests.some((r) => r.method === 'PUT'), 'nothing was sent');
+  } finally {
+    own.close();
+    await Promise.all([pa.stop(), pb.stop()]);
+  }
+});

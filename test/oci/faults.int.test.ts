@@ -42,7 +42,7 @@ test('429 (Retry-After seconds and HTTP-date), 503 and connection resets are ret
     { method: 'GET', path: /\/blobs\//, fault: { kind: 'reset' }, times: 1 },
   ];
   dproxy.rules = [
-    { method: 'HEAD', path: /\/blobs\//, fault: { kind: 'reset' }, times: 2 },
+    { method: 'POST', path: /\/blobs\/uploads\//, fault: { kind: 'reset' }, times: 2 },
     { method: 'PUT', path: /\/blobs\/uploads\//, fault: { kind: 'status', status: 503 }, times: 1 },
     { method: 'PUT', path: /\/manifests\//, fault: { kind: 'status', status: 502 }, times: 1 },
   ];
