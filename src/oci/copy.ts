@@ -3,14 +3,15 @@
 // HEAD_FIRST_BYTES, smaller ones are checked by the POST that would open their upload, a self-mount), then move each
 // missing blob with ONE source read teed to every destination registry that needs an upload (one monolithic PUT
 // each), mount it everywhere else within a registry (and from the repository an earlier copy wrote it to, see
-// placements.ts), then write manifests (exact bytes, children first) and finally tags.
+// placements.ts), then write manifests (exact bytes, children first by digest) and the root once: by its first tag,
+// else by digest; then the other tags.
 import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
 import { limitHint, formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
 import { concludeMismatch, DigestMismatchError, LimitExceededError, OciError } from './errors';
 import { mapLimit } from './limits';
-import { getManifest, headManifest, putManifest } from './manifest';
+import { getManifest, headManifest, putManifest, writeManifest } from './manifest';
 import { parseManifest } from './mediatypes';
 import { backoff, sleep } from './retry';
 import { Channel, pump } from './tee';
@@ -205,15 +206,26 @@ export async function copyImage(
       transferBlob(c, srcRepo, b, dests.filter((d) => d.needBlobs.has(b.digest)), signal, progress, onBytes),
     );
 
-    // Manifests, children first, then tags; destinations in parallel.
+    // Manifests, children first (by digest), then the root, then tags; destinations in parallel.
     await mapLimit(dests, 8, async (d) => {
+      let tags = d.tags;
       for (const m of d.needManifests) {
-        const got = await putManifest(c, d.repo, m.digest, { bytes: m.bytes, mediaType: m.mediaType }, signal);
-        if (got !== m.digest) throw new DigestMismatchError(`${d.key}: wrote ${m.digest} but got ${got}`);
+        // The root is written once: by its first tag when it has tags (the registry then holds it by digest too),
+        // else by digest. Children of an index have no tags: by digest.
+        const tag = m === root ? tags[0] : undefined;
+        const w = await writeManifest(c, d.repo, tag ?? m.digest, { bytes: m.bytes, mediaType: m.mediaType }, signal);
+        if (w.digest !== m.digest) throw new DigestMismatchError(`${d.key}: wrote ${m.digest} but got ${w.digest}`);
+        if (tag !== undefined) {
+          tags = tags.slice(1);
+          // Without the registry's Docker-Content-Digest, ask it once that the manifest is there by digest.
+          if (!w.confirmed && (await headManifest(c, d.repo, m.digest, signal))?.digest !== m.digest) {
+            throw new DigestMismatchError(`${d.key}: wrote ${m.digest} as tag ${tag}, but the registry does not hold it by that digest`);
+          }
+        }
         d.result.manifestsWritten++;
         progress({ kind: 'manifest', digest: m.digest, size: m.size, destination: d.key, skipped: false });
       }
-      for (const t of d.tags) await putManifest(c, d.repo, t, { bytes: root.bytes, mediaType: root.mediaType }, signal);
+      for (const t of tags) await putManifest(c, d.repo, t, { bytes: root.bytes, mediaType: root.mediaType }, signal);
     });
     return { digest: root.digest, destinations: dests.map((d) => d.result) };
   } catch (e) {

@@ -210,6 +210,38 @@ test('with a blob cache, concurrent single-destination copies read each source b
   }
 });
 
+test('requests per blob at a destination: a self-mount POST checks it and opens its session, one PUT carries it; the root is written once, by its first tag', async () => {
+  const img = buildImage({ seed: 'few-requests', layers: 2, layerBytes: 300_000, uncompressed: true });
+  await pushImage(c, repo(0, 'few/app'), img);
+  const own = new RegistryClient();
+  const proxy = await startFaultProxy(regs[1]!.host);
+  try {
+    const dst = { registry: proxy.host, repository: 'few/app' };
+    const res = await copyImage(own, { ...repo(0, 'few/app'), digest: img.digest }, [{ repo: dst, tags: ['v1', 'v2'] }]);
+    const seen = proxy.requests.filter((r) => r.path.startsWith('/v2/few/app/'));
+    const kinds = seen.map((r) => `${r.method} ${r.path.replace(/sha256[:%3A]+[0-9a-f]{64}/g, 'D').replace(/uploads\/[^?]+/, 'uploads/S').replace(/_state=[^&]*&/, '')}`);
+    assert.deepEqual(kinds.filter((k) => !k.startsWith('POST') && !k.startsWith('PUT /v2/few/app/blobs')), ['HEAD /v2/few/app/manifests/D', 'PUT /v2/few/app/manifests/v1', 'PUT /v2/few/app/manifests/v2']);
+    assert.deepEqual(kinds.filter((k) => k.startsWith('POST')), img.blobs.map(() => 'POST /v2/few/app/blobs/uploads/?mount=D&from=few%2Fapp'));
+    assert.deepEqual(kinds.filter((k) => k.startsWith('PUT /v2/few/app/blobs')), img.blobs.map(() => 'PUT /v2/few/app/blobs/uploads/S?digest=D'));
+    assert.deepEqual([res.destinations[0]!.blobsCopied, res.destinations[0]!.manifestsWritten], [img.blobs.length, 1]);
+    assert.equal((await headManifest(c, repo(1, 'few/app'), img.digest))?.digest, img.digest, 'held by digest too');
+    assert.equal((await getManifest(c, repo(1, 'few/app'), 'v2')).digest, img.digest);
+
+    // Blobs already there (not the manifest): each self-mount answers 201, nothing is sent; no tags → by digest.
+    const other = { registry: proxy.host, repository: 'few/other' };
+    for (const b of img.blobs) await pushBlob(c, repo(1, 'few/other'), b.digest, b.size, b.bytes);
+    const fresh = new RegistryClient();
+    const again = await copyImage(fresh, { ...repo(0, 'few/app'), digest: img.digest }, [{ repo: other, tags: [] }]).finally(() => fresh.close());
+    const there = proxy.requests.filter((r) => r.path.startsWith('/v2/few/other/'));
+    assert.deepEqual(there.map((r) => [r.method, r.status]), [['HEAD', 404], ...img.blobs.map(() => ['POST', 201]), ['PUT', 201]]);
+    assert.ok(there[there.length - 1]!.path.endsWith(`/manifests/${img.digest}`));
+    assert.deepEqual([again.destinations[0]!.blobsCopied, again.destinations[0]!.blobsSkipped, again.destinations[0]!.manifestsWritten], [0, img.blobs.length, 1]);
+  } finally {
+    own.close();
+    await proxy.stop();
+  }
+});
+
 test('blobs above headFirstBytes are HEADed first; smaller ones are not', async () => {
   const img = buildImage({ seed: 'head-first', layers: 2, layerBytes: 100_000, uncompressed: true });
   await pushImage(c, repo(0, 'headfirst/app'), img);
