@@ -20,14 +20,22 @@ export interface RegistryClientOptions {
   userAgent?: string;
 }
 
+/**
+ * Blobs larger than this are HEADed at a destination before anything is sent (copy.ts). Smaller ones are not: a
+ * self-mount POST checks and opens the upload session in one request, and a registry that never mounts (always 202,
+ * as ECR does) is sent such a blob again even if it has it. Below this size that re-upload costs less than a HEAD per
+ * blob per destination on every registry; above it a needless transfer would dominate the copy.
+ */
+export const HEAD_FIRST_BYTES = 32 << 20;
+
 /** Knobs beyond the contract, for tests and the benchmark. */
 export interface RegistryClientTuning {
   retry?: Partial<RetryPolicy>;
   http?: HttpTransportOptions;
-  /** Blobs up to this size that are in memory are uploaded in one PUT. */
-  monolithicMaxBytes?: number;
   /** Blob transfers in flight per copy. */
   copyConcurrency?: number;
+  /** See HEAD_FIRST_BYTES. */
+  headFirstBytes?: number;
   /** Share source reads between copies through a bounded local disk cache (see BlobCache). */
   blobCache?: BlobCacheOptions;
 }
@@ -55,8 +63,8 @@ interface SharedParts {
 export class RegistryClient {
   readonly options: RegistryClientOptions;
   readonly retry: RetryPolicy;
-  readonly monolithicMaxBytes: number;
   readonly copyConcurrency: number;
+  readonly headFirstBytes: number;
   readonly blobCache: BlobCache | undefined;
   /** Where this client (this scope's credentials) wrote blobs: later copies mount from there. */
   readonly placements = new BlobPlacements();
@@ -72,8 +80,8 @@ export class RegistryClient {
     this.options = opts;
     this.tuning = tuning;
     this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
-    this.monolithicMaxBytes = tuning.monolithicMaxBytes ?? 4 << 20;
     this.copyConcurrency = tuning.copyConcurrency ?? 8;
+    this.headFirstBytes = tuning.headFirstBytes ?? HEAD_FIRST_BYTES;
     this.blobCache = shared ? shared.blobCache : tuning.blobCache ? new BlobCache(tuning.blobCache) : undefined;
     this.http = shared?.http ?? new HttpTransport({ ...tuning.http, userAgent: opts.userAgent ?? tuning.http?.userAgent ?? 'promoflow' });
     this.schemes = shared?.schemes ?? new Map();

@@ -1,19 +1,21 @@
 // Copying an image or index by digest to many destinations. The plan: walk the source tree (children before
-// parents), find per destination what is missing (checkpointed keys, HEAD), then move each missing blob with ONE
-// source read teed to every destination registry that needs an upload, mount it everywhere else within a registry
-// (and from the repository an earlier copy wrote it to, see placements.ts), then write manifests (exact bytes,
-// children first) and finally tags.
+// parents), find per destination what is missing (checkpointed keys, a HEAD of the root; blobs are HEADed only above
+// HEAD_FIRST_BYTES, smaller ones are checked by the POST that would open their upload, a self-mount), then move each
+// missing blob with ONE source read teed to every destination registry that needs an upload (one monolithic PUT
+// each), mount it everywhere else within a registry (and from the repository an earlier copy wrote it to, see
+// placements.ts), then write manifests (exact bytes, children first by digest) and the root once: by its first tag,
+// else by digest; then the other tags.
 import { setMaxListeners } from 'node:events';
 import type { RegistryClient } from './client';
 import { blobExists, fetchBlob } from './blob';
 import { limitHint, formatReference, formatRepository, isForeignLayer, type Descriptor, type Digest, type Reference, type RepositoryRef } from '../model';
 import { concludeMismatch, DigestMismatchError, LimitExceededError, OciError } from './errors';
 import { mapLimit } from './limits';
-import { getManifest, headManifest, putManifest } from './manifest';
+import { getManifest, headManifest, putManifest, writeManifest } from './manifest';
 import { parseManifest } from './mediatypes';
 import { backoff, sleep } from './retry';
 import { Channel, pump } from './tee';
-import { completeUpload, startUpload } from './upload';
+import { cancelUpload, completeUpload, startUpload } from './upload';
 
 export interface CopyProgress {
   kind: 'blob' | 'manifest';
@@ -67,7 +69,15 @@ interface Dest {
   tags: string[];
   result: DestinationResult;
   needBlobs: Set<string>;
+  /** Of needBlobs, those not HEADed (at most headFirstBytes): the opening POST self-mounts to check them. */
+  unchecked: Set<string>;
   needManifests: ManifestNode[];
+}
+
+/** An open upload session at one destination. */
+interface Session {
+  d: Dest;
+  loc: URL;
 }
 
 /**
@@ -150,6 +160,7 @@ export async function copyImage(
       tags: [...d.tags],
       result: { repo: d.repo, tags: [...d.tags], blobsCopied: 0, blobsSkipped: 0, blobsMounted: 0, bytesCopied: 0, manifestsWritten: 0 },
       needBlobs: new Set(),
+      unchecked: new Set(),
       needManifests: [],
     }));
 
@@ -166,7 +177,14 @@ export async function copyImage(
         return;
       }
       await mapLimit([...tree.blobs.values()], 8, async (b) => {
-        if (done.has(`${d.key}|${b.digest}`) || (await blobExists(c, d.repo, b.digest, signal))) {
+        if (done.has(`${d.key}|${b.digest}`)) {
+          d.result.blobsSkipped++;
+          progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: true });
+        } else if (b.size <= c.headFirstBytes) {
+          // No HEAD: the POST that opens its upload checks it (see transferBlob).
+          d.needBlobs.add(b.digest);
+          d.unchecked.add(b.digest);
+        } else if (await blobExists(c, d.repo, b.digest, signal)) {
           d.result.blobsSkipped++;
           progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: true });
         } else {
@@ -188,15 +206,26 @@ export async function copyImage(
       transferBlob(c, srcRepo, b, dests.filter((d) => d.needBlobs.has(b.digest)), signal, progress, onBytes),
     );
 
-    // Manifests, children first, then tags; destinations in parallel.
+    // Manifests, children first (by digest), then the root, then tags; destinations in parallel.
     await mapLimit(dests, 8, async (d) => {
+      let tags = d.tags;
       for (const m of d.needManifests) {
-        const got = await putManifest(c, d.repo, m.digest, { bytes: m.bytes, mediaType: m.mediaType }, signal);
-        if (got !== m.digest) throw new DigestMismatchError(`${d.key}: wrote ${m.digest} but got ${got}`);
+        // The root is written once: by its first tag when it has tags (the registry then holds it by digest too),
+        // else by digest. Children of an index have no tags: by digest.
+        const tag = m === root ? tags[0] : undefined;
+        const w = await writeManifest(c, d.repo, tag ?? m.digest, { bytes: m.bytes, mediaType: m.mediaType }, signal);
+        if (w.digest !== m.digest) throw new DigestMismatchError(`${d.key}: wrote ${m.digest} but got ${w.digest}`);
+        if (tag !== undefined) {
+          tags = tags.slice(1);
+          // Without the registry's Docker-Content-Digest, ask it once that the manifest is there by digest.
+          if (!w.confirmed && (await headManifest(c, d.repo, m.digest, signal))?.digest !== m.digest) {
+            throw new DigestMismatchError(`${d.key}: wrote ${m.digest} as tag ${tag}, but the registry does not hold it by that digest`);
+          }
+        }
         d.result.manifestsWritten++;
         progress({ kind: 'manifest', digest: m.digest, size: m.size, destination: d.key, skipped: false });
       }
-      for (const t of d.tags) await putManifest(c, d.repo, t, { bytes: root.bytes, mediaType: root.mediaType }, signal);
+      for (const t of tags) await putManifest(c, d.repo, t, { bytes: root.bytes, mediaType: root.mediaType }, signal);
     });
     return { digest: root.digest, destinations: dests.map((d) => d.result) };
   } catch (e) {
@@ -208,31 +237,50 @@ export async function copyImage(
   }
 }
 
+/** Cancel sessions that will not be used (best effort: the registry purges abandoned ones eventually). */
+async function cancelSessions(c: RegistryClient, sessions: readonly Session[]): Promise<void> {
+  await Promise.all(sessions.map((s) => cancelUpload(c, s.d.repo, s.loc)));
+}
+
+/**
+ * Open an upload session per destination with one POST each, mounting `from` where given (201: mounted, or, from
+ * the destination itself, already there; reported through `onMounted`). If any POST fails, the sessions the others
+ * opened are cancelled before the first failure is thrown.
+ */
+async function openSessions(c: RegistryClient, digest: string, items: ReadonlyArray<{ d: Dest; from: RepositoryRef | undefined }>, signal: AbortSignal, onMounted: (d: Dest, from: RepositoryRef) => void): Promise<Session[]> {
+  const settled = await Promise.allSettled(items.map(({ d, from }) => startUpload(c, d.repo, { digest, ...(from ? { mountFrom: from } : {}), signal })));
+  const out: Session[] = [];
+  let failure: { reason: unknown } | undefined;
+  settled.forEach((r, i) => {
+    const { d, from } = items[i]!;
+    if (r.status === 'rejected') failure ??= { reason: r.reason };
+    else if (r.value.mounted) onMounted(d, from!);
+    else out.push({ d, loc: r.value.location });
+  });
+  if (failure) {
+    await cancelSessions(c, out);
+    throw failure.reason;
+  }
+  return out;
+}
+
 /**
  * Move one blob to every destination that lacks it. Destinations on the source registry mount from the source
  * repository; elsewhere one repository per registry receives the upload (all of them from one source read) and the
- * others mount from it. Mount refusals and retryable upload failures fall back to further (bounded) tee rounds.
+ * others mount from it. A destination not known to lack the blob (not HEADed, see HEAD_FIRST_BYTES) and with no
+ * repository to mount from self-mounts: one POST answers 201 (it is there) or 202 (the session for its upload).
+ * Mount refusals and retryable upload failures fall back to further (bounded) tee rounds.
  */
 async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor, dests: Dest[], signal: AbortSignal, progress: (p: CopyProgress) => void, onBytes: (n: number) => void): Promise<void> {
-  const mounted = (d: Dest): void => {
-    d.result.blobsMounted++;
-    progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: false });
+  const onMounted = (d: Dest, from: RepositoryRef): void => {
+    if (from.repository === d.repo.repository) d.result.blobsSkipped++;
+    else d.result.blobsMounted++;
+    progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: from.repository === d.repo.repository });
   };
   // Open sessions (or mount); returns destinations still needing bytes, with their session.
-  const open = async (ds: Dest[], from: (d: Dest) => RepositoryRef | undefined): Promise<Array<{ d: Dest; loc: URL }>> => {
-    const out: Array<{ d: Dest; loc: URL }> = [];
-    await Promise.all(
-      ds.map(async (d) => {
-        const f = from(d);
-        const s = await startUpload(c, d.repo, { digest: b.digest, ...(f ? { mountFrom: f } : {}), signal });
-        if (s.mounted) mounted(d);
-        else out.push({ d, loc: s.location });
-      }),
-    );
-    return out;
-  };
+  const open = (ds: Dest[], from: (d: Dest) => RepositoryRef | undefined): Promise<Session[]> =>
+    openSessions(c, b.digest, ds.map((d) => ({ d, from: from(d) ?? (d.unchecked.has(b.digest) ? d.repo : undefined) })), signal, onMounted);
 
-  const sameAsSource = dests.filter((d) => d.repo.registry === src.registry);
   const byRegistry = new Map<string, Dest[]>();
   for (const d of dests) {
     if (d.repo.registry === src.registry) continue;
@@ -247,14 +295,18 @@ async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor
   // transfer another copy has in flight waits for it (after ours, holding no claim) and then mounts.
   const placement = new Map(primaries.map((d) => [d, c.placements.claim(d.repo.registry, b.digest)] as const));
   const busy = primaries.filter((d) => placement.get(d)!.kind === 'busy');
-  const knownFrom = (d: Dest): RepositoryRef | undefined => {
+  const fromFirst = (d: Dest): RepositoryRef | undefined => {
+    if (d.repo.registry === src.registry) return src;
     const p = placement.get(d);
     return p?.kind === 'known' ? p.from : undefined;
   };
   let wrote = false;
-  let sessions: Array<{ d: Dest; loc: URL }>;
+  let sessions: Session[];
   try {
-    sessions = [...(await open(sameAsSource, () => src)), ...(await open(primaries.filter((d) => !busy.includes(d)), knownFrom))];
+    sessions = await open(
+      dests.filter((d) => d.repo.registry === src.registry || (placement.has(d) && !busy.includes(d))),
+      fromFirst,
+    );
     await teeUpload(c, src, b, sessions, signal, progress, onBytes);
     wrote = true;
   } finally {
@@ -272,16 +324,26 @@ async function transferBlob(c: RegistryClient, src: RepositoryRef, b: Descriptor
   await teeUpload(c, src, b, sessions, signal, progress, onBytes);
 }
 
-async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, initial: Array<{ d: Dest; loc: URL }>, signal: AbortSignal, progress: (p: CopyProgress) => void, onBytes: (n: number) => void): Promise<void> {
+/**
+ * Feed the open sessions from one source read; retryable failures get fresh sessions and another round. Every
+ * session handed in is either committed or cancelled.
+ */
+async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, initial: Session[], signal: AbortSignal, progress: (p: CopyProgress) => void, onBytes: (n: number) => void): Promise<void> {
   let pending = initial;
   // Wrong source bytes are re-read (a fresh tee round); the same wrong bytes twice are the source's, a verdict.
   const mismatches = new Set<string>();
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (signal.aborted) throw abortError(signal);
+    let slots: Map<string, () => void>;
+    try {
+      if (signal.aborted) throw abortError(signal);
+      // One slot per registry involved (source included), taken together in one order; a destination's is held
+      // until its bodies are sent, the source's until the download has started.
+      slots = await c.reserveStreams([src.registry, ...pending.map((p) => p.d.repo.registry)], signal);
+    } catch (e) {
+      await cancelSessions(c, pending);
+      throw e;
+    }
     const channels = pending.map(() => new Channel());
-    // One slot per registry involved (source included), taken together in one order; a destination's is held until
-    // its bodies are sent, the source's until the download has started.
-    const slots = await c.reserveStreams([src.registry, ...pending.map((p) => p.d.repo.registry)], signal);
     const waiting = new Map<string, number>();
     for (const p of pending) waiting.set(p.d.repo.registry, (waiting.get(p.d.repo.registry) ?? 0) + 1);
     const sent = (registry: string): void => {
@@ -340,13 +402,12 @@ async function teeUpload(c: RegistryClient, src: RepositoryRef, b: Descriptor, i
     const fatal = sourceError === undefined ? failed.find((f) => !(f.err instanceof OciError) || !f.err.retryable) : undefined;
     if (fatal || attempt + 1 >= c.retry.maxAttempts) throw (fatal ?? failed[0]!).err;
     await sleep(backoff(attempt, c.retry), signal);
-    // Fresh sessions: the failed ones were cancelled.
-    pending = await Promise.all(
-      failed.map(async ({ d }) => {
-        const s = await startUpload(c, d.repo, { signal });
-        if (s.mounted) throw new OciError('unexpected mount');
-        return { d, loc: s.location };
-      }),
-    );
+    // Fresh sessions (the failed ones were cancelled), each opened by a self-mount: a PUT whose answer was lost may
+    // have committed the blob (201, nothing to send again).
+    pending = await openSessions(c, b.digest, failed.map(({ d }) => ({ d, from: d.repo })), signal, (d) => {
+      d.result.blobsCopied++;
+      d.result.bytesCopied += b.size;
+      progress({ kind: 'blob', digest: b.digest, size: b.size, destination: d.key, skipped: false });
+    });
   }
 }

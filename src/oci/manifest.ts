@@ -87,6 +87,15 @@ export async function headManifest(c: RegistryClient, repo: RepositoryRef, tagOr
 }
 
 export async function putManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, m: { bytes: Buffer; mediaType: string }, signal?: AbortSignal): Promise<Digest> {
+  return (await writeManifest(c, repo, tagOrDigest, m, signal)).digest;
+}
+
+/**
+ * putManifest, also telling whether the registry confirmed the digest it stored (Docker-Content-Digest equal to the
+ * bytes' digest; a different one throws). A write by tag stores the manifest by digest too; `confirmed` is the
+ * registry's word for it, where it gives one.
+ */
+export async function writeManifest(c: RegistryClient, repo: RepositoryRef, tagOrDigest: string, m: { bytes: Buffer; mediaType: string }, signal?: AbortSignal): Promise<{ digest: Digest; confirmed: boolean }> {
   checkRef(repo, tagOrDigest);
   const digest = sha256(m.bytes);
   const what = `PUT manifest ${formatRepository(repo)}${sep(tagOrDigest)}${tagOrDigest}`;
@@ -98,7 +107,7 @@ export async function putManifest(c: RegistryClient, repo: RepositoryRef, tagOrD
   await discard(res);
   const got = header(res, 'docker-content-digest');
   if (got && got !== digest) throw new DigestMismatchError(`${what}: the registry stored digest ${got}, expected ${digest}; it rewrote the manifest`);
-  return digest;
+  return { digest, confirmed: got === digest };
 }
 
 export async function deleteManifest(c: RegistryClient, repo: RepositoryRef, digest: string, signal?: AbortSignal): Promise<boolean> {

@@ -1,6 +1,7 @@
-// Blob upload sessions: POST (optionally a cross-repository mount), streamed PATCH then PUT ?digest=, or one
-// monolithic PUT for small in-memory blobs; relative Location and an existing query string (?_state=…) are resolved
-// against the request URL; a session that fails is cancelled with DELETE.
+// Blob upload sessions: POST (optionally a mount, from another repository or from the destination itself as an
+// existence check), then one monolithic PUT ?digest= carrying the body (in memory or streamed); relative Location and
+// an existing query string (?_state=…) are resolved against the request URL; a session that fails is cancelled with
+// DELETE.
 import type { RegistryClient } from './client';
 import { DigestMismatchError, OciError } from './errors';
 import { formatRepository, type RepositoryRef } from '../model';
@@ -27,7 +28,11 @@ export function withDigest(u: URL, digest: string): URL {
   return out;
 }
 
-/** Open an upload session, or mount `digest` from `mountFrom` (same registry only) when given. */
+/**
+ * Open an upload session, or mount `digest` from `mountFrom` (same registry only) when given. `mountFrom` may be
+ * `repo` itself: a self-mount checks and opens in one request (201: the blob is already there; 202: it is not, and
+ * the session is open), where a HEAD then a POST would take two.
+ */
 export async function startUpload(c: RegistryClient, repo: RepositoryRef, opts: { digest?: string; mountFrom?: RepositoryRef; signal?: AbortSignal } = {}): Promise<StartResult> {
   const mount = opts.mountFrom && opts.digest && opts.mountFrom.registry === repo.registry ? opts.mountFrom : undefined;
   const q = mount ? `?mount=${encodeURIComponent(opts.digest!)}&from=${encodeURIComponent(mount.repository)}` : '';
@@ -52,8 +57,26 @@ export async function cancelUpload(c: RegistryClient, repo: RepositoryRef, loc: 
 }
 
 /**
- * Send the blob into an open session and commit it with PUT ?digest=. The caller verifies a streamed body
- * (e.g. with `verifying`), whose failure aborts the PATCH so the commit never happens. Cancels the session on error.
+ * Bound a streamed body to its declared size: the request carries Content-Length, so a longer body would spill into
+ * the next request on the connection and a shorter one would leave the registry waiting. Either fails the body
+ * (the PUT is aborted, nothing committed) before a byte beyond `size` or a short end goes out.
+ */
+async function* exactly(body: AsyncIterable<Uint8Array>, size: number, what: string): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > size) throw new OciError(`${what}: the body is longer than its declared size ${size}; nothing was committed`);
+    yield chunk;
+  }
+  if (n !== size) throw new OciError(`${what}: the body ended after ${n} of its declared ${size} bytes; nothing was committed`);
+}
+
+/**
+ * Send the blob into an open session and commit it in the same request: one monolithic `PUT <location>&digest=`
+ * with Content-Length (the distribution spec's monolithic push; CNCF distribution, zot and the referrers registry
+ * accept it), never PATCH then PUT, which costs a request and a registry-side round trip more per blob. The caller
+ * verifies a streamed body (e.g. with `verifying`, which holds its last chunk until the digest is checked); a
+ * failing body aborts the PUT before it is complete, so nothing is committed. Cancels the session on error.
  */
 export async function completeUpload(
   c: RegistryClient,
@@ -67,29 +90,18 @@ export async function completeUpload(
   opts: { reserved?: boolean; onSent?: () => void } = {},
 ): Promise<void> {
   const what = `upload ${formatRepository(repo)}@${digest}`;
-  const sig = signal ? { signal } : {};
-  const reserved = opts.reserved ? { reserved: true } : {};
   try {
-    let put: HttpResponse;
-    if (Buffer.isBuffer(body) && body.length <= c.monolithicMaxBytes) {
-      put = await c.send(repo, { method: 'PUT', path: withDigest(loc, digest), headers: { 'content-type': 'application/octet-stream' }, body, scopes: uploadScopes(repo), ...sig, ...reserved });
-      opts.onSent?.();
-    } else {
-      const patch = await c.send(repo, {
-        method: 'PATCH',
-        path: loc,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), ...(size > 0 ? { 'content-range': `0-${size - 1}` } : {}) },
-        body,
-        scopes: uploadScopes(repo),
-        ...sig,
-        ...reserved,
-      });
-      opts.onSent?.();
-      if (patch.status !== 202 && patch.status !== 204) throw await c.error(patch, { what: `PATCH ${what}`, registry: repo.registry });
-      await discard(patch);
-      const next = header(patch, 'location') ? location(patch, what) : loc;
-      put = await c.send(repo, { method: 'PUT', path: withDigest(next, digest), scopes: uploadScopes(repo), ...sig });
-    }
+    if (Buffer.isBuffer(body) && body.length !== size) throw new OciError(`${what}: ${body.length} bytes in memory, declared size ${size}`);
+    const put = await c.send(repo, {
+      method: 'PUT',
+      path: withDigest(loc, digest),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: Buffer.isBuffer(body) ? body : exactly(body, size, what),
+      scopes: uploadScopes(repo),
+      ...(signal ? { signal } : {}),
+      ...(opts.reserved ? { reserved: true } : {}),
+    });
+    opts.onSent?.();
     if (put.status !== 201 && put.status !== 204 && put.status !== 200) throw await c.error(put, { what: `PUT ${what}`, registry: repo.registry });
     await discard(put);
     const got = header(put, 'docker-content-digest');

@@ -209,3 +209,73 @@ test('with a blob cache, concurrent single-destination copies read each source b
     await proxy.stop();
   }
 });
+
+test('requests per blob at a destination: a self-mount POST checks it and opens its session, one PUT carries it; the root is written once, by its first tag', async () => {
+  const img = buildImage({ seed: 'few-requests', layers: 2, layerBytes: 300_000, uncompressed: true });
+  await pushImage(c, repo(0, 'few/app'), img);
+  const own = new RegistryClient();
+  const proxy = await startFaultProxy(regs[1]!.host);
+  try {
+    const dst = { registry: proxy.host, repository: 'few/app' };
+    const res = await copyImage(own, { ...repo(0, 'few/app'), digest: img.digest }, [{ repo: dst, tags: ['v1', 'v2'] }]);
+    const seen = proxy.requests.filter((r) => r.path.startsWith('/v2/few/app/'));
+    const kinds = seen.map((r) => `${r.method} ${r.path.replace(/sha256[:%3A]+[0-9a-f]{64}/g, 'D').replace(/uploads\/[^?]+/, 'uploads/S').replace(/_state=[^&]*&/, '')}`);
+    assert.deepEqual(kinds.filter((k) => !k.startsWith('POST') && !k.startsWith('PUT /v2/few/app/blobs')), ['HEAD /v2/few/app/manifests/D', 'PUT /v2/few/app/manifests/v1', 'PUT /v2/few/app/manifests/v2']);
+    assert.deepEqual(kinds.filter((k) => k.startsWith('POST')), img.blobs.map(() => 'POST /v2/few/app/blobs/uploads/?mount=D&from=few%2Fapp'));
+    assert.deepEqual(kinds.filter((k) => k.startsWith('PUT /v2/few/app/blobs')), img.blobs.map(() => 'PUT /v2/few/app/blobs/uploads/S?digest=D'));
+    assert.deepEqual([res.destinations[0]!.blobsCopied, res.destinations[0]!.manifestsWritten], [img.blobs.length, 1]);
+    assert.equal((await headManifest(c, repo(1, 'few/app'), img.digest))?.digest, img.digest, 'held by digest too');
+    assert.equal((await getManifest(c, repo(1, 'few/app'), 'v2')).digest, img.digest);
+
+    // Blobs already there (not the manifest): each self-mount answers 201, nothing is sent; no tags → by digest.
+    const other = { registry: proxy.host, repository: 'few/other' };
+    for (const b of img.blobs) await pushBlob(c, repo(1, 'few/other'), b.digest, b.size, b.bytes);
+    const fresh = new RegistryClient();
+    const again = await copyImage(fresh, { ...repo(0, 'few/app'), digest: img.digest }, [{ repo: other, tags: [] }]).finally(() => fresh.close());
+    const there = proxy.requests.filter((r) => r.path.startsWith('/v2/few/other/'));
+    assert.deepEqual(there.map((r) => [r.method, r.status]), [['HEAD', 404], ...img.blobs.map(() => ['POST', 201]), ['PUT', 201]]);
+    assert.ok(there[there.length - 1]!.path.endsWith(`/manifests/${img.digest}`));
+    assert.deepEqual([again.destinations[0]!.blobsCopied, again.destinations[0]!.blobsSkipped, again.destinations[0]!.manifestsWritten], [0, img.blobs.length, 1]);
+  } finally {
+    own.close();
+    await proxy.stop();
+  }
+});
+
+test('blobs above headFirstBytes are HEADed first; smaller ones are not', async () => {
+  const img = buildImage({ seed: 'head-first', layers: 2, layerBytes: 100_000, uncompressed: true });
+  await pushImage(c, repo(0, 'headfirst/app'), img);
+  const limit = 10_000;
+  const own = new RegistryClient({}, { headFirstBytes: limit });
+  const proxy = await startFaultProxy(regs[1]!.host);
+  try {
+    await copyImage(own, { ...repo(0, 'headfirst/app'), digest: img.digest }, [{ repo: { registry: proxy.host, repository: 'headfirst/app' }, tags: ['v1'] }]);
+    const heads = proxy.requests.filter((r) => r.method === 'HEAD' && r.path.includes('/blobs/')).map((r) => r.path.slice(r.path.lastIndexOf('/') + 1));
+    assert.deepEqual(heads.sort(), img.blobs.filter((b) => b.size > limit).map((b) => b.digest).sort());
+    assert.ok(heads.length > 0 && heads.length < img.blobs.length);
+    assert.equal((await getManifest(c, repo(1, 'headfirst/app'), 'v1')).digest, img.digest);
+  } finally {
+    own.close();
+    await proxy.stop();
+  }
+});
+
+test('a failed POST at one destination cancels the sessions the others opened', async () => {
+  const img = buildImage({ seed: 'cancel-open', layers: 1, layerBytes: 100_000, uncompressed: true });
+  await pushImage(c, repo(0, 'cancel/app'), img);
+  const own = new RegistryClient({}, { copyConcurrency: 1 });
+  const [pa, pb] = await Promise.all([startFaultProxy(regs[1]!.host), startFaultProxy(regs[2]!.host)]);
+  try {
+    pb.rules = [{ method: 'POST', path: /\/blobs\/uploads\//, fault: { kind: 'status', status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'injected' }] }) } }];
+    const dsts = [pa, pb].map((p) => ({ repo: { registry: p.host, repository: 'cancel/app' }, tags: [] }));
+    await assert.rejects(copyImage(own, { ...repo(0, 'cancel/app'), digest: img.digest }, dsts));
+    const opened = pa.requests.filter((r) => r.method === 'POST' && r.status === 202);
+    const cancelled = pa.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/blobs/uploads/'));
+    assert.ok(opened.length >= 1);
+    assert.equal(cancelled.length, opened.length, 'every session opened was cancelled');
+    assert.ok(!pa.requests.some((r) => r.method === 'PUT'), 'nothing was sent');
+  } finally {
+    own.close();
+    await Promise.all([pa.stop(), pb.stop()]);
+  }
+});
