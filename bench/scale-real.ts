@@ -2,7 +2,7 @@
 // 100,000 edges; one docker-registry process per destination on loopback), copy + sign + attest + replicate +
 // verify through the real CLI on several worker processes, one SIGKILLed every few seconds; then the account via
 // `status --json`, a second run of the same manifest (nothing to do) and a reconcile (no drift). Prints a table.
-// Run: npm run bench:scale-real [-- --images N] [--destinations N] [--workers N] [--kill-every S] [--max-kills N] [--groups N] [--no-histories] [--tsx]
+// Run: npm run bench:scale-real [-- --images N] [--destinations N] [--workers N] [--kill-every S] [--max-kills N] [--groups N] [--worker-digests N] [--worker-activities N] [--no-histories] [--tsx]
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,12 +19,16 @@ async function main(): Promise<void> {
       // Stop killing after this many SIGKILLs (default: kill until the promotion ends).
       'max-kills': { type: 'string' },
       groups: { type: 'string', default: String(d.groups) },
+      // Digests each worker promotes at once (PROMOFLOW_WORKER_DIGESTS).
+      'worker-digests': { type: 'string', default: String(d.workerDigests) },
+      // Activities each worker takes at once (promoflow worker --concurrency).
+      'worker-activities': { type: 'string', default: String(d.workerActivities) },
       'no-histories': { type: 'boolean', default: false },
       // The product path runs compiled code (the package, the container image); --tsx runs the sources instead.
       tsx: { type: 'boolean', default: false },
     },
   });
-  const num = (k: 'images' | 'destinations' | 'workers' | 'kill-every' | 'max-kills' | 'groups', min: number): number => {
+  const num = (k: 'images' | 'destinations' | 'workers' | 'kill-every' | 'max-kills' | 'groups' | 'worker-digests' | 'worker-activities', min: number): number => {
     const n = Number(values[k]);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${k} ${JSON.stringify(values[k])}: expected an integer ≥ ${min}`);
     return n;
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
     killEverySeconds: num('kill-every', 0),
     ...(values['max-kills'] !== undefined ? { maxKills: num('max-kills', 0) } : {}),
     groups: num('groups', 1),
+    workerDigests: num('worker-digests', 1),
+    workerActivities: num('worker-activities', 1),
     histories: !values['no-histories'],
     log: (l) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`),
   });

@@ -57,7 +57,7 @@ export interface ShardedRunTuning {
   shardsPerRun?: number;
   /** Transient failures (5xx, 429, resets, timeouts) are retried until this long after a batch was first scheduled (default 6 h). */
   retryWindowSeconds?: number;
-  /** Heartbeat timeout of batch activities (default 30 s): what a SIGKILLed worker costs its batches in flight. */
+  /** Heartbeat timeout of batch activities (default 20 s): what a SIGKILLed worker costs its batches in flight. */
   heartbeatSeconds?: number;
 }
 

@@ -92,13 +92,15 @@ export class Supervisor {
     private readonly env: NodeJS.ProcessEnv,
     /** Run the compiled CLI (dist/), as a deployed worker does: a restart then costs no TypeScript compilation. */
     private readonly compiled = false,
+    /** More `promoflow worker` flags (e.g. `--concurrency N`). */
+    private readonly args: string[] = [],
   ) {}
 
   start(): void {
     if (this.stopped) return;
     this.out = '';
     this.starts++;
-    const child = spawn(process.execPath, [...cliEntry(this.compiled), 'worker', '--temporal-address', this.address()], { cwd: REPO_ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry(this.compiled), 'worker', '--temporal-address', this.address(), ...this.args], { cwd: REPO_ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
     child.on('exit', () => {

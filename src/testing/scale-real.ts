@@ -30,12 +30,24 @@ export interface ScaleRealOptions {
   groups: number;
   /** Read back every execution's history for the largest payload and history (slow at full size). */
   histories: boolean;
+  /**
+   * PROMOFLOW_WORKER_DIGESTS of each worker: digests one worker promotes at once. Here every worker shares two cores
+   * with 21 registries and Temporal, so a few per worker keep the machine busy and let each digest finish well
+   * inside a worker's ~30 s between SIGKILLs (16 each would all still be running at the next kill).
+   */
+  workerDigests?: number;
+  /**
+   * `promoflow worker --concurrency`: activities one worker takes at once. A few, so batches beyond what the workers
+   * are working on wait in the task queue: a restarted worker picks them up at once instead of sitting idle while
+   * the batches of the worker it replaces wait out their heartbeat timeout.
+   */
+  workerActivities?: number;
   /** Run the CLI and workers from the build in dist/ (as the package does; `npm run build` first), not through tsx. */
   compiled?: boolean;
   log: (line: string) => void;
 }
 
-export const DEFAULT_SCALE_REAL: Omit<ScaleRealOptions, 'log'> = { images: 5000, destinations: 20, workers: 3, killEverySeconds: 10, groups: 50, histories: true };
+export const DEFAULT_SCALE_REAL: Omit<ScaleRealOptions, 'log'> = { images: 5000, destinations: 20, workers: 3, killEverySeconds: 10, groups: 50, histories: true, workerDigests: 3, workerActivities: 3 };
 
 export interface ScaleRealReport {
   edges: number;
@@ -157,7 +169,7 @@ export async function runScaleReal(o: ScaleRealOptions): Promise<ScaleRealReport
     // 2. Workers: supervised processes on one task queue, the workflow bundle built once (a restart polls in seconds).
     const bundle = join(env.stateDir, 'workflow-bundle.js');
     await writeWorkflowBundle(bundle);
-    for (let i = 0; i < o.workers; i++) supervisors.push(new Supervisor(() => env.temporal!.address, { COSIGN_PASSWORD: PASSWORD, PROMOFLOW_WORKFLOW_BUNDLE: bundle, PROMOFLOW_BLOB_CACHE_DIR: env.stateDir }, o.compiled));
+    for (let i = 0; i < o.workers; i++) supervisors.push(new Supervisor(() => env.temporal!.address, { COSIGN_PASSWORD: PASSWORD, PROMOFLOW_WORKFLOW_BUNDLE: bundle, PROMOFLOW_BLOB_CACHE_DIR: env.stateDir, ...(o.workerDigests ? { PROMOFLOW_WORKER_DIGESTS: String(o.workerDigests) } : {}) }, o.compiled, o.workerActivities ? ['--concurrency', String(o.workerActivities)] : []));
     for (const s of supervisors) s.start();
     await eventually('every worker polling', async () => supervisors.every((s) => s.polling()), 180_000);
 

@@ -6,7 +6,7 @@
 import { CancellationScope, continueAsNew, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { FAILURE_SAMPLE, addCounts, type Activities, type BatchResult, type ShardInput, type ShardResult, type ShardState } from '../contract';
 
-export const SHARD_DEFAULTS = { batchWindow: 4, batchesPerRun: 400, retryWindowSeconds: 6 * 3600, heartbeatSeconds: 30 } as const;
+export const SHARD_DEFAULTS = { batchWindow: 4, batchesPerRun: 400, retryWindowSeconds: 6 * 3600, heartbeatSeconds: 20 } as const;
 
 export async function promotionShard(input: ShardInput): Promise<ShardResult> {
   const t = { ...SHARD_DEFAULTS, ...input.tuning };

@@ -8,7 +8,7 @@ import { runScaleReal } from '../../src/testing/scale-real';
 
 test('scale-real, short: 3 workers with SIGKILLs, every edge accounted and verified, the second run has nothing to do, no drift', { timeout: 600_000 }, async () => {
   const lines: string[] = [];
-  const r = await runScaleReal({ images: 40, destinations: 5, workers: 3, killEverySeconds: 10, maxKills: 6, deadlineSeconds: 540, groups: 4, histories: false, log: (l) => lines.push(l) });
+  const r = await runScaleReal({ images: 40, destinations: 5, workers: 3, killEverySeconds: 10, maxKills: 6, deadlineSeconds: 540, groups: 4, histories: false, workerDigests: 3, workerActivities: 3, log: (l) => lines.push(l) });
   const why = JSON.stringify({ first: r.first, second: r.second, reconcile: r.reconcile, log: lines });
   assert.ok(r.kills >= 1, `no worker was killed: ${why}`);
   assert.equal(r.first.exit, 0, why);
