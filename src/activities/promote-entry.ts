@@ -129,8 +129,8 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
       return edges;
     };
     const problemsText = (ps: Array<{ digest: string; problem: string }>) => ps.map((p) => `${p.digest.slice(0, 19)}: ${p.problem}`).join('; ');
-    if (!signing.keyless && !signing.bundles) {
-      // Key-based .sig/.att images: read and verified at the home once, replicated to every mirror, proven there by digest.
+    /** Key-based .sig/.att images: read and verified at the home once, replicated to every mirror, proven there by digest. */
+    const byDigest = async (): Promise<ExecutedEdge[]> => {
       const mirrors = edges.filter((e) => ok(e) && e.destination !== signing.home.name).map((e) => destOf(e.destination));
       let r: Awaited<ReturnType<typeof replicate>>;
       try {
@@ -160,33 +160,37 @@ export function registryExecutor(deps: ActivityDeps): EntryExecutor {
         } else fail(e, 'SignatureInvalid', problemsText(o.problems));
       }
       return edges;
-    }
-    for (const d of earlier) {
-      try {
-        await sign.replicateSignatures({ image: entry.image, digests, attest: true, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: d });
-        const problems = await sign.verifySignatures({ image: entry.image, digests, destination: d, signing: ref, vsa });
-        if (problems.length) throw new Error(problemsText(problems));
-      } catch (err) {
-        const f = failureOf(err);
-        return earlierFailed(d, f.message, f.transient);
-      }
-    }
-    await Promise.all(
-      edges.filter(ok).map(async (e) => {
-        const dest: DestinationRef = destOf(e.destination);
+    };
+    /** Keyless bundles (and runs that write bundles): replicated, then verified by reading at every destination. */
+    const byReading = async (): Promise<ExecutedEdge[]> => {
+      for (const d of earlier) {
         try {
-          if (dest.name !== signing.home.name) {
-            await sign.replicateSignatures({ image: entry.image, digests, attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest });
-          }
-          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: dest, signing: ref, vsa });
-          if (problems.length) fail(e, 'SignatureInvalid', problemsText(problems));
-          else e.signature = 'verified';
+          await sign.replicateSignatures({ image: entry.image, digests, attest: true, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: d });
+          const problems = await sign.verifySignatures({ image: entry.image, digests, destination: d, signing: ref, vsa });
+          if (problems.length) throw new Error(problemsText(problems));
         } catch (err) {
           const f = failureOf(err);
-          fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.message, f.transient);
+          return earlierFailed(d, f.message, f.transient);
         }
-      }),
-    );
-    return edges;
+      }
+      await Promise.all(
+        edges.filter(ok).map(async (e) => {
+          const dest: DestinationRef = destOf(e.destination);
+          try {
+            if (dest.name !== signing.home.name) {
+              await sign.replicateSignatures({ image: entry.image, digests, attest, ...(signing.bundles ? { bundles: true } : {}), ...(signing.keyless ? { keyless: true } : {}), from: signing.home, to: dest });
+            }
+            const problems = await sign.verifySignatures({ image: entry.image, digests, destination: dest, signing: ref, vsa });
+            if (problems.length) fail(e, 'SignatureInvalid', problemsText(problems));
+            else e.signature = 'verified';
+          } catch (err) {
+            const f = failureOf(err);
+            fail(e, f.type === 'SignatureMissing' ? 'SignatureMissing' : 'ReplicateFailed', f.message, f.transient);
+          }
+        }),
+      );
+      return edges;
+    };
+    return !signing.keyless && !signing.bundles ? byDigest() : byReading();
   };
 }
