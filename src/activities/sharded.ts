@@ -51,7 +51,8 @@ const ENTRY_CONCURRENCY = 8;
  * every attempt started over.
  */
 export const WORKER_DIGESTS = 16;
-const HEARTBEAT_MS = 2000;
+/** A batch stores its progress at most this often (each store is one small document). */
+const HEARTBEAT_MS = 1000;
 /** Backoff of a batch retried for transient registry failures (a worker crash is retried at once: its own policy). */
 const TRANSIENT_BACKOFF = { initialSeconds: 1, maxSeconds: 300 } as const;
 

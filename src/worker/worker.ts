@@ -126,10 +126,11 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 32,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 40,
     shutdownGraceTime: '10s',
-    // Heartbeats leave at least every 5 s (the SDK's default holds them back up to 80% of the timeout, so a worker
-    // starved of CPU for a few seconds on a loaded host missed a 30 s timeout and lost batches it was doing).
-    maxHeartbeatThrottleInterval: '5s',
-    defaultHeartbeatThrottleInterval: '5s',
+    // Heartbeats leave at least every 2 s (the SDK's default holds them back up to 80% of the timeout, so a worker
+    // starved of CPU for a few seconds on a loaded host missed a 30 s timeout and lost batches it was doing). A
+    // batch's heartbeat carries its progress: a SIGKILL loses what finished since the last one that left.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
     ...(opts.taskQueueActivitiesPerSecond !== undefined ? { maxTaskQueueActivitiesPerSecond: opts.taskQueueActivitiesPerSecond } : {}),
     ...(d
       ? { workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName: d.name, buildId: d.buildId }, defaultVersioningBehavior: d.behavior ?? 'PINNED' } }
