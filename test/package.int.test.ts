@@ -16,11 +16,11 @@ const app = join(work, 'app');
 let files: string[] = [];
 
 /** Run the installed CLI; `modules` lists the packages and promoflow files it loaded (from a --require hook). */
-function promoflow(args: string[], cwd = app): Promise<{ code: number | null; stdout: string; stderr: string; modules: string[] }> {
+function promoflow(args: string[], cwd = app, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; modules: string[] }> {
   const hook = join(work, 'modules.cjs');
   const out = join(work, `modules-${args[0]!.replace(/\W/g, '')}.json`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', hook, join(app, 'node_modules', '.bin', 'promoflow'), ...args], { cwd, env: { ...process.env, MODULES_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', hook, join(app, 'node_modules', '.bin', 'promoflow'), ...args], { cwd, env: { ...process.env, ...env, MODULES_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -88,7 +88,8 @@ images:
 });
 
 test('installed: status loads the Temporal client, never the worker runtime', async () => {
-  const r = await promoflow(['status', 'no-such-run', '--temporal-address', '127.0.0.1:1']);
+  // Unreachable at the start is waited out for PROMOFLOW_RECONNECT_SECONDS (default 300) before exit 3: 2 s here.
+  const r = await promoflow(['status', 'no-such-run', '--temporal-address', '127.0.0.1:1'], app, { PROMOFLOW_RECONNECT_SECONDS: '2' });
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/);
   assert.ok(loaded(r.modules, '@temporalio/client'));
