@@ -80,6 +80,11 @@ export async function startMockSigstore(): Promise<MockSigstore> {
   return {
     url,
     trustedRoot,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Connections a client keeps alive are ended too: close() alone waits for them (a test's after() hung on one).
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
