@@ -2,7 +2,7 @@
 // attestation blob for replication or for the verify gate, and a connection cut during the verify gate, used to
 // end as ReplicateFailed / SignatureInvalid ("content digest is …", "aborted"). Now they are re-read and pass; only
 // the same wrong bytes on every read are a verdict, DigestMismatch, naming both digests.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,12 +61,20 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// A test that fails midway leaves no fault rule behind for the next one.
+afterEach(() => {
+  hp.rules = [];
+  mp.rules = [];
+});
+
 const blobGets = /\/blobs\/sha256:/;
 const faulted = (p: FaultProxy, from: number) => p.requests.slice(from).filter((r) => r.fault).map((r) => r.fault);
 
 test('replication reading .sig/.att blobs with a flipped byte and a cut mid-body: re-read, replicated', async () => {
+  // Two different flips: the same offset twice in one blob would be the same wrong bytes twice, which is a verdict.
   hp.rules = [
-    { method: 'GET', path: blobGets, fault: { kind: 'flipByte', offset: 'random' }, times: 2 },
+    { method: 'GET', path: blobGets, fault: { kind: 'flipByte', offset: 5 }, times: 1 },
+    { method: 'GET', path: blobGets, fault: { kind: 'flipByte', offset: 9 }, times: 1 },
     { method: 'GET', path: blobGets, fault: { kind: 'cut' }, times: 1 },
   ];
   const from = hp.requests.length;
